@@ -1,0 +1,47 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ROWS   ?= 2000
+PORT   ?= 5000
+SUDO   := $(shell [ "$$(id -u)" != 0 ] && command -v sudo)
+
+.PHONY: demo test test-fast chromium css bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,postgres]"
+	touch $(STAMP)
+
+## Serve the demo back office at http://127.0.0.1:$(PORT)/admin (ROWS=1000000 for a big one).
+demo: $(STAMP)
+	$(PY) -m hyper_admin.demo --rows $(ROWS) --port $(PORT) $(if $(RESEED),--reseed)
+
+## Every test: unit, integration (SQLite and PostgreSQL) and browser.
+test: $(STAMP) chromium
+	$(PY) -m pytest tests e2e
+
+## The same without the slow ones (wheel build, big seeds) while you work.
+test-fast: $(STAMP)
+	$(PY) -m pytest tests -m "not slow and not browser" -q
+
+## Debian's Chromium for Playwright (never `playwright install`: it downloads a browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium \
+	    || echo "Could not install chromium: browser tests will say why they skip"; \
+	fi
+
+## Rebuild static/admin.css, htmx and the icon sprite (needs Node; users never do).
+css:
+	npm ci
+	npm run build
+
+bench: $(STAMP)
+	$(PY) bench/seed_bench.py
+
+clean:
+	rm -rf $(VENV) dist build instance e2e/screenshots

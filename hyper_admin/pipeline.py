@@ -1,0 +1,301 @@
+"""The one request pipeline every admin view passes through.
+
+Order, the same on every screen (CONTRACT §2, §4): not signed in → login; signed in without
+admin access → 403; then CSRF on anything but GET/HEAD/OPTIONS; then the view, which checks the
+model permission and row scope through the same helpers. Every response leaves with the security
+headers and ``Vary: HX-Request``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import time
+import typing as t
+from collections import deque
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, g, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from .htmx import client_redirect, current_htmx
+from .paths import STATIC_DIR
+
+if t.TYPE_CHECKING:
+    from .site import AdminState
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def current_state() -> "AdminState":
+    """The AdminState serving the current request."""
+    return current_app.extensions["hyper_admin"][request.blueprint]
+
+
+# ---------------------------------------------------------------------------------------------
+# Users and roles
+
+
+def roles_of(user: t.Any, loader: t.Callable[[t.Any], t.Iterable[t.Any]] | None = None) -> frozenset[str]:
+    """The user's roles as strings: ``roles_loader(user)``, else ``user.roles``.
+
+    Roles may be strings or objects with a ``name``. Computed once per request and user.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = g.setdefault("_hyper_admin_roles", {})
+    key = id(user)
+    if key not in cache:
+        raw = loader(user) if loader is not None else getattr(user, "roles", None)
+        if isinstance(raw, str):
+            raw = [raw]
+        cache[key] = frozenset(
+            role if isinstance(role, str) else str(getattr(role, "name", role)) for role in raw or ()
+        )
+    return cache[key]
+
+
+def user_roles(user: t.Any = None) -> frozenset[str]:
+    state = current_state()
+    return state.roles_of(current_user if user is None else user)
+
+
+def is_superuser(user: t.Any = None) -> bool:
+    return bool(user_roles(user) & current_state().superuser_roles)
+
+
+def has_admin_access(user: t.Any = None) -> bool:
+    state = current_state()
+    roles = user_roles(user)
+    return bool(roles & (state.access_roles | state.superuser_roles))
+
+
+def user_label(user: t.Any) -> str:
+    for attr in ("name", "full_name", "username", "email"):
+        value = getattr(user, attr, None)
+        if value:
+            return str(value)
+    get_id = getattr(user, "get_id", None)
+    return f"User {get_id()}" if get_id else "User"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirect).
+
+    Rejects absolute and scheme-relative URLs (``//evil``), backslash tricks (``/\\evil``, which
+    browsers read as ``//evil``), and control characters.
+    """
+    if not target or not target.startswith("/") or len(target) > 2048:
+        return None
+    if target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _requested_path() -> str:
+    htmx = current_htmx()
+    if htmx.request:
+        return htmx.current_path or url_for(".dashboard")
+    if request.method in SAFE_METHODS:
+        return request.full_path.rstrip("?")
+    return url_for(".dashboard")
+
+
+def login_url(next_path: str | None) -> str | None:
+    """Where to send someone who must sign in: our login page when ``authenticate=`` is set,
+    else the app's flask-login ``login_view``; None when neither exists."""
+    state = current_state()
+    if state.authenticate is not None:
+        return url_for(".login", next=next_path) if next_path else url_for(".login")
+    manager = getattr(current_app, "login_manager", None)
+    view = getattr(manager, "login_view", None) if manager else None
+    if isinstance(getattr(manager, "blueprint_login_views", None), dict):
+        view = manager.blueprint_login_views.get(request.blueprint, view)
+    if not view:
+        return None
+    from flask_login import login_url as flask_login_url
+
+    return flask_login_url(view, next_url=next_path)
+
+
+def _send_to_login():
+    target = login_url(_requested_path())
+    if target is None:
+        abort(401)
+    if current_htmx().request:
+        return client_redirect(target, status=401)
+    return redirect(target, code=302)
+
+
+def _ensure_login_manager() -> None:
+    if not hasattr(current_app, "login_manager"):
+        raise RuntimeError(
+            "hyper_admin needs flask-login: create a LoginManager for this app, with a "
+            "user_loader, before serving the admin"
+        )
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per account and per client address in a sliding window.
+
+    In-process: with several workers each counts its own (the limit is then per worker).
+    """
+
+    def __init__(self, max_failures: int, window_seconds: int):
+        self.max_failures = max_failures
+        self.window = window_seconds
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _keys(self, username: str, address: str | None) -> list[str]:
+        account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
+        return [f"u:{account}", f"a:{address or '-'}"]
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures.get(key)
+        if stamps is None:
+            return deque()
+        while stamps and stamps[0] <= now - self.window:
+            stamps.popleft()
+        if not stamps:
+            self._failures.pop(key, None)
+        return stamps
+
+    def blocked_for(self, username: str, address: str | None) -> int:
+        """Seconds until another attempt is allowed, 0 when allowed now."""
+        now = time.monotonic()
+        with self._lock:
+            waits = []
+            for i, key in enumerate(self._keys(username, address)):
+                limit = self.max_failures * (4 if i else 1)  # an address may hold several users
+                stamps = self._recent(key, now)
+                if len(stamps) >= limit:
+                    waits.append(int(stamps[0] + self.window - now) + 1)
+            return max(waits, default=0)
+
+    def failed(self, username: str, address: str | None) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in self._keys(username, address):
+                self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, username: str, address: str | None) -> None:
+        with self._lock:
+            self._failures.pop(self._keys(username, address)[0], None)
+
+
+# ---------------------------------------------------------------------------------------------
+# CSRF
+
+
+def check_csrf() -> None:
+    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    try:
+        validate_csrf(token)
+    except (ValidationError, CSRFError) as exc:
+        abort(400, description=f"The form expired or was not sent by this site ({exc}). Reload the page and try again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# The guard and the router
+
+
+def guard(view: t.Callable, *, public: bool = False) -> t.Callable:
+    """Wrap ``view`` in the pipeline. ``public`` views (sign-in) skip the sign-in checks only."""
+
+    @functools.wraps(view)
+    def guarded(**kwargs):
+        if not public:
+            _ensure_login_manager()
+            if not current_user.is_authenticated:
+                return _send_to_login()
+            if not has_admin_access():
+                abort(403)
+            g._hyper_admin_shell = True
+        if request.method not in SAFE_METHODS:
+            check_csrf()
+        return view(**kwargs)
+
+    guarded._hyper_admin_guarded = True
+    return guarded
+
+
+class Router:
+    """Adds routes to an admin blueprint, every one of them guarded."""
+
+    def __init__(self, blueprint: Blueprint):
+        self.blueprint = blueprint
+
+    def __call__(self, rule: str, view: t.Callable, *, endpoint: str | None = None,
+                 methods: t.Sequence[str] = ("GET",), public: bool = False) -> None:
+        self.blueprint.add_url_rule(
+            rule, endpoint or view.__name__, guard(view, public=public), methods=list(methods)
+        )
+
+
+def may_show_shell() -> bool:
+    """Whether the page may show the admin shell (navigation): only past the access check."""
+    return bool(g.get("_hyper_admin_shell"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Response headers
+
+
+def _add_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'",
+    )
+    response.vary.add("HX-Request")
+    if request.endpoint and request.endpoint.endswith(".static") and request.args.get("v"):
+        # Versioned asset URL (static_url): the content at it never changes.
+        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.endpoint and request.endpoint.endswith(".static"):
+        headers["Cache-Control"] = "no-cache"
+    else:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+@functools.lru_cache(maxsize=256)
+def _asset_version(filename: str) -> str:
+    path = STATIC_DIR / filename
+    try:
+        stat = path.stat()
+    except OSError:
+        return "0"
+    return hashlib.sha1(f"{stat.st_mtime_ns}:{stat.st_size}".encode()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    return url_for(".static", filename=filename, v=_asset_version(filename))
+
+
+def _template_context() -> dict[str, t.Any]:
+    from flask_wtf.csrf import generate_csrf
+
+    return {"static_url": static_url, "csrf_token": generate_csrf}
+
+
+def install(blueprint: Blueprint) -> None:
+    blueprint.after_request(_add_headers)
+    blueprint.context_processor(_template_context)

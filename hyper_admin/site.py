@@ -1,0 +1,247 @@
+"""Admin: the registry of models, the Flask extension, and the URL table."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask
+
+from . import pipeline
+from .introspect import model_names
+from .options import ModelAdmin
+from .paths import STATIC_DIR, TEMPLATES_DIR
+
+#: Built-in defaults; ``HYPER_ADMIN_<NAME>`` in app.config overrides them, and an argument given
+#: to ``Admin(...)`` overrides both.
+DEFAULTS: dict[str, t.Any] = {
+    "url_prefix": "/admin",
+    "title": "Admin",
+    "access_roles": frozenset({"admin"}),
+    "superuser_roles": frozenset({"admin"}),
+    "per_page": 50,
+    "max_per_page": 500,
+    "login_max_failures": 5,
+    "login_failure_window": 300,
+}
+_ROLE_SETTINGS = ("access_roles", "superuser_roles")
+_INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
+
+
+@dataclass
+class AdminState:
+    """What one Admin holds for one app: resolved settings, its blueprint name, its engine.
+
+    Lives in ``app.extensions["hyper_admin"][blueprint_name]``, so that one ``Admin`` object can
+    serve several apps (the app factory pattern) and one app can mount several admins.
+    """
+
+    admin: "Admin"
+    app: Flask
+    name: str
+    url_prefix: str
+    title: str
+    access_roles: frozenset[str]
+    superuser_roles: frozenset[str]
+    per_page: int
+    max_per_page: int
+    login_max_failures: int
+    login_failure_window: int
+    login_throttle: "pipeline.LoginThrottle" = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.login_throttle = pipeline.LoginThrottle(
+            self.login_max_failures, self.login_failure_window
+        )
+
+    @property
+    def engine(self):
+        """The sqlorm engine the admin reads and writes through (never the ambient session)."""
+        if self.admin.engine is not None:
+            return self.admin.engine
+        sqlorm_ext = self.app.extensions.get("sqlorm")
+        if sqlorm_ext is None:
+            raise RuntimeError(
+                "hyper_admin needs a database: pass Admin(engine=...) or initialise flask-sqlorm"
+            )
+        return sqlorm_ext.engine
+
+    @property
+    def authenticate(self):
+        return self.admin.authenticate
+
+    def roles_of(self, user) -> frozenset[str]:
+        return pipeline.roles_of(user, self.admin.roles_loader)
+
+    def model_admins(self) -> list[ModelAdmin]:
+        return list(self.admin.registry.values())
+
+
+class Admin:
+    """The hyper_admin Flask extension.
+
+    ``Admin(app, **settings)`` or ``admin = Admin(**settings); admin.init_app(app)``. Models are
+    registered on the Admin (before or after ``init_app``); settings are resolved per app.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        url_prefix: str | None = None,
+        title: str | None = None,
+        access_roles: t.Iterable[str] | None = None,
+        superuser_roles: t.Iterable[str] | None = None,
+        roles_loader: t.Callable[[t.Any], t.Iterable[t.Any]] | None = None,
+        per_page: int | None = None,
+        max_per_page: int | None = None,
+        authenticate: t.Callable[[str, str], t.Any] | None = None,
+        engine=None,
+        name: str | None = None,
+        login_max_failures: int | None = None,
+        login_failure_window: int | None = None,
+    ):
+        given = {
+            "url_prefix": url_prefix,
+            "title": title,
+            "access_roles": access_roles,
+            "superuser_roles": superuser_roles,
+            "per_page": per_page,
+            "max_per_page": max_per_page,
+            "login_max_failures": login_max_failures,
+            "login_failure_window": login_failure_window,
+        }
+        self._given = {key: value for key, value in given.items() if value is not None}
+        self.roles_loader = roles_loader
+        self.authenticate = authenticate
+        self.engine = engine
+        self.name = name
+        self.registry: dict[str, ModelAdmin] = {}
+        if app is not None:
+            self.init_app(app)
+
+    # -- registry -----------------------------------------------------------------------------
+
+    def register(self, model: type, admin_class: type[ModelAdmin] | None = None, **options):
+        """Register ``model`` now (with ``admin_class`` or the defaults) and return a decorator.
+
+        The decorator form, ``@admin.register(Order)`` on a ModelAdmin subclass, replaces the
+        defaults with that class and returns the class unchanged.
+        """
+        self._install(model, admin_class or ModelAdmin, options)
+
+        def decorator(cls: type[ModelAdmin]) -> type[ModelAdmin]:
+            if not (isinstance(cls, type) and issubclass(cls, ModelAdmin)):
+                raise TypeError(f"@admin.register({model.__name__}) decorates a ModelAdmin subclass")
+            self._install(model, cls, options)
+            return cls
+
+        return decorator
+
+    def register_all(self, base: t.Any) -> None:
+        """Register every model of a registry not registered yet.
+
+        ``base`` is a model base class (``db.Model``: its concrete subclasses) or a dict of
+        models such as ``Model.__model_registry__``.
+        """
+        if isinstance(base, dict):
+            models = list(base.values())
+        else:
+            models = [m for m in base.__model_registry__.values() if issubclass(m, base)]
+        registered = {ma.model for ma in self.registry.values()}
+        for model in models:
+            if model not in registered:
+                self.register(model)
+
+    def _install(self, model: type, admin_class: type[ModelAdmin], options: dict) -> None:
+        if not hasattr(model, "__mapper__"):
+            raise TypeError(f"{model!r} is not a sqlorm model")
+        attrs = {}
+        for key, value in options.items():
+            if key.startswith("_") or not hasattr(admin_class, key):
+                raise TypeError(f"unknown ModelAdmin option {key!r} for {model.__name__}")
+            attrs[key] = value
+        if attrs:
+            admin_class = type(admin_class.__name__, (admin_class,), attrs)
+        model_admin = admin_class(model, self)
+        for slug, existing in list(self.registry.items()):
+            if existing.model is model:
+                del self.registry[slug]
+        if model_admin.slug in self.registry:
+            other = self.registry[model_admin.slug].model.__name__
+            raise ValueError(
+                f"slug {model_admin.slug!r} of {model.__name__} is taken by {other}; "
+                "set ModelAdmin.slug"
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", model_admin.slug):
+            raise ValueError(f"slug {model_admin.slug!r} must be letters, digits, _ . -")
+        self.registry[model_admin.slug] = model_admin
+
+    def model_admin(self, model_or_slug: t.Any) -> ModelAdmin:
+        if isinstance(model_or_slug, str):
+            return self.registry[model_or_slug]
+        for model_admin in self.registry.values():
+            if model_admin.model is model_or_slug:
+                return model_admin
+        raise KeyError(model_names(model_or_slug).class_name)
+
+    # -- Flask extension ----------------------------------------------------------------------
+
+    def _settings(self, app: Flask) -> dict[str, t.Any]:
+        settings = dict(DEFAULTS)
+        config = app.config.get_namespace("HYPER_ADMIN_")
+        for key in DEFAULTS:
+            if key in config:
+                settings[key] = config[key]
+        settings.update(self._given)
+        for key in _ROLE_SETTINGS:
+            value = settings[key]
+            settings[key] = frozenset([value] if isinstance(value, str) else value)
+        for key in _INT_SETTINGS:
+            settings[key] = int(settings[key])
+        prefix = "/" + str(settings["url_prefix"]).strip("/")
+        settings["url_prefix"] = "" if prefix == "/" else prefix
+        return settings
+
+    def init_app(self, app: Flask) -> None:
+        settings = self._settings(app)
+        name = self.name or _blueprint_name(settings["url_prefix"])
+        states = app.extensions.setdefault("hyper_admin", {})
+        if name in states:
+            raise ValueError(
+                f"an admin named {name!r} is already mounted on this app; pass Admin(name=...)"
+            )
+        state = AdminState(admin=self, app=app, name=name, **settings)
+        states[name] = state
+        app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
+
+    def _blueprint(self, name: str) -> Blueprint:
+        from .views import auth, dashboard, errors
+
+        bp = Blueprint(
+            name,
+            __name__,
+            template_folder=str(TEMPLATES_DIR),
+            static_folder=str(STATIC_DIR),
+            static_url_path="/static",
+        )
+        # The URL table. Every view goes through pipeline.guard: a view cannot skip a check.
+        route = pipeline.Router(bp)
+        route("/", dashboard.index, endpoint="dashboard")
+        route("/login", auth.login, methods=["GET", "POST"], public=True)
+        route("/logout", auth.logout, methods=["POST"])
+        route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
+        pipeline.install(bp)
+        errors.install(bp)
+        return bp
+
+
+def _blueprint_name(url_prefix: str) -> str:
+    if url_prefix == "/admin":
+        return "hyper_admin"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "_", url_prefix).strip("_")
+    return f"hyper_admin_{suffix}" if suffix else "hyper_admin_root"
+
+
+current_state = pipeline.current_state

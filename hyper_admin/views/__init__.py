@@ -1,0 +1,1 @@
+"""Thin views: parse the request, ask options/query, render. One module per screen."""

@@ -1,0 +1,87 @@
+"""Rendering admin pages: full page or fragment, decided here and nowhere else."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass
+
+from flask import make_response, render_template
+from flask_login import current_user
+
+from ..htmx import current_htmx
+from ..pipeline import current_state, may_show_shell, user_label, user_roles
+
+FULL_LAYOUT = "hyper_admin/layout.html"
+FRAGMENT_LAYOUT = "hyper_admin/fragment.html"
+
+
+@dataclass(frozen=True, slots=True)
+class Crumb:
+    label: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NavEntry:
+    label: str
+    url: str | None
+    icon: str
+    table: str
+    description: str
+    active: bool = False
+
+
+def navigation(active_slug: str | None = None) -> list[NavEntry]:
+    """The models the current user may view, in registration order."""
+    state = current_state()
+    entries = []
+    for model_admin in state.model_admins():
+        if not model_admin.has_permission("view", current_user):
+            continue
+        entries.append(
+            NavEntry(
+                label=model_admin.verbose_name_plural,
+                url=None,  # list screens arrive with the CRUD engine
+                icon=model_admin.icon or "table",
+                table=model_admin.slug,
+                description=model_admin.description,
+                active=model_admin.slug == active_slug,
+            )
+        )
+    return entries
+
+
+def templates_for(screen: str, slug: str | None = None) -> list[str]:
+    """Override order, as in Django: the app's per-model template, then per-screen, then ours
+    (Flask looks in the app's templates/ before the blueprint's)."""
+    names = [f"hyper_admin/{screen}.html"]
+    if slug:
+        names.insert(0, f"hyper_admin/{slug}/{screen}.html")
+    return names
+
+
+def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] = (),
+                status_code: int = 200, slug: str | None = None, **context):
+    state = current_state()
+    shell = may_show_shell()
+    layout = FRAGMENT_LAYOUT if current_htmx().wants_fragment else FULL_LAYOUT
+    if shell:
+        context.setdefault("nav", navigation(slug))
+        context.setdefault("user", current_user)
+        context.setdefault("user_label", user_label(current_user))
+        context.setdefault("roles", sorted(user_roles()))
+    html = render_template(
+        templates_for(screen, slug),
+        admin=state,
+        page_title=page_title,
+        breadcrumbs=list(breadcrumbs),
+        admin_layout=layout,
+        **context,
+    )
+    return make_response(html, status_code)
+
+
+def render_standalone(template: str, *, page_title: str, status_code: int = 200, **context):
+    """A page without the admin shell (sign-in, errors before access is established)."""
+    html = render_template(template, admin=current_state(), page_title=page_title, **context)
+    return make_response(html, status_code)

@@ -1,0 +1,96 @@
+"""Fixtures shared by every test: a fresh database on SQLite and on PostgreSQL.
+
+Every database test takes ``db_url`` (or ``engine``) and so runs once per backend. PostgreSQL
+tests get a schema of their own, dropped afterwards, so runs never see each other's rows.
+Where PostgreSQL is unreachable they skip with the reason, except under ``CI``, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import weakref
+
+import pytest
+from flask import appcontext_pushed, appcontext_tearing_down
+
+PG_URL = os.environ.get("HYPER_ADMIN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = bool(os.environ.get("CI"))
+_pg_problem: list[str | None] = []
+
+
+def pg_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used, or None. Checked once per run."""
+    if not _pg_problem:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_URL, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            _pg_problem.append(None)
+        except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+            _pg_problem.append(f"PostgreSQL at {PG_URL} unreachable: {exc}".strip())
+    return _pg_problem[0]
+
+
+def require_pg() -> None:
+    problem = pg_unavailable()
+    if problem:
+        if IN_CI:
+            pytest.fail(problem + " (CI is set: PostgreSQL tests must run)")
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def pg_schema():
+    """A fresh PostgreSQL schema; yields (schema, url whose search_path is that schema)."""
+    require_pg()
+    import psycopg
+
+    schema = "ha_test_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-c%20search_path%3D{schema}"
+    try:
+        yield schema, url
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A URL to an empty database, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'test.db'}"
+    else:
+        yield request.getfixturevalue("pg_schema")[1]
+
+
+@pytest.fixture
+def engine(db_url):
+    """A sqlorm Engine on an empty database, PostgreSQL support enabled."""
+    from sqlorm import Engine
+
+    from hyper_admin import enable_postgresql
+
+    kwargs = {"foreign_keys": True} if db_url.startswith("sqlite") else {}
+    eng = enable_postgresql(Engine.from_uri(db_url, **kwargs))
+    yield eng
+    eng.disconnect_all()
+
+
+@pytest.fixture(autouse=True)
+def _forget_flask_sqlorm_signal_receivers():
+    """flask-sqlorm connects process-wide app-context receivers on every init_app and never
+    disconnects them: drop the ones a test added so apps of later tests do not carry them."""
+    before = {sig: set(sig.receivers) for sig in (appcontext_pushed, appcontext_tearing_down)}
+    yield
+    for sig, keys in before.items():
+        for key in set(sig.receivers) - keys:
+            receiver = sig.receivers[key]
+            if isinstance(receiver, weakref.ref):
+                receiver = receiver()
+            if receiver is not None:
+                sig.disconnect(receiver)

@@ -1,0 +1,52 @@
+// Copies third-party browser files into static/ and builds the icon sprite.
+// Run with `npm run vendor` after `npm install`; the outputs are committed so
+// that the Python package needs no Node at install time.
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const modules = join(root, "node_modules");
+const vendor = join(root, "static", "vendor");
+mkdirSync(vendor, { recursive: true });
+
+// htmx: the version goes into the file name so a new release busts caches.
+const htmxVersion = JSON.parse(readFileSync(join(modules, "htmx.org", "package.json"), "utf8")).version;
+copyFileSync(join(modules, "htmx.org", "dist", "htmx.min.js"), join(vendor, `htmx-${htmxVersion}.min.js`));
+copyFileSync(join(modules, "htmx.org", "LICENSE"), join(vendor, "htmx.LICENSE"));
+
+// Icons: only the ones templates use (and a few the Python side may name for
+// models), so the sprite stays a few KB instead of lucide's ~1.5 MB.
+const ICONS = [
+  // navigation and models
+  "layout-dashboard", "database", "table", "users", "user", "package", "shopping-cart", "ticket",
+  "message-square", "contact", "building-2", "shield", "settings", "file-text", "inbox", "clock",
+  // actions
+  "search", "log-out", "log-in", "sun", "moon", "menu", "x", "plus", "pencil", "trash-2", "history",
+  "filter", "download", "external-link", "eye", "lock",
+  // chevrons and arrows
+  "chevron-right", "chevron-left", "chevron-down", "chevrons-up-down", "arrow-up", "arrow-down",
+  // status
+  "check", "circle-check", "circle-alert", "triangle-alert", "info", "loader-circle",
+];
+
+const lucide = join(modules, "lucide-static");
+const lucideVersion = JSON.parse(readFileSync(join(lucide, "package.json"), "utf8")).version;
+const symbols = ICONS.map((name) => {
+  const svg = readFileSync(join(lucide, "icons", `${name}.svg`), "utf8");
+  const inner = svg.match(/<svg[^>]*>([\s\S]*?)<\/svg>/);
+  if (!inner) throw new Error(`lucide-static: cannot parse ${name}.svg`);
+  const body = inner[1].split("\n").map((line) => line.trim()).filter(Boolean).join("");
+  return (
+    `<symbol id="${name}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" ` +
+    `stroke-linecap="round" stroke-linejoin="round">${body}</symbol>`
+  );
+});
+writeFileSync(
+  join(root, "static", "icons.svg"),
+  `<!-- lucide-static v${lucideVersion}, ISC licence: see vendor/lucide.LICENSE. Built by scripts/vendor.mjs. -->\n` +
+    `<svg xmlns="http://www.w3.org/2000/svg">\n${symbols.join("\n")}\n</svg>\n`,
+);
+copyFileSync(join(lucide, "LICENSE"), join(vendor, "lucide.LICENSE"));
+
+console.log(`vendored htmx ${htmxVersion}, ${ICONS.length} lucide ${lucideVersion} icons`);

@@ -1,0 +1,79 @@
+// hyper_admin's only hand-written script. Loaded with `defer` after htmx, so the
+// document is parsed and `htmx` exists when this runs.
+(function () {
+  "use strict";
+  var THEME_KEY = "hyper-admin-theme";
+  var TOAST_MS = 5000;
+  var root = document.documentElement;
+
+  // (a) Theme: <head> applies the stored choice before paint; the toggle flips and stores it.
+  function currentTheme() {
+    return root.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+  }
+  function syncToggles() {
+    // A label, not aria-pressed: daisyUI styles pressed buttons as active.
+    var label = currentTheme() === "dark" ? "Switch to light theme" : "Switch to dark theme";
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (button) {
+      button.setAttribute("aria-label", label);
+      button.title = label;
+    });
+  }
+
+  // (b) CSRF: every htmx request carries the token from <meta name="csrf-token">.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRFToken"] = meta.content;
+  });
+
+  // (c) Toasts: alerts in #toasts leave after 5 s (arriving with the page or by an
+  // out-of-band swap); a [data-dismiss] button removes one at once.
+  function scheduleDismiss(alert) {
+    if (alert.dataset.toastTimer) return;
+    alert.dataset.toastTimer = "1";
+    setTimeout(function () { alert.remove(); }, TOAST_MS);
+  }
+  function watchToasts() {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    region.querySelectorAll(".alert").forEach(scheduleDismiss);
+    new MutationObserver(function () {
+      region.querySelectorAll(".alert").forEach(scheduleDismiss);
+    }).observe(region, { childList: true, subtree: true });
+  }
+
+  // (d) Failed htmx requests: a toast built from <template id="toast-error">, text set
+  // with textContent only.
+  function showError(text) {
+    var template = document.getElementById("toast-error");
+    var region = document.getElementById("toasts");
+    if (!template || !region) return;
+    var alert = template.content.firstElementChild.cloneNode(true);
+    alert.querySelector("[data-toast-text]").textContent = text;
+    region.appendChild(alert);
+  }
+  document.addEventListener("htmx:responseError", function (event) {
+    showError("Request failed (" + event.detail.xhr.status + ")");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("Network error");
+  });
+
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-theme-toggle]");
+    if (toggle) {
+      var next = currentTheme() === "dark" ? "light" : "dark";
+      root.dataset.theme = next;
+      try { localStorage.setItem(THEME_KEY, next); } catch (e) { /* private mode: not remembered */ }
+      syncToggles();
+      return;
+    }
+    var dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss && dismiss.closest(".alert")) dismiss.closest(".alert").remove();
+    // Boosted links swap only #main, so close the phone drawer by hand.
+    var drawer = document.getElementById("admin-drawer");
+    if (drawer && event.target.closest("#nav a")) drawer.checked = false;
+  });
+
+  syncToggles();
+  watchToasts();
+})();

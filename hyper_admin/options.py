@@ -1,11 +1,19 @@
-"""ModelAdmin: declarative options (data) with per-request hook methods (behaviour)."""
+"""ModelAdmin: declarative options (data) with per-request hook methods (behaviour).
+
+As in Django admin, every option is a class attribute, and where it may depend on who asks, a
+``get_<option>(user)`` method computes it: simple things are one line, unusual things one
+override.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import typing as t
+from dataclasses import dataclass
 
 from . import pipeline
-from .introspect import model_names
+from .introspect import ColumnInfo, ModelInfo, model_info, model_names
 
 if t.TYPE_CHECKING:
     from .site import Admin
@@ -13,13 +21,58 @@ if t.TYPE_CHECKING:
 ACTIONS = ("view", "add", "change", "delete", "export")
 
 
-class ModelAdmin:
-    """Options for one model. Subclass it, or pass options to ``admin.register(Model, **options)``.
+@dataclass(frozen=True)
+class ActionInfo:
+    name: str
+    label: str
+    function: t.Callable
+    permission: str
+    confirm: str | None
+    destructive: bool
 
-    Every option is a class attribute; where behaviour depends on the request, a method with the
-    option's name computes it (``get_...``) so that an override is one method.
+
+def action(label: str | None = None, *, permission: str | None = None, confirm: str | None = None,
+           destructive: bool = False, name: str | None = None):
+    """Mark a ModelAdmin method (or a function) as a bulk action on selected rows::
+
+        @action("Mark as shipped", permission="change", confirm="Ship {count} orders?")
+        def ship(self, objects, user): ...
+
+    ``permission`` is the action checked (default: the action's own name, granted through
+    ``permissions``). The function gets the selected model objects (scoped) and the user, and may
+    return a message for the toast.
     """
 
+    def decorate(function: t.Callable) -> t.Callable:
+        action_name = name or function.__name__
+        function._hyper_admin_action = ActionInfo(
+            name=action_name,
+            label=label or action_name.replace("_", " ").capitalize(),
+            function=function,
+            permission=permission or action_name,
+            confirm=confirm,
+            destructive=destructive,
+        )
+        return function
+
+    return decorate
+
+
+def display(label: str | None = None, *, ordering: str | None = None):
+    """Give a list_display callable/method its column header (and a column to sort it by)."""
+
+    def decorate(function: t.Callable) -> t.Callable:
+        function.label = label or function.__name__.replace("_", " ").capitalize()
+        function.ordering = ordering
+        return function
+
+    return decorate
+
+
+class ModelAdmin:
+    """Options for one model. Subclass it, or pass options to ``admin.register(Model, **options)``."""
+
+    # -- naming ---------------------------------------------------------------------------------
     #: URL segment; defaults to the model's table name.
     slug: str | None = None
     #: Human names; default from the class name ("OrderLine" -> "Order line", "Order lines").
@@ -29,8 +82,53 @@ class ModelAdmin:
     icon: str | None = None
     #: A sentence shown under the model's name on the dashboard.
     description: str = ""
+
+    # -- who may do what ------------------------------------------------------------------------
     #: action -> roles allowed to do it. Superusers may do everything; the rest is denied.
     permissions: t.Mapping[str, t.Iterable[str]] = {}
+
+    # -- list -----------------------------------------------------------------------------------
+    #: Columns of the list: attribute names, ``fk.column`` paths, callables or method names
+    #: (decorate with ``@display("Header")``). Default: every visible non-lazy column, up to 8.
+    list_display: t.Sequence[t.Any] | None = None
+    #: Which list columns link to the row's detail page (default: the first one).
+    list_display_links: t.Sequence[str] | None = None
+    #: Searched by ``q=``: attribute names or ``fk.column`` paths. Default: text columns.
+    search_fields: t.Sequence[str] | None = None
+    #: Fields usable as ``<field>=`` filters in the query string and the filter panel.
+    list_filter: t.Sequence[str] = ()
+    #: Extra sortable fields besides the displayed columns and the primary key.
+    sortable_fields: t.Sequence[str] = ()
+    #: Default order, e.g. ``["-created_at"]``. Default: primary key descending.
+    ordering: t.Sequence[str] | None = None
+    #: Rows per page (default: the Admin's ``per_page``).
+    per_page: int | None = None
+    #: Text cells longer than this are truncated in lists (full text in the title).
+    list_max_chars: int = 80
+    #: Custom bulk actions: names of ``@action`` methods, or ``@action`` functions.
+    actions: t.Sequence[t.Any] = ()
+
+    # -- detail and forms -----------------------------------------------------------------------
+    #: Fields shown on the detail page (default: every visible column).
+    detail_fields: t.Sequence[str] | None = None
+    #: Fields of the create/edit form (default: every visible, non-primary-key column).
+    fields: t.Sequence[str] | None = None
+    #: Fields left out of the form.
+    exclude: t.Sequence[str] = ()
+    #: Groups of form fields: ``[("Customer", {"fields": [...], "description": "..."}), ...]``.
+    fieldsets: t.Sequence[tuple[str | None, t.Mapping[str, t.Any]]] | None = None
+    #: Fields shown but never written.
+    readonly_fields: t.Sequence[str] = ()
+    #: Child models (one-to-many) shown on the detail page, paged: model classes or slugs.
+    inlines: t.Sequence[t.Any] = ()
+    #: Rows per inline on the detail page.
+    inline_per_page: int = 10
+    #: attribute -> WTForms field class replacing the converter's choice.
+    form_overrides: t.Mapping[str, type] = {}
+    #: attribute -> extra keyword arguments of the form field (label, description, validators…).
+    form_args: t.Mapping[str, t.Mapping[str, t.Any]] = {}
+    #: attribute -> ``fn(value, row) -> str | Markup`` used wherever the value is shown.
+    formatters: t.Mapping[str, t.Callable[[t.Any, t.Any], t.Any]] = {}
 
     def __init__(self, model: type, admin: "Admin"):
         self.model = model
@@ -40,11 +138,15 @@ class ModelAdmin:
         self.verbose_name = self.verbose_name or names.verbose_name
         self.verbose_name_plural = self.verbose_name_plural or names.verbose_name_plural
         self._permissions = {
-            action: frozenset(roles) for action, roles in dict(self.permissions).items()
+            action_name: frozenset(roles) for action_name, roles in dict(self.permissions).items()
         }
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model.__name__} at {self.slug!r}>"
+
+    @property
+    def info(self) -> ModelInfo:
+        return model_info(self.model)
 
     # -- who may do what ----------------------------------------------------------------------
 
@@ -59,3 +161,140 @@ class ModelAdmin:
     def scope(self, user: t.Any):
         """A sqlorm SQL condition limiting the rows ``user`` may reach, or None for every row."""
         return None
+
+    def base_query(self, user: t.Any):
+        """A sqlorm SQL condition every list of this model starts from (e.g. hide archived
+        rows), or None. Unlike ``scope`` it is a default, not a security boundary."""
+        return None
+
+    # -- per-request options ------------------------------------------------------------------
+
+    def visible_columns(self) -> list[ColumnInfo]:
+        """Columns that may be shown: secret ones only when this ModelAdmin names them."""
+        named = self._named_fields()
+        return [c for c in self.info.columns if not c.secret or c.attribute in named]
+
+    def _named_fields(self) -> set[str]:
+        named: set[str] = set()
+        for option in (self.list_display, self.search_fields, self.list_filter,
+                       self.sortable_fields, self.detail_fields, self.fields,
+                       self.readonly_fields):
+            for item in option or ():
+                if isinstance(item, str):
+                    named.add(item.split(".")[0].lstrip("-"))
+        for _, group in self.fieldsets or ():
+            named.update(group.get("fields", ()))
+        return named
+
+    def get_list_display(self, user: t.Any) -> list[t.Any]:
+        if self.list_display is not None:
+            return list(self.list_display)
+        return [c.attribute for c in self.visible_columns() if not c.lazy][:8]
+
+    def get_list_display_links(self, user: t.Any) -> list[str]:
+        if self.list_display_links is not None:
+            return list(self.list_display_links)
+        display_items = self.get_list_display(user)
+        first = display_items[0] if display_items else None
+        return [first] if isinstance(first, str) else []
+
+    def get_search_fields(self, user: t.Any) -> list[str]:
+        if self.search_fields is not None:
+            return list(self.search_fields)
+        return [c.attribute for c in self.visible_columns()
+                if c.kind == "text" and not c.lazy and not c.is_foreign_key and not c.choices]
+
+    def get_list_filter(self, user: t.Any) -> list[str]:
+        return list(self.list_filter)
+
+    def get_ordering(self, user: t.Any) -> list[str]:
+        if self.ordering:
+            return list(self.ordering)
+        return ["-" + c.attribute for c in self.info.primary_key]
+
+    def get_detail_fields(self, user: t.Any) -> list[str]:
+        if self.detail_fields is not None:
+            return list(self.detail_fields)
+        return [c.attribute for c in self.visible_columns()]
+
+    def get_fields(self, user: t.Any, obj: t.Any = None) -> list[str]:
+        if self.fieldsets:
+            return [f for _, group in self.fieldsets for f in group.get("fields", ())]
+        if self.fields is not None:
+            return [f for f in self.fields if f not in self.exclude]
+        auto_pk = len(self.info.primary_key) == 1 and self.info.primary_key[0].kind == "int"
+        return [c.attribute for c in self.visible_columns()
+                if not (c.primary_key and auto_pk) and not c.lazy and c.attribute not in self.exclude]
+
+    def get_fieldsets(self, user: t.Any, obj: t.Any = None) -> list[tuple[str | None, dict]]:
+        if self.fieldsets:
+            return [(title, dict(group)) for title, group in self.fieldsets]
+        return [(None, {"fields": self.get_fields(user, obj)})]
+
+    def get_readonly_fields(self, user: t.Any, obj: t.Any = None) -> list[str]:
+        readonly = list(self.readonly_fields)
+        if obj is not None:
+            # A primary key is set once: changing it would orphan every reference to the row.
+            readonly += [c.attribute for c in self.info.primary_key if c.attribute not in readonly]
+        return readonly
+
+    def _all_actions(self) -> list[ActionInfo]:
+        found = []
+        for item in self.actions:
+            function = getattr(self, item, None) if isinstance(item, str) else item
+            info = getattr(function, "_hyper_admin_action", None)
+            if info is None:
+                raise TypeError(f"{item!r} in {type(self).__name__}.actions is not an @action")
+            if not isinstance(item, str):
+                # A plain function gets the ModelAdmin first, like a method.
+                function = functools.partial(function, self)
+            found.append(dataclasses.replace(info, function=function))
+        return found
+
+    def action_names(self) -> set[str]:
+        return {info.name for info in self._all_actions()}
+
+    def get_actions(self, user: t.Any) -> list[ActionInfo]:
+        """The custom actions ``user`` may run; each is called as ``function(objects, user)``."""
+        return [info for info in self._all_actions() if self.has_permission(info.permission, user)]
+
+    def get_inlines(self, user: t.Any) -> list[t.Any]:
+        return list(self.inlines)
+
+    # -- labels ---------------------------------------------------------------------------------
+
+    def row_label(self, obj: t.Any) -> str:
+        """CONTRACT §3: ``label(obj)`` if defined, else the model's ``__str__``, else the first
+        column named like a label, else ``<Model> #<pk>``."""
+        custom = getattr(self, "label", None)
+        if callable(custom):
+            return str(custom(obj))
+        return default_label(self.model, obj)
+
+    # -- hooks around writes --------------------------------------------------------------------
+
+    def on_model_change(self, values: dict[str, t.Any], obj: t.Any, is_created: bool) -> None:
+        """Before a create/update is written: adjust ``values`` (attribute -> value) in place,
+        or raise ``wtforms.ValidationError`` to refuse with a message. ``obj`` is the row as
+        it was (None on create)."""
+
+    def after_model_change(self, obj: t.Any, is_created: bool) -> None:
+        """After the row is written, in the same transaction."""
+
+    def on_model_delete(self, obj: t.Any) -> None:
+        """Before a row is deleted, in the same transaction; raise to refuse."""
+
+
+def default_label(model: type, obj: t.Any) -> str:
+    if type(obj).__str__ is not object.__str__ and isinstance(obj, model):
+        text = str(obj)
+        if text:
+            return text
+    info = model_info(model)
+    column = info.label_column
+    if column is not None:
+        value = obj.get(column.name) if isinstance(obj, dict) else getattr(obj, column.attribute, None)
+        if value not in (None, ""):
+            return str(value)
+    pk = info.pk_values(obj) if info.primary_key else ()
+    return f"{model_names(model).verbose_name} #{','.join(str(v) for v in pk)}"

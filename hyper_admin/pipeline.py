@@ -212,8 +212,14 @@ def check_csrf() -> None:
 # The guard and the router
 
 
-def guard(view: t.Callable, *, public: bool = False) -> t.Callable:
-    """Wrap ``view`` in the pipeline. ``public`` views (sign-in) skip the sign-in checks only."""
+def guard(view: t.Callable, *, public: bool = False, model_action: str | None = None) -> t.Callable:
+    """Wrap ``view`` in the pipeline. ``public`` views (sign-in) skip the sign-in checks only.
+
+    Model views (``model_action`` set) get the ModelAdmin of the URL's ``slug`` instead of the
+    slug: unknown → 404, no ``view`` permission → 403, and for actions on no particular row
+    (``add``, ``export``...) that action too. Views of one row check their action after loading
+    it, so that a missing row is a 404 before a refused action is a 403 (CONTRACT §2).
+    """
 
     @functools.wraps(view)
     def guarded(**kwargs):
@@ -224,6 +230,15 @@ def guard(view: t.Callable, *, public: bool = False) -> t.Callable:
             if not has_admin_access():
                 abort(403)
             g._hyper_admin_shell = True
+        if model_action is not None:
+            model_admin = current_state().admin.registry.get(kwargs.pop("slug"))
+            if model_admin is None:
+                abort(404)
+            if not model_admin.has_permission("view", current_user):
+                abort(403)
+            if model_action != "view" and not model_admin.has_permission(model_action, current_user):
+                abort(403)
+            kwargs["model_admin"] = model_admin
         if request.method not in SAFE_METHODS:
             check_csrf()
         return view(**kwargs)
@@ -239,9 +254,13 @@ class Router:
         self.blueprint = blueprint
 
     def __call__(self, rule: str, view: t.Callable, *, endpoint: str | None = None,
-                 methods: t.Sequence[str] = ("GET",), public: bool = False) -> None:
+                 methods: t.Sequence[str] = ("GET",), public: bool = False,
+                 model_action: str | None = None) -> None:
         self.blueprint.add_url_rule(
-            rule, endpoint or view.__name__, guard(view, public=public), methods=list(methods)
+            rule, endpoint or view.__name__,
+            guard(view, public=public, model_action=model_action), methods=list(methods),
+            # No redirect to the slashed URL before the guard ran: /admin/x answers like /admin/x/.
+            strict_slashes=False,
         )
 
 

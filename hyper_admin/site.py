@@ -217,7 +217,7 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import auth, dashboard, errors
+        from .views import auth, bulk, dashboard, errors, listing, rows
 
         bp = Blueprint(
             name,
@@ -231,6 +231,18 @@ class Admin:
         route("/", dashboard.index, endpoint="dashboard")
         route("/login", auth.login, methods=["GET", "POST"], public=True)
         route("/logout", auth.logout, methods=["POST"])
+        route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
+        route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
+        route("/<slug>/export", bulk.export_view, endpoint="export", model_action="export")
+        route("/<slug>/action", bulk.action_view, endpoint="action", methods=["POST"],
+              model_action="view")
+        route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
+              model_action="add")
+        route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
+        route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
+              model_action="view")
+        route("/<slug>/<pk>/delete", rows.delete_view, endpoint="delete",
+              methods=["GET", "POST"], model_action="view")
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
         pipeline.install(bp)
         errors.install(bp)

@@ -141,10 +141,11 @@ def test_has_permission_override_is_honoured(engine):
 def test_verbose_names():
     from hyper_admin.introspect import model_names, pluralize
 
-    class OrderLine(Customer):
-        __table__ = "order_lines_x"
+    # sqlorm's registry is process-wide and keyed by class name: no name another test uses.
+    class InvoiceLineItem(Customer):
+        __table__ = "invoice_line_items_x"
 
-    assert model_names(OrderLine).verbose_name == "Order line"
-    assert model_names(OrderLine).verbose_name_plural == "Order lines"
+    assert model_names(InvoiceLineItem).verbose_name == "Invoice line item"
+    assert model_names(InvoiceLineItem).verbose_name_plural == "Invoice line items"
     assert pluralize("Category") == "Categories" and pluralize("Address") == "Addresses"
     assert pluralize("Day") == "Days"

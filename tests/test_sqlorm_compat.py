@@ -9,7 +9,7 @@ import datetime
 import pytest
 from sqlorm import SQL, Engine, Model, PrimaryKey
 
-from conftest import PG_URL, require_pg
+from pg import PG_URL
 from hyper_admin import enable_postgresql
 from hyper_admin.sqlorm_compat import Row, engines_of, is_postgresql, is_sqlite
 

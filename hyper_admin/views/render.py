@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from flask import make_response, render_template
+from flask import make_response, render_template, url_for
 from flask_login import current_user
 
 from ..htmx import current_htmx
@@ -41,7 +41,7 @@ def navigation(active_slug: str | None = None) -> list[NavEntry]:
         entries.append(
             NavEntry(
                 label=model_admin.verbose_name_plural,
-                url=None,  # list screens arrive with the CRUD engine
+                url=url_for(".list", slug=model_admin.slug),
                 icon=model_admin.icon or "table",
                 table=model_admin.slug,
                 description=model_admin.description,

@@ -1,0 +1,304 @@
+"""The demo Flask application: a support back office on hyper_admin.
+
+    python -m hyper_admin.demo                 # SQLite file instance/demo.db, 2,000 orders
+    DATABASE_URL=postgresql://127.0.0.1/test python -m hyper_admin.demo --rows 1000000 --reseed
+
+On PostgreSQL the demo keeps to its own schema (``DEMO_PG_SCHEMA``, default ``hyper_admin_demo``),
+created when missing and put first on the ``search_path`` of every connection.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import urllib.parse
+
+from flask import Flask
+from flask_login import LoginManager
+from flask_sqlorm import FlaskSQLORM
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import schema
+from .models import (
+    Account,
+    Contact,
+    Order,
+    OrderLine,
+    Product,
+    StaffUser,
+    Ticket,
+    TicketComment,
+)
+from .seed import DEFAULT_ROWS, seed
+
+__all__ = ["create_app", "run_demo", "sqlorm_uri", "resolve_database_url", "prepare_database"]
+
+DEFAULT_SQLITE_PATH = os.path.join("instance", "demo.db")
+DEFAULT_PG_SCHEMA = "hyper_admin_demo"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+_PG_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+
+
+# --- database URLs -----------------------------------------------------------------------------
+
+
+def resolve_database_url(database_url: str | None = None) -> str:
+    """The URL given, else ``DATABASE_URL``, else the SQLite file ``instance/demo.db`` here."""
+    return database_url or os.environ.get("DATABASE_URL") or os.path.abspath(DEFAULT_SQLITE_PATH)
+
+
+def pg_schema_name() -> str:
+    name = os.environ.get("DEMO_PG_SCHEMA") or DEFAULT_PG_SCHEMA
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"DEMO_PG_SCHEMA must be a plain identifier, got {name!r}")
+    return name
+
+
+def sqlorm_uri(url: str, pg_schema: str | None = None) -> str:
+    """Turn a usual database URL into the URI ``sqlorm.Engine.from_uri`` understands.
+
+    - a path, or ``sqlite://<path>`` (sqlorm's form: ``sqlite:///abs/x.db``, ``sqlite://rel.db``):
+      SQLite, unchanged;
+    - ``postgresql://[user[:password]@]host[:port]/dbname[?param=value...]`` (also ``postgres://``,
+      ``postgresql+psycopg://``) or an already converted ``postgresql://host=... dbname=...``:
+      sqlorm hands everything after ``://`` to ``psycopg.connect`` as a conninfo string, which
+      libpq only reads as ``key=value`` pairs, so the URL is parsed (by libpq itself) and written
+      back as such. ``pg_schema`` adds ``options=-c search_path=<schema>``.
+
+    Values containing ``?`` go to the query string (sqlorm splits the URI at the first ``?`` and
+    passes query parameters as keyword arguments); the others stay in the conninfo, because sqlorm
+    turns digit-only query values into ints (a password ``007`` would become ``7``).
+    """
+    if "://" not in url:
+        return "sqlite://" + url
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in _PG_SCHEMES:
+        return url  # sqlite:// and anything else sqlorm knows
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    if "=" in rest.split("?", 1)[0] and "@" not in rest.split("?", 1)[0].split("=", 1)[0]:
+        # already a key=value conninfo (sqlorm's own form), maybe with ?query kwargs
+        info, _, query = rest.partition("?")
+        params = conninfo_to_dict(info)
+        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+            params[key] = value
+    else:
+        params = conninfo_to_dict("postgresql://" + rest)  # libpq parses and decodes the URL
+    params = {k: str(v) for k, v in params.items() if v is not None}
+    if pg_schema:
+        if not _IDENTIFIER.fullmatch(pg_schema):
+            raise ValueError(f"not a plain schema name: {pg_schema!r}")
+        option = f"-c search_path={pg_schema}"
+        params["options"] = f"{params['options']} {option}" if params.get("options") else option
+    in_query = {k: v for k, v in params.items() if "?" in v}
+    conninfo = make_conninfo("", **{k: v for k, v in params.items() if k not in in_query})
+    uri = "postgresql://" + conninfo
+    if in_query:
+        uri += "?" + urllib.parse.urlencode(in_query)
+    return uri
+
+
+def ensure_pg_schema(engine, name: str) -> None:
+    """CREATE SCHEMA IF NOT EXISTS (its name is checked to be a plain identifier)."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a plain schema name: {name!r}")
+    with engine as tx:
+        tx.execute(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+
+
+def prepare_database(engine, rows: int = DEFAULT_ROWS, reseed: bool = False, log=print) -> bool:
+    """Create the tables and seed them when the database is empty (always with ``reseed``).
+    Returns whether it seeded."""
+    if not reseed and not schema.is_empty(engine):
+        return False
+    schema.drop_schema(engine)
+    schema.create_schema(engine, indexes=False, foreign_keys=False)  # seed() adds them after
+    seed(engine, rows=rows, log=log)
+    return True
+
+
+# --- the application ---------------------------------------------------------------------------
+
+
+def create_app(database_url: str | None = None, rows: int | None = None) -> Flask:
+    """The demo app. ``rows``: seed that many orders if the database is empty (None: don't)."""
+    from hyper_admin import Admin, enable_postgresql
+
+    url = resolve_database_url(database_url)
+    is_pg = url.split("://", 1)[0].lower() in _PG_SCHEMES
+    uri = sqlorm_uri(url, pg_schema_name() if is_pg else None)
+
+    app = Flask(__name__)
+    # A random key per process unless one is configured: sessions end on restart, which a demo
+    # can afford, and no secret is ever written down.
+    app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+
+    db = FlaskSQLORM(app, uri)
+    enable_postgresql(db)
+    engine = db.engine
+    if is_pg:
+        ensure_pg_schema(engine, pg_schema_name())
+    if rows is not None:
+        prepare_database(engine, rows)
+
+    login_manager = LoginManager(app)  # no login view: the admin's built-in sign-in page is used
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        try:
+            pk = int(user_id)
+        except (TypeError, ValueError):
+            return None
+        # the admin's engine explicitly: flask-sqlorm's ambient session may belong to another app
+        with engine:
+            user = StaffUser.get(pk)
+        return user if user is not None and user.is_active else None
+
+    # Compared against when the username is unknown, so that both paths cost one hash check.
+    dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+
+    def authenticate(username: str, password: str):
+        username = (username or "").strip()
+        user = None
+        if 0 < len(username) <= 150:
+            with engine:
+                user = StaffUser.find_one(username=username)
+        if user is None:
+            check_password_hash(dummy_hash, password or "")
+            return None
+        if not check_password_hash(user.password_hash or "!", password or ""):
+            return None
+        return user if user.is_active else None
+
+    admin = Admin(
+        app,
+        title="Support back office",
+        authenticate=authenticate,
+        engine=engine,
+        access_roles={"admin", "support", "viewer"},
+    )
+    register_models(admin)
+
+    app.extensions["hyper_admin_demo"] = {"db": db, "engine": engine, "admin": admin, "url": uri}
+    return app
+
+
+def register_models(admin) -> None:
+    """The eight models with their permissions (role ``admin`` is the superuser: everything)."""
+    from hyper_admin import ModelAdmin
+
+    support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
+
+    @admin.register(Account)
+    class AccountAdmin(ModelAdmin):
+        icon = "building-2"
+        description = "Customers: companies on a plan."
+        permissions = support_edit
+        list_display = ["name", "email", "plan", "region", "is_active", "created_at"]
+        search_fields = ["name", "email"]
+        list_filter = ["plan", "region", "is_active"]
+        readonly_fields = ["created_at"]
+        inlines = [Contact, Order, Ticket]
+
+    @admin.register(Contact)
+    class ContactAdmin(ModelAdmin):
+        icon = "contact"
+        permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"}}
+        list_display = ["name", "email", "phone", "role", "account_id"]
+        search_fields = ["name", "email"]
+        readonly_fields = ["created_at"]
+
+    @admin.register(Product)
+    class ProductAdmin(ModelAdmin):
+        icon = "package"
+        permissions = {"view": {"support", "viewer"}}
+        list_display = ["sku", "name", "price", "is_active"]
+        search_fields = ["sku", "name"]
+        list_filter = ["is_active"]
+
+    @admin.register(Order)
+    class OrderAdmin(ModelAdmin):
+        icon = "shopping-cart"
+        description = "A million of them with --rows 1000000."
+        permissions = support_edit
+        list_display = ["reference", "account_id", "status", "total", "currency", "created_at"]
+        search_fields = ["reference"]
+        list_filter = ["status", "currency", "created_at"]
+        readonly_fields = ["reference", "created_at", "updated_at"]
+        inlines = [OrderLine, Ticket]
+
+    @admin.register(OrderLine)
+    class OrderLineAdmin(ModelAdmin):
+        icon = "table"
+        permissions = {"view": {"support"}}
+        list_display = ["order_id", "product_id", "quantity", "unit_price"]
+
+    @admin.register(Ticket)
+    class TicketAdmin(ModelAdmin):
+        icon = "ticket"
+        permissions = support_edit
+        list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "updated_at"]
+        search_fields = ["subject"]
+        list_filter = ["status", "priority", "assignee_id"]
+        readonly_fields = ["created_at"]
+        inlines = [TicketComment]
+
+    @admin.register(TicketComment)
+    class TicketCommentAdmin(ModelAdmin):
+        icon = "message-square"
+        permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"}}
+        list_display = ["ticket_id", "author_id", "is_internal", "created_at"]
+        list_filter = ["is_internal"]
+        readonly_fields = ["created_at"]
+
+    @admin.register(StaffUser)
+    class StaffUserAdmin(ModelAdmin):
+        icon = "shield"
+        description = "Who may sign in, with which roles (comma-separated: admin, support, viewer)."
+        permissions = {}  # superusers (role admin) only
+        list_display = ["username", "name", "email", "roles_csv", "is_active"]
+        search_fields = ["username", "name", "email"]
+        list_filter = ["is_active"]
+
+
+# --- running it --------------------------------------------------------------------------------
+
+
+def _display_url(url: str) -> str:
+    """The URL without its password, for the banner."""
+    if "://" not in url:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+def run_demo(
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    rows: int = DEFAULT_ROWS,
+    database_url: str | None = None,
+    reseed: bool = False,
+) -> None:
+    """Seed the database if it is empty (or ``reseed``), print how to sign in, serve the demo."""
+    url = resolve_database_url(database_url)
+    app = create_app(url)
+    prepare_database(app.extensions["hyper_admin_demo"]["engine"], rows=rows, reseed=reseed)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    where = _display_url(url)
+    if url.split("://", 1)[0].lower() in _PG_SCHEMES:
+        where += f" (schema {pg_schema_name()})"
+    print(
+        "\n"
+        f"  hyper_admin demo: http://{shown_host}:{port}/admin\n"
+        f"  database: {where}\n"
+        "  sign in as\n"
+        "    admin / admin       everything\n"
+        "    support / support   accounts, orders, tickets\n"
+        "    viewer / viewer     read only\n"
+    )
+    app.run(host=host, port=port)

@@ -1,0 +1,290 @@
+"""How values are shown: list columns, cells, labels. Everything escaped; never a javascript: link.
+
+The list turns its ``list_display`` into :class:`DisplayColumn` objects once per request, joins
+what they need into the page query, and formats each row into cells with no further query.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import json
+import typing as t
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup, escape
+
+from .introspect import ColumnInfo, ModelInfo, model_info, model_names
+from .options import ModelAdmin, default_label
+from .query import BadQuery, Join, RelatedColumn
+
+SAFE_URL_SCHEMES = ("http", "https", "mailto")
+
+
+@dataclass(eq=False)
+class DisplayColumn:
+    key: str                     # what list_display said (attribute, path or callable name)
+    label: str
+    column: ColumnInfo | None = None        # a column of the model
+    related: RelatedColumn | None = None    # a column of a many-to-one target
+    join: Join | None = None                # the join that brings the label / related column
+    function: t.Callable | None = None      # a callable or ModelAdmin method
+    sort_key: str | None = None             # name usable in ?sort=
+    link: bool = False                      # links to the row's detail page
+    numeric: bool = False
+
+    @property
+    def is_fk(self) -> bool:
+        return self.column is not None and self.column.is_foreign_key and self.join is not None
+
+
+@dataclass
+class Cell:
+    text: str = ""
+    html: Markup | None = None   # already-escaped markup (formatters, badges)
+    url: str | None = None
+    title: str | None = None
+    kind: str = "text"
+    empty: bool = False
+
+
+@dataclass
+class ListRow:
+    pk: str
+    url: str
+    cells: list[Cell] = field(default_factory=list)
+
+
+def encode_pk(values: t.Sequence[t.Any]) -> str:
+    """CONTRACT §3: the key URL-quoted, composite parts joined by ``,``."""
+    return ",".join(quote(_pk_text(v), safe="") for v in values)
+
+
+def _pk_text(value: t.Any) -> str:
+    if isinstance(value, (datetime.date, datetime.datetime, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def decode_pk(info: ModelInfo, text: str) -> tuple | None:
+    """The key values of ``text`` typed like the key columns, or None when malformed."""
+    from urllib.parse import unquote
+
+    from .query import parse_value
+
+    parts = text.split(",")
+    if len(parts) != len(info.primary_key) or len(text) > 512:
+        return None
+    values = []
+    for column, raw in zip(info.primary_key, parts):
+        raw = unquote(raw)
+        if raw == "":
+            return None
+        try:
+            values.append(parse_value(column, raw) if column.kind != "text" else raw)
+        except BadQuery:
+            return None
+    return tuple(values)
+
+
+def safe_link(value: t.Any) -> str | None:
+    """``value`` when it is an http(s)/mailto URL worth linking, else None."""
+    if not isinstance(value, str) or len(value) > 2048:
+        return None
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return text
+    return None
+
+
+def make_object(model: type, info: ModelInfo, values: t.Mapping[str, t.Any]) -> t.Any:
+    """A model instance from a row keyed by column name (for __str__, labels and callables)."""
+    try:
+        obj = model.__new__(model)
+        state = {c.attribute: values[c.name] for c in info.columns if c.name in values}
+        obj.__dict__.update(state)
+        if hasattr(model, "__dirty__"):
+            obj.__dict__["__dirty__"] = set()
+        return obj
+    except Exception:  # noqa: BLE001 - a model whose __new__ needs arguments
+        return SimpleNamespace(**{c.attribute: values.get(c.name) for c in info.columns})
+
+
+def coerced(info: ModelInfo, row: t.Mapping[str, t.Any], prefix: str = "") -> dict[str, t.Any]:
+    """Row values (keyed by column name, possibly prefixed) coerced to the declared types."""
+    out = {}
+    for column in info.columns:
+        key = prefix + column.name
+        if key in row.keys():
+            out[column.name] = column.coerce(row[key])
+    return out
+
+
+def label_for(model_admin: ModelAdmin | None, model: type, values: t.Mapping[str, t.Any]) -> str:
+    info = model_info(model)
+    obj = make_object(model, info, values)
+    if model_admin is not None:
+        return model_admin.row_label(obj)
+    return default_label(model, obj)
+
+
+def label_needs_row(model_admin: ModelAdmin | None, model: type) -> bool:
+    """Whether a label needs more than the label column (a __str__ or ModelAdmin.label)."""
+    if model_admin is not None and callable(getattr(model_admin, "label", None)):
+        return True
+    return model.__str__ is not object.__str__
+
+
+def label_columns(model_admin: ModelAdmin | None, model: type) -> list[ColumnInfo]:
+    """Columns to read to compute labels of ``model`` rows."""
+    info = model_info(model)
+    if label_needs_row(model_admin, model):
+        return [c for c in info.columns if not c.lazy and not c.secret]
+    columns = list(info.primary_key)
+    if info.label_column is not None and info.label_column not in columns:
+        columns.append(info.label_column)
+    return columns
+
+
+def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | None = None) -> Cell:
+    """A value as a cell: typed, escaped later by the template, long text truncated."""
+    if value is None or value == "":
+        return Cell(text="—", empty=True, kind=column.kind if column else "text")
+    kind = column.kind if column is not None else "text"
+    if kind == "bool" or isinstance(value, bool):
+        return Cell(text="Yes" if value else "No", kind="bool")
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if column is not None and column.choices and kind != "bool":
+        labels = dict(column.choices)
+        return Cell(text=str(labels.get(value, value)), kind="choice", title=str(value))
+    if isinstance(value, datetime.datetime):
+        return Cell(text=value.strftime("%Y-%m-%d %H:%M"), kind="datetime", title=value.isoformat())
+    if isinstance(value, datetime.date):
+        return Cell(text=value.isoformat(), kind="date")
+    if isinstance(value, decimal.Decimal):
+        return Cell(text=str(value), kind="number")
+    if isinstance(value, (int, float)):
+        return Cell(text=str(value), kind="number")
+    if kind == "json" or isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        return _truncated(text, max_chars, kind="json")
+    if isinstance(value, bytes):
+        return Cell(text=f"{len(value)} bytes", kind="bytes")
+    text = str(value)
+    cell = _truncated(text, max_chars, kind="text")
+    cell.url = safe_link(text)
+    return cell
+
+
+def _truncated(text: str, max_chars: int | None, *, kind: str) -> Cell:
+    if max_chars and len(text) > max_chars:
+        return Cell(text=text[: max_chars - 1].rstrip() + "…", title=text[:2000], kind=kind)
+    return Cell(text=text, kind=kind)
+
+
+def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence[t.Any]
+                         ) -> tuple[list[DisplayColumn], list[Join]]:
+    """Turn list_display items into columns, and the joins that bring their labels in."""
+    info = model_admin.info
+    visible = {c.attribute: c for c in model_admin.visible_columns()}
+    joins: dict[str, Join] = {}
+    columns: list[DisplayColumn] = []
+    links = set(model_admin.get_list_display_links(user))
+
+    def join_for(via: ColumnInfo) -> Join | None:
+        target = via.target_model
+        if target is None or via.attribute in joins:
+            return joins.get(via.attribute)
+        target_info = model_info(target)
+        if len(target_info.primary_key) != 1:
+            return None
+        target_admin = _model_admin_of(model_admin, target)
+        wanted = label_columns(target_admin, target)
+        joins[via.attribute] = Join(via=via, target=target_info, alias=f"j{len(joins)}",
+                                    columns=list(wanted))
+        return joins[via.attribute]
+
+    for item in items:
+        if callable(item) and not isinstance(item, str):
+            columns.append(DisplayColumn(key=getattr(item, "__name__", "value"),
+                                         label=getattr(item, "label", None) or _humanize(getattr(item, "__name__", "")),
+                                         function=item, sort_key=getattr(item, "ordering", None)))
+            continue
+        if not isinstance(item, str):
+            raise TypeError(f"list_display item {item!r} is neither a name nor a callable")
+        if "." in item:
+            via_name, _, target_attr = item.partition(".")
+            via = _fk_column(info, via_name)
+            if via is None or via.attribute not in visible:
+                raise TypeError(f"list_display {item!r}: {via_name!r} is not a foreign key")
+            target_info = model_info(via.target_model)
+            target_col = target_info.column(target_attr)
+            if target_col is None or target_col.secret:
+                raise TypeError(f"list_display {item!r}: no column {target_attr!r}")
+            join = join_for(via)
+            if join is not None and target_col not in join.columns:
+                join.columns.append(target_col)
+            columns.append(DisplayColumn(
+                key=item, label=f"{via.label} {target_col.label.lower()}",
+                related=RelatedColumn(item, via, target_col, target_info), join=join,
+                numeric=target_col.kind in ("int", "float", "decimal"),
+            ))
+            continue
+        column = visible.get(item) or _fk_column(info, item)
+        if column is not None and column.attribute in visible:
+            join = join_for(column) if column.target_model is not None else None
+            columns.append(DisplayColumn(
+                key=item, label=column.label, column=column, join=join,
+                sort_key=column.attribute, link=item in links,
+                numeric=column.kind in ("int", "float", "decimal") and not column.is_foreign_key,
+            ))
+            continue
+        method = getattr(model_admin, item, None)
+        if callable(method):
+            columns.append(DisplayColumn(key=item, label=getattr(method, "label", None) or _humanize(item),
+                                         function=method, sort_key=getattr(method, "ordering", None),
+                                         link=item in links))
+            continue
+        raise TypeError(f"list_display {item!r} of {type(model_admin).__name__} is not a column, "
+                        "a foreign key path or a method")
+    if columns and not any(c.link for c in columns):
+        columns[0].link = True
+    return columns, list(joins.values())
+
+
+def _fk_column(info: ModelInfo, name: str) -> ColumnInfo | None:
+    column = info.column(name)
+    if column is not None and column.target_model is not None:
+        return column
+    for candidate in info.columns:
+        if candidate.relation_attribute == name and candidate.target_model is not None:
+            return candidate
+    return None
+
+
+def _model_admin_of(model_admin: ModelAdmin, model: type) -> ModelAdmin | None:
+    for other in model_admin.admin.registry.values():
+        if other.model is model:
+            return other
+    return None
+
+
+def _humanize(name: str) -> str:
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def verbose(model: type) -> str:
+    return model_names(model).verbose_name
+
+
+def escape_text(value: t.Any) -> Markup:
+    return escape(value)

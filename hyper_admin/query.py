@@ -1,0 +1,548 @@
+"""The list query: parse the query string (CONTRACT §3), then build and run its SQL.
+
+Nothing here touches Flask's request: views hand in a MultiDict and a :class:`ListSpec`.
+A list page costs two SELECTs whatever its size and however many foreign keys it shows: the page
+(with the labels of its foreign keys joined in) and a capped count.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import hashlib
+import hmac
+import json
+import typing as t
+from dataclasses import dataclass, field
+
+from .introspect import ColumnInfo, Hint, ModelInfo, model_info, quote_identifier
+from .sql import Dialect, Statement, like_pattern, run, to_db
+
+RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page"})
+FILTER_OPS = ("gte", "lte", "in", "isnull", "contains")
+MAX_FILTER_VALUES = 1000
+MAX_SEARCH_LENGTH = 200
+MAX_PAGE = 1_000_000
+
+
+class BadQuery(ValueError):
+    """A query string we refuse (400): unknown or disallowed field, malformed value."""
+
+
+# ---------------------------------------------------------------------------------------------
+# What may be used where, for one model and one user
+
+
+@dataclass(eq=False)
+class RelatedColumn:
+    """``customer.email``: a column of a many-to-one target, reached through ``via``."""
+
+    path: str
+    via: ColumnInfo
+    column: ColumnInfo
+    target: ModelInfo
+
+
+@dataclass(eq=False)
+class ListSpec:
+    info: ModelInfo
+    sortable: dict[str, ColumnInfo]
+    filterable: dict[str, ColumnInfo]
+    search: list[ColumnInfo | RelatedColumn]
+    ordering: list[tuple[ColumnInfo, bool]]  # (column, descending)
+    per_page: int
+    max_per_page: int
+    scope: t.Any = None        # sqlorm SQL condition or None
+    base: t.Any = None         # ModelAdmin.base_query condition or None
+    cursor_key: bytes = b""    # HMAC key of cursors (per app secret and model)
+
+
+@dataclass
+class Filter:
+    column: ColumnInfo
+    op: str          # "eq", "gte", "lte", "in", "isnull", "contains"
+    values: list[t.Any]
+    raw: list[str]
+    key: str
+
+
+@dataclass
+class ListParams:
+    q: str = ""
+    sort: list[tuple[ColumnInfo, bool]] = field(default_factory=list)
+    sort_given: bool = False
+    filters: list[Filter] = field(default_factory=list)
+    page: int = 1
+    after: list[t.Any] | None = None
+    before: list[t.Any] | None = None
+    per_page: int = 50
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def parse_value(column: ColumnInfo, raw: str) -> t.Any:
+    """A query-string value as the column's type, or BadQuery."""
+    text = raw.strip()
+    kind = column.kind
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            value = float(text)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError
+            return value
+        if kind == "decimal":
+            value = decimal.Decimal(text)
+            if not value.is_finite():
+                raise ValueError
+            return value
+        if kind == "bool":
+            lowered = text.lower()
+            if lowered in ("1", "true", "yes", "on", "t"):
+                return True
+            if lowered in ("0", "false", "no", "off", "f"):
+                return False
+            raise ValueError
+        if kind == "datetime":
+            return datetime.datetime.fromisoformat(text)
+        if kind == "date":
+            return datetime.date.fromisoformat(text)
+        if kind == "time":
+            return datetime.time.fromisoformat(text)
+        if kind == "enum" and column.enum is not None:
+            for member in column.enum:
+                if str(member.value) == text:
+                    return member.value
+            raise ValueError
+    except (ValueError, ArithmeticError, TypeError):
+        raise BadQuery(f"{raw!r} is not a valid value for {column.attribute}") from None
+    if column.choices and kind != "bool":
+        allowed = {str(value) for value, _ in column.choices}
+        if text not in allowed:
+            raise BadQuery(f"{raw!r} is not one of the choices of {column.attribute}")
+    if "\x00" in text:
+        raise BadQuery("NUL bytes are not allowed")
+    return text
+
+
+def _positive_int(raw: str, name: str, *, minimum: int = 1) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise BadQuery(f"{name} must be a number") from None
+    if value < minimum:
+        raise BadQuery(f"{name} must be at least {minimum}")
+    return value
+
+
+def parse_sort(raw: str, spec: ListSpec) -> list[tuple[ColumnInfo, bool]]:
+    sort: list[tuple[ColumnInfo, bool]] = []
+    seen = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        descending = part.startswith("-")
+        name = part.lstrip("-+")
+        column = spec.sortable.get(name)
+        if column is None:
+            raise BadQuery(f"cannot sort by {name!r}")
+        if name in seen:
+            continue
+        seen.add(name)
+        sort.append((column, descending))
+    if len(sort) > 5:
+        raise BadQuery("sort by at most 5 fields")
+    return sort
+
+
+def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
+    """``args`` is a werkzeug MultiDict (request.args)."""
+    params = ListParams(per_page=spec.per_page)
+    q = args.get("q", "")
+    if len(q) > MAX_SEARCH_LENGTH:
+        raise BadQuery(f"search is limited to {MAX_SEARCH_LENGTH} characters")
+    if "\x00" in q:
+        raise BadQuery("NUL bytes are not allowed")
+    params.q = q.strip()
+    if "per_page" in args:
+        params.per_page = min(_positive_int(args["per_page"], "per_page"), spec.max_per_page)
+    if "page" in args:
+        params.page = _positive_int(args["page"], "page")
+        if params.page > MAX_PAGE:
+            raise BadQuery("page is too large")
+    if args.get("sort"):
+        params.sort = parse_sort(args["sort"], spec)
+        params.sort_given = True
+    else:
+        params.sort = list(spec.ordering)
+    params.sort = with_tiebreaker(params.sort, spec.info)
+
+    if "after" in args and "before" in args:
+        raise BadQuery("after and before exclude each other")
+    for name in ("after", "before"):
+        if name in args:
+            if "page" in args:
+                raise BadQuery(f"page and {name} exclude each other")
+            values = decode_cursor(args[name], spec, params.sort)
+            setattr(params, name, values)
+
+    for key in args.keys():
+        if key in RESERVED:
+            continue
+        params.filters.append(_parse_filter(key, args.getlist(key), spec))
+    return params
+
+
+def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
+    name, _, op = key.partition("__")
+    if op and op not in FILTER_OPS:
+        raise BadQuery(f"unknown filter operator {op!r}")
+    column = spec.filterable.get(name)
+    if column is None:
+        raise BadQuery(f"cannot filter by {name!r}")
+    op = op or "eq"
+    if len(raw_values) > MAX_FILTER_VALUES:
+        raise BadQuery(f"at most {MAX_FILTER_VALUES} values per filter")
+    if op == "isnull":
+        if len(raw_values) != 1:
+            raise BadQuery(f"{key} takes one value")
+        flag = parse_value(_BOOL_COLUMN, raw_values[0])
+        return Filter(column, op, [flag], raw_values, key)
+    if op == "in":
+        parts = [p for raw in raw_values for p in raw.split(",") if p.strip() != ""]
+        if len(parts) > MAX_FILTER_VALUES:
+            raise BadQuery(f"at most {MAX_FILTER_VALUES} values per filter")
+        if not parts:
+            raise BadQuery(f"{key} needs at least one value")
+        return Filter(column, op, [parse_value(column, p) for p in parts], raw_values, key)
+    if op == "contains":
+        if column.kind != "text":
+            raise BadQuery(f"{name} is not text")
+        if len(raw_values) != 1 or len(raw_values[0]) > MAX_SEARCH_LENGTH:
+            raise BadQuery(f"{key} takes one value of at most {MAX_SEARCH_LENGTH} characters")
+        return Filter(column, op, [raw_values[0]], raw_values, key)
+    if op in ("gte", "lte") and len(raw_values) != 1:
+        raise BadQuery(f"{key} takes one value")
+    values = [parse_value(column, raw) for raw in raw_values if raw.strip() != ""]
+    if not values:
+        raise BadQuery(f"{key} needs a value")
+    return Filter(column, op, values, raw_values, key)
+
+
+_BOOL_COLUMN = ColumnInfo(
+    name="_", attribute="isnull", kind="bool", python_type=bool, sql_type=None, nullable=False,
+    primary_key=False, unique=False, lazy=False, default=None, max_length=None, enum=None,
+    choices=None, references=None, target_model=None, relation_attribute=None, secret=False,
+    hint=Hint(), table="_",
+)
+
+
+def with_tiebreaker(sort: list[tuple[ColumnInfo, bool]], info: ModelInfo) -> list[tuple[ColumnInfo, bool]]:
+    """Append the primary key so that the order is total and pages are stable."""
+    names = {c.name for c, _ in sort}
+    descending = sort[-1][1] if sort else True
+    extra = [(c, descending) for c in info.primary_key if c.name not in names]
+    # A unique non-null sort column already makes the order total.
+    if any(c.unique and not c.nullable for c, _ in sort):
+        return list(sort)
+    return list(sort) + extra
+
+
+def keyset_possible(sort: list[tuple[ColumnInfo, bool]]) -> bool:
+    """Keyset pagination compares sort values; NULLs do not compare, so every sort column must
+    be NOT NULL (SQLite and PostgreSQL also disagree on where NULLs sort)."""
+    return bool(sort) and all(not c.nullable for c, _ in sort)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cursors: the sort values of a row, signed so that only cursors we issued are accepted
+
+
+def _json_default(value: t.Any) -> t.Any:
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _signature(key: bytes, body: bytes, sort: list[tuple[ColumnInfo, bool]]) -> str:
+    shape = ",".join(("-" if d else "") + c.name for c, d in sort).encode()
+    digest = hmac.new(key, shape + b"|" + body, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def encode_cursor(values: list[t.Any], spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]) -> str:
+    body = json.dumps(values, default=_json_default, separators=(",", ":")).encode()
+    text = base64.urlsafe_b64encode(body).decode().rstrip("=")
+    return f"{text}.{_signature(spec.cursor_key, body, sort)}"
+
+
+def decode_cursor(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]) -> list[t.Any]:
+    if not isinstance(raw, str) or len(raw) > 4096 or raw.count(".") != 1:
+        raise BadQuery("invalid cursor")
+    text, signature = raw.split(".")
+    try:
+        body = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError):
+        raise BadQuery("invalid cursor") from None
+    if not hmac.compare_digest(signature, _signature(spec.cursor_key, body, sort)):
+        raise BadQuery("invalid cursor: it does not belong to this list and sort")
+    try:
+        values = json.loads(body)
+    except ValueError:
+        raise BadQuery("invalid cursor") from None
+    if not isinstance(values, list) or len(values) != len(sort):
+        raise BadQuery("invalid cursor")
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL
+
+
+@dataclass(eq=False)
+class Join:
+    """A many-to-one target joined into the list query for labels and related columns."""
+
+    via: ColumnInfo
+    target: ModelInfo
+    alias: str
+    columns: list[ColumnInfo]
+
+
+@dataclass
+class Page:
+    rows: list[t.Any]
+    has_next: bool
+    has_prev: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+    keyset: bool
+    page: int
+    total: int | None           # exact count when at most ``count_cap`` rows match
+    total_capped: bool          # True: "more than count_cap"
+
+
+def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[str]:
+    """Conditions of the list (scope, base query, search, filters), in textual order."""
+    dialect = stmt.dialect
+    conditions: list[str] = []
+    if spec.scope is not None:
+        conditions.append(stmt.external(spec.scope))
+    if spec.base is not None:
+        conditions.append(stmt.external(spec.base))
+    if params.q and spec.search:
+        conditions.append(_search_condition(stmt, spec, params.q))
+    for flt in params.filters:
+        conditions.append(_filter_condition(stmt, flt, dialect))
+    return conditions
+
+
+def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
+    """``=text`` exact, ``^text`` starts with (both keep indexes usable), else contains;
+    case-insensitive via lower() on both databases."""
+    if q.startswith("=") and len(q) > 1:
+        mode, term = "exact", q[1:]
+    elif q.startswith("^") and len(q) > 1:
+        mode, term = "prefix", q[1:]
+    else:
+        mode, term = "contains", q
+    parts = []
+    for target in spec.search:
+        column = target.column if isinstance(target, RelatedColumn) else target
+        if mode == "exact":
+            test = f"{column.sql} = {stmt.param(term)}"
+        else:
+            pattern = like_pattern(term.lower(), prefix=mode == "prefix")
+            cast = f"CAST({column.sql} AS TEXT)" if column.kind != "text" else column.sql
+            test = f"lower({cast}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
+        if isinstance(target, RelatedColumn):
+            pk = target.target.primary_key[0]
+            test = (f"{target.via.sql} IN (SELECT {pk.sql} FROM {target.target.table_sql} "
+                    f"WHERE {test})")
+        parts.append(test)
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _filter_condition(stmt: Statement, flt: Filter, dialect: Dialect) -> str:
+    column = flt.column
+    if flt.op == "isnull":
+        return f"{column.sql} IS {'' if flt.values[0] else 'NOT '}NULL"
+    if flt.op == "contains":
+        pattern = like_pattern(flt.values[0].lower())
+        return f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
+    if flt.op == "gte":
+        return f"{column.sql} >= {stmt.param(to_db(column, flt.values[0], dialect))}"
+    if flt.op == "lte":
+        value = flt.values[0]
+        if column.kind == "datetime" and isinstance(value, datetime.datetime) and value.time() == datetime.time():
+            # created_at__lte=2024-05-01 means "through that day", as people mean it
+            value = value + datetime.timedelta(days=1) - datetime.timedelta(microseconds=1)
+        return f"{column.sql} <= {stmt.param(to_db(column, value, dialect))}"
+    values = [to_db(column, v, dialect) for v in flt.values]
+    if len(values) == 1:
+        return f"{column.sql} = {stmt.param(values[0])}"
+    return f"{column.sql} IN {stmt.params_list(values)}"
+
+
+def _keyset_condition(stmt: Statement, sort: list[tuple[ColumnInfo, bool]], values: list[t.Any],
+                      *, backwards: bool) -> str:
+    directions = {d for _, d in sort}
+    if len(directions) == 1:
+        descending = directions.pop()
+        op = "<" if descending != backwards else ">"
+        cols = ", ".join(c.sql for c, _ in sort)
+        # Cursor values are the database's own values (JSON-encoded), so they go back as-is.
+        placeholders = ", ".join(stmt.param(v) for v in values)
+        return f"({cols}) {op} ({placeholders})"
+    # Mixed directions: (a > x) OR (a = x AND b < y) OR ...
+    terms = []
+    for i, (column, descending) in enumerate(sort):
+        parts = [f"{c.sql} = {stmt.param(v)}" for (c, _), v in zip(sort[:i], values[:i])]
+        op = "<" if descending != backwards else ">"
+        parts.append(f"{column.sql} {op} {stmt.param(values[i])}")
+        terms.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _order_by(sort: list[tuple[ColumnInfo, bool]], *, reverse: bool = False) -> str:
+    items = []
+    for column, descending in sort:
+        if reverse:
+            descending = not descending
+        direction = "DESC" if descending else "ASC"
+        # One NULL placement on both databases: NULLs last, whichever the direction.
+        nulls = " NULLS LAST" if column.nullable else ""
+        items.append(f"{column.sql} {direction}{nulls}")
+    return ", ".join(items)
+
+
+def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
+                columns: list[ColumnInfo], joins: list[Join], *, count_cap: int = 10_000) -> Page:
+    """Run the page query (and a capped count) and return rows keyed by column name, with
+    joined columns keyed ``<alias>__<column>``."""
+    info = spec.info
+    sort = params.sort
+    keyset = keyset_possible(sort) and params.page == 1
+    selected = {c.name: c for c in columns}
+    for column, _ in sort:
+        selected.setdefault(column.name, column)
+    for column in info.primary_key:
+        selected.setdefault(column.name, column)
+
+    stmt = Statement(dialect)
+    select_items = [f"{c.sql} AS {quote_identifier(c.name)}" for c in selected.values()]
+    for join in joins:
+        for column in join.columns:
+            select_items.append(
+                f"{join.alias}.{quote_identifier(column.name)} AS "
+                f"{quote_identifier(join.alias + '__' + column.name)}"
+            )
+    stmt.sql("SELECT " + ", ".join(select_items) + f" FROM {info.table_sql}")
+    for join in joins:
+        target_pk = join.target.primary_key[0]
+        stmt.sql(f"LEFT JOIN {join.target.table_sql} {join.alias} ON "
+                 f"{join.alias}.{quote_identifier(target_pk.name)} = {join.via.sql}")
+    conditions = where_clause(stmt, spec, params)
+    backwards = params.before is not None
+    if keyset and (params.after is not None or params.before is not None):
+        cursor_values = params.after if params.after is not None else params.before
+        conditions.append(_keyset_condition(stmt, sort, cursor_values, backwards=backwards))
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql("ORDER BY " + _order_by(sort, reverse=backwards))
+    limit = int(params.per_page) + 1
+    stmt.sql(f"LIMIT {limit}")
+    if not keyset and params.page > 1:
+        stmt.sql(f"OFFSET {int((params.page - 1) * params.per_page)}")
+
+    rows = list(run(engine, stmt))
+    more = len(rows) > params.per_page
+    rows = rows[: params.per_page]
+    if backwards:
+        rows.reverse()
+
+    def cursor_of(row) -> str:
+        return encode_cursor([row[c.name] for c, _ in sort], spec, sort)
+
+    if keyset:
+        if backwards:
+            has_prev, has_next = more, True
+        else:
+            has_next = more
+            has_prev = params.after is not None
+        next_cursor = cursor_of(rows[-1]) if rows and has_next else None
+        prev_cursor = cursor_of(rows[0]) if rows and has_prev else None
+        if not rows and params.after is not None:
+            has_prev, prev_cursor = True, None
+    else:
+        has_next, has_prev = more, params.page > 1
+        next_cursor = prev_cursor = None
+
+    total, capped = count(engine, dialect, spec, params, cap=count_cap)
+    return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
+                prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total,
+                total_capped=capped)
+
+
+def count(engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,
+          cap: int) -> tuple[int, bool]:
+    """Rows matching the list's conditions, counted up to ``cap`` (a bounded cost on any
+    table): (n, False) when exact, (cap, True) when there are more."""
+    stmt = Statement(dialect)
+    stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {spec.info.table_sql}")
+    conditions = where_clause(stmt, spec, params)
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql(f"LIMIT {int(cap) + 1}) AS capped")
+    rows = run(engine, stmt)
+    n = rows[0]["n"] if rows else 0
+    return (cap, True) if n > cap else (n, False)
+
+
+def fetch_rows_by_pk(engine, dialect: Dialect, info: ModelInfo, pks: list[tuple],
+                     columns: list[ColumnInfo], *, scope: t.Any = None) -> list[t.Any]:
+    """Rows of ``info`` whose key is in ``pks`` (scoped), in one query."""
+    if not pks:
+        return []
+    stmt = Statement(dialect)
+    names = {c.name: c for c in columns}
+    for column in info.primary_key:
+        names.setdefault(column.name, column)
+    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in names.values())
+             + f" FROM {info.table_sql} WHERE")
+    conditions = []
+    if scope is not None:
+        conditions.append(stmt.external(scope))
+    conditions.append(pk_condition(stmt, info, pks))
+    stmt.sql(" AND ".join(conditions))
+    return list(run(engine, stmt))
+
+
+def pk_condition(stmt: Statement, info: ModelInfo, pks: list[tuple]) -> str:
+    dialect = stmt.dialect
+    if len(info.primary_key) == 1:
+        column = info.primary_key[0]
+        values = [to_db(column, pk[0], dialect) for pk in pks]
+        if len(values) == 1:
+            return f"{column.sql} = {stmt.param(values[0])}"
+        return f"{column.sql} IN {stmt.params_list(values)}"
+    terms = []
+    for pk in pks:
+        parts = [f"{c.sql} = {stmt.param(to_db(c, v, dialect))}" for c, v in zip(info.primary_key, pk)]
+        terms.append("(" + " AND ".join(parts) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def related_info(column: ColumnInfo) -> ModelInfo | None:
+    if column.target_model is not None:
+        return model_info(column.target_model)
+    return None

@@ -1,0 +1,180 @@
+"""POST /admin/<slug>/action — bulk delete and custom actions; GET /admin/<slug>/export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import typing as t
+
+from flask import Response, abort, request, stream_with_context, url_for
+from flask_login import current_user
+from wtforms import ValidationError
+
+from ..display import coerced, decode_pk, encode_pk, label_for, resolve_list_display
+from ..options import ModelAdmin
+from ..query import BadQuery, ListParams, encode_cursor, keyset_possible, parse_list_params, select_list
+from ..writes import IntegrityProblem, delete
+from .common import engine_and_dialect, list_spec, list_url, object_of, require
+from .render import Crumb, render_page
+from .rows import _done
+from ..query import fetch_rows_by_pk
+
+MAX_SELECTION = 10_000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _selected_pks(model_admin: ModelAdmin) -> list[tuple]:
+    info = model_admin.info
+    if request.form.get("all") == "1":
+        columns, joins = resolve_list_display(model_admin, current_user, model_admin.get_list_display(current_user))
+        spec = list_spec(model_admin, current_user, [c.sort_key for c in columns if c.sort_key])
+        try:
+            params = parse_list_params(request.args, spec)
+        except BadQuery as exc:
+            abort(400, description=str(exc))
+        params.per_page = MAX_SELECTION
+        params.page, params.after, params.before = 1, None, None
+        engine, dialect = engine_and_dialect()
+        page = select_list(engine, dialect, spec, params, [], [], count_cap=MAX_SELECTION)
+        if page.has_next:
+            abort(400, description=f"at most {MAX_SELECTION:,} rows at once: narrow the search")
+        return [tuple(r[c.name] for c in info.primary_key) for r in page.rows]
+    raw = request.form.getlist("pk")
+    if len(raw) > MAX_SELECTION:
+        abort(400, description=f"at most {MAX_SELECTION:,} rows at once")
+    pks = []
+    for text in raw:
+        pk = decode_pk(info, text)
+        if pk is None:
+            abort(400, description="malformed pk")
+        pks.append(pk)
+    return list(dict.fromkeys(pks))
+
+
+def action_view(model_admin: ModelAdmin):
+    user = current_user
+    name = request.form.get("action", "")
+    actions = {a.name: a for a in model_admin.get_actions(user)}
+    if name == "delete":
+        require(model_admin, "delete")
+    elif name not in actions:
+        abort(403 if name in model_admin.action_names() else 400, description="unknown action")
+    pks = _selected_pks(model_admin)
+    if not pks:
+        return _done(list_url(model_admin), "Select at least one row first.", "warning")
+    engine, dialect = engine_and_dialect()
+    info = model_admin.info
+    scope = model_admin.scope(user)
+    rows = fetch_rows_by_pk(engine, dialect, info, pks, info.columns, scope=scope)
+    objects = [object_of(model_admin, coerced(info, r)) for r in rows]
+    if not objects:
+        abort(404)
+    action = actions.get(name)
+    label = "Delete" if name == "delete" else action.label
+    confirm_text = (f"Delete {len(objects)} {model_admin.verbose_name_plural.lower()}?" if name == "delete"
+                    else (action.confirm or "").format(count=len(objects)))
+    if confirm_text and request.form.get("confirmed") != "1":
+        return render_page(
+            "action_confirm", slug=model_admin.slug, page_title=label,
+            breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
+                         Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
+            model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
+            items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
+            more=max(0, len(objects) - 50), pks=[encode_pk(info.pk_values(o)) for o in objects],
+            destructive=name == "delete" or action.destructive,
+            cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
+        )
+    try:
+        with engine as tx:
+            if name == "delete":
+                for obj in objects:
+                    model_admin.on_model_delete(obj)
+                count = delete(tx, dialect, info, [info.pk_values(o) for o in objects], scope=scope)
+                message = f"{count} {model_admin.verbose_name_plural.lower()} deleted."
+            else:
+                result = action.function(objects, user)
+                message = str(result) if result else f"{label}: done for {len(objects)} rows."
+    except IntegrityProblem:
+        return _done(list_url(model_admin), "The database refused: other rows still refer to some of these. Nothing was changed.", "error")
+    except ValidationError as exc:
+        return _done(list_url(model_admin), f"{label}: {exc}. Nothing was changed.", "error")
+    return _done(list_url(model_admin), message)
+
+
+def _neutralise(value: t.Any) -> t.Any:
+    """CSV formula injection: a cell starting with = + - @ is read as a formula by
+    spreadsheets; prefix it with a quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def export_view(model_admin: ModelAdmin):
+    require(model_admin, "export")
+    user = current_user
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "json"):
+        abort(400, description="format must be csv or json")
+    args = request.args.copy()
+    args.pop("format", None)
+    display_columns, _ = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
+    spec = list_spec(model_admin, user, [c.sort_key for c in display_columns if c.sort_key])
+    try:
+        params = parse_list_params(args, spec)
+    except BadQuery as exc:
+        abort(400, description=str(exc))
+    columns = [c.column for c in display_columns if c.column is not None]
+    for pk_column in model_admin.info.primary_key:
+        if pk_column not in columns:
+            columns.insert(0, pk_column)
+    if not keyset_possible(params.sort):
+        params.sort = [(c, True) for c in model_admin.info.primary_key]
+    engine, dialect = engine_and_dialect()
+    info = model_admin.info
+
+    def batches():
+        batch = ListParams(q=params.q, sort=params.sort, filters=params.filters, per_page=1000)
+        while True:
+            page = select_list(engine, dialect, spec, batch, columns, [], count_cap=0)
+            yield [coerced(info, r) for r in page.rows]
+            if not page.next_cursor:
+                return
+            batch.after = [page.rows[-1][c.name] for c, _ in batch.sort]
+
+    def as_csv():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([c.label for c in columns])
+        yield buffer.getvalue()
+        for rows in batches():
+            buffer.seek(0)
+            buffer.truncate()
+            for values in rows:
+                writer.writerow([_neutralise(_plain(values.get(c.name))) for c in columns])
+            yield buffer.getvalue()
+
+    def as_json():
+        yield "["
+        first = True
+        for rows in batches():
+            for values in rows:
+                item = {c.attribute: _plain(values.get(c.name)) for c in columns}
+                yield ("" if first else ",") + json.dumps(item, ensure_ascii=False, default=str)
+                first = False
+        yield "]"
+
+    filename = f"{model_admin.slug}.{fmt}"
+    body = as_csv() if fmt == "csv" else as_json()
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _plain(value: t.Any) -> t.Any:
+    if hasattr(value, "value") and not isinstance(value, (int, str, float)):
+        value = getattr(value, "value", value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)

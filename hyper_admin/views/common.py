@@ -1,0 +1,160 @@
+"""What the model screens share: the list spec for a user, loading one row within scope,
+URLs of a model's screens, and permission checks that answer as CONTRACT §2 orders them."""
+
+from __future__ import annotations
+
+import hashlib
+import typing as t
+
+from flask import abort, current_app, url_for
+from flask_login import current_user
+
+from ..display import decode_pk, encode_pk, label_columns, label_for, make_object, coerced
+from ..introspect import ColumnInfo, ModelInfo, model_info
+from ..options import ModelAdmin
+from ..pipeline import current_state
+from ..query import ListSpec, RelatedColumn, fetch_rows_by_pk, parse_sort, BadQuery
+from ..sql import Dialect, dialect_of
+
+
+def engine_and_dialect() -> tuple[t.Any, Dialect]:
+    engine = current_state().engine
+    return engine, dialect_of(engine)
+
+
+def require(model_admin: ModelAdmin, action: str, obj: t.Any = None) -> None:
+    if not model_admin.has_permission(action, current_user, obj):
+        abort(403)
+
+
+def model_admin_for(model: type) -> ModelAdmin | None:
+    for model_admin in current_state().model_admins():
+        if model_admin.model is model:
+            return model_admin
+    return None
+
+
+def may_view(model: type) -> bool:
+    target = model_admin_for(model)
+    return target is not None and target.has_permission("view", current_user)
+
+
+def list_url(model_admin: ModelAdmin, **args) -> str:
+    return url_for(".list", slug=model_admin.slug, **args)
+
+
+def detail_url(model_admin: ModelAdmin, pk: t.Sequence[t.Any]) -> str:
+    return url_for(".detail", slug=model_admin.slug, pk=encode_pk(pk))
+
+
+def row_url(model: type, pk: t.Sequence[t.Any], *, check_view: bool = True) -> str | None:
+    target = model_admin_for(model)
+    if target is None or (check_view and not target.has_permission("view", current_user)):
+        return None
+    return detail_url(target, pk)
+
+
+def cursor_key(model_admin: ModelAdmin) -> bytes:
+    secret = current_app.secret_key or ""
+    if isinstance(secret, str):
+        secret = secret.encode()
+    return hashlib.sha256(b"hyper_admin cursor|" + secret + b"|" + model_admin.slug.encode()).digest()
+
+
+def _column_or_path(info: ModelInfo, name: str, visible: dict[str, ColumnInfo]
+                    ) -> ColumnInfo | RelatedColumn | None:
+    if "." in name:
+        via_name, _, target_attr = name.partition(".")
+        via = visible.get(via_name)
+        if via is None:
+            via = next((c for c in visible.values() if c.relation_attribute == via_name), None)
+        if via is None or via.target_model is None:
+            return None
+        target = model_info(via.target_model)
+        column = target.column(target_attr)
+        if column is None or column.secret or len(target.primary_key) != 1:
+            return None
+        return RelatedColumn(name, via, column, target)
+    return visible.get(name)
+
+
+def list_spec(model_admin: ModelAdmin, user: t.Any, display_sort_keys: t.Iterable[str] = ()
+              ) -> ListSpec:
+    """Which fields may be sorted, filtered and searched, for this user, per CONTRACT §3."""
+    info = model_admin.info
+    visible = {c.attribute: c for c in model_admin.visible_columns()}
+    sortable: dict[str, ColumnInfo] = {}
+    for name in [*display_sort_keys, *model_admin.sortable_fields, *(c.attribute for c in info.primary_key)]:
+        column = visible.get(name) if name else None
+        if column is not None and not column.lazy:
+            sortable[name] = column
+    filterable: dict[str, ColumnInfo] = {}
+    for name in model_admin.get_list_filter(user):
+        column = visible.get(name)
+        if column is None:
+            raise TypeError(f"list_filter {name!r} of {type(model_admin).__name__} is not a visible column")
+        filterable[name] = column
+    for column in visible.values():
+        # Foreign keys are always filterable: the detail page links children lists by them.
+        if column.is_foreign_key:
+            filterable.setdefault(column.attribute, column)
+    search: list[ColumnInfo | RelatedColumn] = []
+    for name in model_admin.get_search_fields(user):
+        target = _column_or_path(info, name, visible)
+        if target is None:
+            raise TypeError(f"search_fields {name!r} of {type(model_admin).__name__} is not a visible column")
+        search.append(target)
+    state = current_state()
+    spec = ListSpec(
+        info=info, sortable=sortable, filterable=filterable, search=search, ordering=[],
+        per_page=int(model_admin.per_page or state.per_page),
+        max_per_page=state.max_per_page,
+        scope=model_admin.scope(user), base=model_admin.base_query(user),
+        cursor_key=cursor_key(model_admin),
+    )
+    ordering_spec = ListSpec(**{**spec.__dict__, "sortable": {**sortable, **{
+        c.attribute: c for c in visible.values()}}})
+    try:
+        spec.ordering = parse_sort(",".join(model_admin.get_ordering(user)), ordering_spec)
+    except BadQuery as exc:
+        raise TypeError(f"ordering of {type(model_admin).__name__}: {exc}") from None
+    return spec
+
+
+def load_row(model_admin: ModelAdmin, pk_text: str, *, columns: list[ColumnInfo] | None = None
+             ) -> tuple[tuple, dict[str, t.Any]]:
+    """(pk, row values keyed by column name, coerced) of the row at ``pk_text`` within the
+    user's scope; 404 when malformed, missing or out of scope — the same answer for all three."""
+    info = model_admin.info
+    pk = decode_pk(info, pk_text)
+    if pk is None:
+        abort(404)
+    engine, dialect = engine_and_dialect()
+    wanted = columns if columns is not None else info.columns
+    rows = fetch_rows_by_pk(engine, dialect, info, [pk], wanted,
+                            scope=model_admin.scope(current_user))
+    if not rows:
+        abort(404)
+    return pk, coerced(info, rows[0])
+
+
+def labels_of(model: type, pks: t.Iterable[t.Any]) -> dict[t.Any, str]:
+    """Labels of rows of ``model`` by (single) primary key, in one query."""
+    info = model_info(model)
+    keys = list(dict.fromkeys(pk for pk in pks if pk is not None))
+    if not keys or len(info.primary_key) != 1:
+        return {}
+    engine, dialect = engine_and_dialect()
+    target_admin = model_admin_for(model)
+    rows = fetch_rows_by_pk(engine, dialect, info, [(k,) for k in keys],
+                            label_columns(target_admin, model))
+    pk_name = info.primary_key[0].name
+    out = {}
+    for row in rows:
+        values = coerced(info, row)
+        out[values[pk_name]] = label_for(target_admin, model, values)
+    return out
+
+
+def object_of(model_admin: ModelAdmin, values: dict[str, t.Any]) -> t.Any:
+    return make_object(model_admin.model, model_admin.info, values)

@@ -1,0 +1,219 @@
+"""GET /admin/<slug>/ — the list; GET /admin/<slug>/lookup — the foreign-key picker's options."""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import urlencode
+
+from flask import abort, render_template, request, make_response
+from flask_login import current_user
+from markupsafe import Markup
+
+from ..display import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
+                       label_for, label_columns, make_object, resolve_list_display)
+from ..htmx import current_htmx
+from ..introspect import model_info
+from ..options import ModelAdmin
+from ..query import BadQuery, ListParams, Statement, like_pattern, parse_list_params, select_list
+from ..sql import run
+from .common import (detail_url, engine_and_dialect, list_spec, list_url, may_view,
+                     model_admin_for, require)
+from .render import Crumb, render_page
+
+LOOKUP_LIMIT = 20
+
+
+def _args_without(*names: str, **updates: t.Any) -> str:
+    items = [(k, v) for k, v in request.args.items(multi=True) if k not in names and k not in updates]
+    items += [(k, v) for k, v in updates.items() if v is not None]
+    return urlencode(items)
+
+
+def list_view(model_admin: ModelAdmin):
+    user = current_user
+    columns, joins = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
+    spec = list_spec(model_admin, user, [c.sort_key for c in columns if c.sort_key])
+    try:
+        params = parse_list_params(request.args, spec)
+    except BadQuery as exc:
+        abort(400, description=str(exc))
+    engine, dialect = engine_and_dialect()
+    plain = [c.column for c in columns if c.column is not None]
+    page = select_list(engine, dialect, spec, params, plain, joins)
+    rows = [_list_row(model_admin, columns, row) for row in page.rows]
+
+    base = list_url(model_admin)
+    next_url = prev_url = None
+    if page.keyset:
+        if page.next_cursor:
+            next_url = f"{base}?{_args_without('after', 'before', 'page', after=page.next_cursor)}"
+        if page.has_prev:
+            prev_url = (f"{base}?{_args_without('after', 'before', 'page', before=page.prev_cursor)}"
+                        if page.prev_cursor else f"{base}?{_args_without('after', 'before', 'page')}")
+    else:
+        if page.has_next:
+            next_url = f"{base}?{_args_without('after', 'before', 'page', page=page.page + 1)}"
+        if page.has_prev:
+            prev_url = f"{base}?{_args_without('after', 'before', 'page', page=page.page - 1 if page.page > 2 else None)}"
+
+    current_sort = {c.attribute: d for c, d in params.sort} if params.sort_given else {}
+    headers = []
+    for column in columns:
+        sort_url = None
+        direction = current_sort.get(column.sort_key) if column.sort_key else None
+        if column.sort_key and column.sort_key in spec.sortable:
+            # First click sorts ascending, the next one descending, and so on.
+            new = "-" + column.sort_key if direction is False else column.sort_key
+            sort_url = f"{base}?{_args_without('after', 'before', 'page', 'sort', sort=new)}"
+        headers.append({"label": column.label, "sort_url": sort_url, "numeric": column.numeric,
+                        "direction": None if direction is None else ("desc" if direction else "asc")})
+
+    context = dict(
+        model_admin=model_admin, headers=headers, rows=rows, page=page, params=params,
+        q=params.q, next_url=next_url, prev_url=prev_url, list_url=base,
+        filters=[{"key": f.key, "label": f.column.label, "value": ", ".join(f.raw),
+                  "remove_url": f"{base}?{_args_without(f.key, 'after', 'before', 'page')}"}
+                 for f in params.filters],
+        actions=model_admin.get_actions(user),
+        can_add=model_admin.has_permission("add", user),
+        can_delete=model_admin.has_permission("delete", user),
+        can_export=model_admin.has_permission("export", user),
+        searchable=bool(spec.search),
+        query_string=request.query_string.decode("latin-1"),
+        total_text=_total_text(page),
+    )
+    htmx = current_htmx()
+    if htmx.wants_fragment and htmx.target == "list-results":
+        response = make_response(render_template("hyper_admin/partials/list_results.html", **context))
+        response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
+        return response
+    return render_page(
+        "list", slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
+        breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
+        **context,
+    )
+
+
+def _dashboard_url() -> str:
+    from flask import url_for
+
+    return url_for(".dashboard")
+
+
+def _total_text(page) -> str:
+    if page.total is None:
+        return ""
+    if page.total_capped:
+        return f"more than {page.total:,}"
+    return f"{page.total:,}"
+
+
+def _list_row(model_admin: ModelAdmin, columns: list[DisplayColumn], row: t.Any) -> ListRow:
+    info = model_admin.info
+    values = coerced(info, row)
+    pk = tuple(values[c.name] for c in info.primary_key)
+    url = detail_url(model_admin, pk)
+    obj = None
+    cells: list[Cell] = []
+    for column in columns:
+        if column.function is not None:
+            if obj is None:
+                obj = make_object(model_admin.model, info, values)
+            result = column.function(obj)
+            cell = Cell(html=result) if isinstance(result, Markup) else format_value(None, result, max_chars=model_admin.list_max_chars)
+        elif column.related is not None:
+            prefix = f"{column.join.alias}__" if column.join else ""
+            raw = row[prefix + column.related.column.name] if column.join else None
+            cell = format_value(column.related.column, column.related.column.coerce(raw),
+                                max_chars=model_admin.list_max_chars)
+        elif column.is_fk:
+            cell = _fk_cell(column, row, values)
+        else:
+            value = values.get(column.column.name)
+            formatter = model_admin.formatters.get(column.column.attribute)
+            if formatter is not None:
+                result = formatter(value, values)
+                cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
+            else:
+                cell = format_value(column.column, value, max_chars=model_admin.list_max_chars)
+        if column.link and not cell.url:
+            cell.url = url
+            cell.kind = cell.kind + " rowlink"
+        cells.append(cell)
+    return ListRow(pk=encode_pk(pk), url=url, cells=cells)
+
+
+def _fk_cell(column: DisplayColumn, row: t.Any, values: dict) -> Cell:
+    value = values.get(column.column.name)
+    if value is None:
+        return Cell(text="—", empty=True)
+    join = column.join
+    target = join.target
+    joined = coerced(target, row, prefix=f"{join.alias}__")
+    pk_name = target.primary_key[0].name
+    if joined.get(pk_name) is None:
+        return Cell(text=f"#{value}", kind="fk", title="The referenced row does not exist")
+    label = label_for(model_admin_for(target.model), target.model, joined)
+    url = None
+    target_admin = model_admin_for(target.model)
+    if target_admin is not None and may_view(target.model):
+        url = detail_url(target_admin, (joined[pk_name],))
+    return Cell(text=label, url=url, kind="fk")
+
+
+def lookup_view(model_admin: ModelAdmin):
+    """Options for a foreign-key picker: rows of this model matching ``q``, scoped, keyset-paged
+    by primary key (``after=``), labelled. Markup: ``<li role="option">`` buttons."""
+    info = model_admin.info
+    if len(info.primary_key) != 1:
+        abort(404)
+    pk_column = info.primary_key[0]
+    q = request.args.get("q", "")
+    if len(q) > 200 or "\x00" in q:
+        abort(400, description="search is limited to 200 characters")
+    after = request.args.get("after")
+    engine, dialect = engine_and_dialect()
+    wanted = label_columns(model_admin, model_admin.model)
+    stmt = Statement(dialect)
+    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted) + f" FROM {info.table_sql}")
+    conditions = []
+    scope = model_admin.scope(current_user)
+    if scope is not None:
+        conditions.append(stmt.external(scope))
+    search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]
+    search = [c for c in search if c is not None]
+    if info.label_column is not None and info.label_column not in search:
+        search.append(info.label_column)
+    term = q.strip()
+    if term:
+        tests = []
+        if term.isdigit() and pk_column.kind == "int":
+            tests.append(f"{pk_column.sql} = {stmt.param(int(term))}")
+        pattern = like_pattern(term.lower())
+        for column in search:
+            tests.append(f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'")
+        if tests:
+            conditions.append("(" + " OR ".join(tests) + ")")
+        elif not term.isdigit():
+            conditions.append("1 = 0")
+    if after:
+        try:
+            after_value = int(after) if pk_column.kind == "int" else after
+        except ValueError:
+            abort(400, description="invalid after")
+        conditions.append(f"{pk_column.sql} < {stmt.param(after_value)}")
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql(f"ORDER BY {pk_column.sql} DESC LIMIT {LOOKUP_LIMIT + 1}")
+    rows = run(engine, stmt)
+    options = []
+    for row in rows[:LOOKUP_LIMIT]:
+        values = coerced(info, row)
+        options.append({"value": values[pk_column.name],
+                        "label": label_for(model_admin, model_admin.model, values)})
+    more_url = None
+    if len(rows) > LOOKUP_LIMIT:
+        more_url = f"{request.path}?{urlencode({'q': q, 'after': options[-1]['value']})}"
+    response = make_response(render_template("hyper_admin/partials/lookup_options.html",
+                                             options=options, more_url=more_url, q=q))
+    return response

@@ -1,0 +1,456 @@
+"""One row: detail, create, edit and delete (CONTRACT §3–§4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import ValidationError
+
+from .. import fields as form_fields
+from ..display import Cell, coerced, encode_pk, format_value, label_columns, label_for
+from ..htmx import current_htmx
+from ..introspect import ColumnInfo, model_info
+from ..options import ModelAdmin
+from ..query import Statement, fetch_rows_by_pk
+from ..sql import run, to_db
+from ..writes import IntegrityProblem, delete, insert, update
+from .common import (detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
+                     model_admin_for, object_of, require, row_url)
+from .render import Crumb, render_page
+
+
+def _crumbs(model_admin: ModelAdmin, *more: Crumb) -> list[Crumb]:
+    return [Crumb("Dashboard", url_for(".dashboard")),
+            Crumb(model_admin.verbose_name_plural, list_url(model_admin)), *more]
+
+
+def _done(url: str, message: str, category: str = "success"):
+    """After a successful write: 303 for a page; for htmx, a client-side navigation."""
+    flash(message, category)
+    if current_htmx().request:
+        # htmx would follow a 303 inside its XHR without updating the address bar: ask it to
+        # navigate instead (it GETs the URL, swaps #main and pushes the URL).
+        response = make_response("", 200)
+        response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main",
+                                                      "swap": "outerHTML show:window:top"})
+        return response
+    return redirect(url, code=303)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detail
+
+
+@dataclass
+class Field:
+    label: str
+    cell: Cell
+    help: str | None = None
+
+
+@dataclass
+class Inline:
+    label: str
+    rows: list[tuple[str, str | None]]   # (label, url)
+    more_url: str | None
+    add_url: str | None
+    count_text: str
+
+
+def _value_cells(model_admin: ModelAdmin, columns: list[ColumnInfo], values: dict) -> list[Field]:
+    fk_labels: dict[str, dict] = {}
+    for column in columns:
+        if column.target_model is not None and values.get(column.name) is not None:
+            fk_labels[column.name] = labels_of(column.target_model, [values[column.name]])
+    shown = []
+    for column in columns:
+        value = values.get(column.name)
+        formatter = model_admin.formatters.get(column.attribute)
+        if formatter is not None and value is not None:
+            result = formatter(value, values)
+            cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
+        elif column.name in fk_labels:
+            label = fk_labels[column.name].get(value)
+            cell = Cell(text=label or f"#{value}", url=row_url(column.target_model, (value,)) if label else None, kind="fk")
+        else:
+            cell = format_value(column, value)
+        shown.append(Field(column.label, cell, column.hint.help))
+    return shown
+
+
+def detail_view(model_admin: ModelAdmin, pk: str):
+    user = current_user
+    pk_values, values = load_row(model_admin, pk)
+    info = model_admin.info
+    names = model_admin.get_detail_fields(user)
+    visible = {c.attribute: c for c in model_admin.visible_columns()}
+    columns = [visible[n] for n in names if n in visible]
+    obj = object_of(model_admin, values)
+    title = model_admin.row_label(obj)
+    inlines = [_inline(model_admin, child, pk_values) for child in _inline_models(model_admin, user)]
+    return render_page(
+        "detail", slug=model_admin.slug, page_title=title,
+        breadcrumbs=_crumbs(model_admin, Crumb(title)),
+        model_admin=model_admin, fields=_value_cells(model_admin, columns, values),
+        inlines=[i for i in inlines if i is not None], pk=encode_pk(pk_values),
+        can_change=model_admin.has_permission("change", user, obj),
+        can_delete=model_admin.has_permission("delete", user, obj),
+    )
+
+
+def _inline_models(model_admin: ModelAdmin, user) -> list[tuple[type, ColumnInfo]]:
+    info = model_admin.info
+    registry = [ma.model for ma in model_admin.admin.registry.values()]
+    children = info.children(registry)
+    wanted = model_admin.get_inlines(user)
+    found = []
+    for item in wanted:
+        for child in children:
+            target_admin = model_admin_for(child.model)
+            if child.model is item or (target_admin is not None and target_admin.slug == item):
+                found.append((child.model, child.column))
+    return found
+
+
+def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: tuple) -> Inline | None:
+    model, fk = child
+    child_admin = model_admin_for(model)
+    if child_admin is None or not child_admin.has_permission("view", current_user):
+        return None
+    info = child_admin.info
+    if len(info.primary_key) != 1:
+        return None
+    engine, dialect = engine_and_dialect()
+    per = int(model_admin.inline_per_page)
+    wanted = label_columns(child_admin, model)
+    stmt = Statement(dialect)
+    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted) + f" FROM {info.table_sql} WHERE")
+    conditions = [f"{fk.sql} = {stmt.param(to_db(fk, parent_pk[0], dialect))}"]
+    scope = child_admin.scope(current_user)
+    if scope is not None:
+        conditions.append(stmt.external(scope))
+    stmt.sql(" AND ".join(conditions))
+    stmt.sql(f"ORDER BY {info.primary_key[0].sql} DESC LIMIT {per + 1}")
+    rows = run(engine, stmt)
+    items = []
+    for row in rows[:per]:
+        values = coerced(info, row)
+        items.append((label_for(child_admin, model, values),
+                      detail_url(child_admin, (values[info.primary_key[0].name],))))
+    filter_url = list_url(child_admin) + "?" + urlencode({fk.attribute: parent_pk[0]})
+    add_url = None
+    if child_admin.has_permission("add", current_user):
+        add_url = url_for(".create", slug=child_admin.slug) + "?" + urlencode({fk.attribute: parent_pk[0]})
+    count_text = f"{len(items)}+" if len(rows) > per else str(len(items))
+    return Inline(label=child_admin.verbose_name_plural, rows=items,
+                  more_url=filter_url, add_url=add_url, count_text=count_text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms
+
+
+def _version(values: dict, columns: list[ColumnInfo]) -> str:
+    """A token of the row as read: a hash of the editable columns' values."""
+    payload = json.dumps([[c.name, _stable(values.get(c.name))] for c in columns], default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def _stable(value: t.Any) -> t.Any:
+    if hasattr(value, "value") and not isinstance(value, (int, str)):
+        return getattr(value, "value")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return str(value) if value is not None else None
+
+
+def _form_columns(model_admin: ModelAdmin, user, obj) -> tuple[list[ColumnInfo], list[ColumnInfo]]:
+    """(editable columns, read-only columns) of the form, in form order."""
+    info = model_admin.info
+    named = model_admin._named_fields()
+    readonly = set(model_admin.get_readonly_fields(user, obj))
+    editable, shown_readonly = [], []
+    for name in model_admin.get_fields(user, obj):
+        column = info.column(name)
+        if column is None:
+            raise TypeError(f"fields of {type(model_admin).__name__}: {name!r} is not a column")
+        if column.secret and name not in named:
+            continue
+        if name in readonly or column.hint.readonly:
+            shown_readonly.append(column)
+        elif column.target_model is not None and not may_view(column.target_model):
+            # CONTRACT §3: no picker without view permission on the target: read-only label.
+            shown_readonly.append(column)
+        else:
+            editable.append(column)
+    return editable, shown_readonly
+
+
+def _prepare_fk_fields(form, editable: list[ColumnInfo], values: dict) -> None:
+    for column in editable:
+        if column.target_model is None:
+            continue
+        field = form[column.attribute]
+        target_admin = model_admin_for(column.target_model)
+        field.lookup_url = url_for(".lookup", slug=target_admin.slug) if target_admin else None
+        current = field.data if field.data not in (None, "") else None
+        if current is not None:
+            label = labels_of(column.target_model, [current]).get(current)
+            field.current_label = label or f"#{current}"
+            field.detail_url = row_url(column.target_model, (current,))
+        else:
+            field.current_label = None
+            field.detail_url = None
+
+
+def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_text: str | None,
+                 readonly: list[ColumnInfo], version: str | None, status: int = 200,
+                 title: str, conflict: list[dict] | None = None, error: str | None = None):
+    user = current_user
+    fieldsets = []
+    readonly_by_name = {c.attribute: c for c in readonly}
+    readonly_cells = {f.label: f for f in _value_cells(model_admin, readonly, obj_values or {})}
+    for legend, group in model_admin.get_fieldsets(user, None if obj_values is None else obj_values):
+        entries = []
+        for name in group.get("fields", ()):
+            if name in form:
+                entries.append({"field": form[name]})
+            elif name in readonly_by_name and obj_values is not None:
+                column = readonly_by_name[name]
+                entries.append({"readonly": readonly_cells.get(column.label), "label": column.label})
+        fieldsets.append({"legend": legend, "description": group.get("description"), "entries": entries})
+    crumbs = [Crumb(title)] if pk_text is None else [
+        Crumb(title, url_for(".detail", slug=model_admin.slug, pk=pk_text)), Crumb("Edit")]
+    action = (url_for(".edit", slug=model_admin.slug, pk=pk_text) if pk_text
+              else url_for(".create", slug=model_admin.slug))
+    return render_page(
+        "form", slug=model_admin.slug, page_title=("Edit " + title) if pk_text else title,
+        breadcrumbs=_crumbs(model_admin, *crumbs), status_code=status,
+        model_admin=model_admin, form=form, fieldsets=fieldsets, action=action,
+        version=version, pk=pk_text, conflict=conflict, error=error,
+        cancel_url=(url_for(".detail", slug=model_admin.slug, pk=pk_text) if pk_text
+                    else list_url(model_admin)),
+    )
+
+
+def _form_class(model_admin: ModelAdmin, editable: list[ColumnInfo]):
+    return form_fields.build_form_class(
+        editable, overrides=dict(model_admin.form_overrides), args=dict(model_admin.form_args))
+
+
+def create_view(model_admin: ModelAdmin):
+    require(model_admin, "add")
+    user = current_user
+    editable, readonly = _form_columns(model_admin, user, None)
+    form_class = _form_class(model_admin, editable)
+    title = f"Add {model_admin.verbose_name.lower()}"
+    if request.method == "GET":
+        initial = {c.attribute: c.default_value() for c in editable if c.has_default}
+        # Presets from the query string (e.g. a child created from its parent's page).
+        for column in editable:
+            if column.attribute in request.args:
+                initial[column.attribute] = request.args[column.attribute]
+        form = form_class(data=initial)
+        _prepare_fk_fields(form, editable, {})
+        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
+                            version=None, title=title)
+
+    form = form_class(request.form)
+    _prepare_fk_fields(form, editable, {})
+    if not form.validate():
+        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
+                            version=None, title=title, status=422)
+    values = form_fields.cleaned_values(form, editable)
+    engine, dialect = engine_and_dialect()
+    try:
+        with engine as tx:
+            model_admin.on_model_change(values, None, True)
+            pk = insert(tx, dialect, model_admin.info, values)
+            rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk], model_admin.info.columns)
+            obj = object_of(model_admin, coerced(model_admin.info, rows[0])) if rows else None
+            model_admin.after_model_change(obj, True)
+    except ValidationError as exc:
+        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
+                            version=None, title=title, status=422, error=str(exc))
+    except IntegrityProblem as problem:
+        _attach(form, problem)
+        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
+                            version=None, title=title, status=409,
+                            error=None if problem.field else problem.message)
+    label = model_admin.row_label(obj) if obj is not None else model_admin.verbose_name
+    return _done(detail_url(model_admin, pk), f"{model_admin.verbose_name} “{label}” was added.")
+
+
+def _attach(form, problem: IntegrityProblem) -> None:
+    if problem.field and problem.field in form:
+        form[problem.field].errors = list(form[problem.field].errors) + [problem.message]
+
+
+def edit_view(model_admin: ModelAdmin, pk: str):
+    user = current_user
+    pk_values, values = load_row(model_admin, pk)
+    obj = object_of(model_admin, values)
+    require(model_admin, "change", obj)
+    editable, readonly = _form_columns(model_admin, user, obj)
+    form_class = _form_class(model_admin, editable)
+    title = model_admin.row_label(obj)
+    version = _version(values, editable)
+    if request.method == "GET":
+        form = form_class(data=form_fields.initial_data(editable, _by_attribute(model_admin, values)))
+        _prepare_fk_fields(form, editable, values)
+        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
+                            version=version, title=title)
+
+    form = form_class(request.form)
+    _prepare_fk_fields(form, editable, values)
+    posted_version = request.form.get("_version", "")
+    if not form.validate():
+        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
+                            version=posted_version or version, title=title, status=422)
+    if posted_version != version:
+        return _conflict(model_admin, form, values, editable, readonly, pk, title, version)
+    new_values = form_fields.cleaned_values(form, editable)
+    before = {c.attribute: values.get(c.name) for c in editable}
+    changed = {a: v for a, v in new_values.items() if _stable(v) != _stable(before.get(a))}
+    engine, dialect = engine_and_dialect()
+    try:
+        with engine as tx:
+            model_admin.on_model_change(changed, obj, False)
+            expected = _expected_values(model_admin, pk_values, editable, dialect)
+            if changed:
+                count = update(tx, dialect, model_admin.info, pk_values, changed,
+                               scope=model_admin.scope(user), expected=expected)
+                if count == 0:
+                    raise _Stale()
+            model_admin.after_model_change(obj, False)
+    except _Stale:
+        _, fresh = load_row(model_admin, pk)
+        return _conflict(model_admin, form, fresh, editable, readonly, pk, title, _version(fresh, editable), previous=values)
+    except ValidationError as exc:
+        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
+                            version=version, title=title, status=422, error=str(exc))
+    except IntegrityProblem as problem:
+        _attach(form, problem)
+        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
+                            version=version, title=title, status=409,
+                            error=None if problem.field else problem.message)
+    message = (f"{model_admin.verbose_name} “{title}” was saved." if changed
+               else f"No changes to {model_admin.verbose_name.lower()} “{title}”.")
+    return _done(detail_url(model_admin, pk_values), message)
+
+
+class _Stale(Exception):
+    pass
+
+
+def _expected_values(model_admin: ModelAdmin, pk_values: tuple, editable: list[ColumnInfo], dialect) -> dict:
+    """Column name -> database value as the form saw it: the UPDATE applies only if the row
+    still holds them (checked in the same statement, so no one can write in between)."""
+    engine, _ = engine_and_dialect()
+    rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values], editable)
+    if not rows:
+        raise _Stale()
+    row = rows[0]
+    return {c.name: row[c.name] for c in editable if c.kind not in ("json", "bytes", "float")}
+
+
+def _by_attribute(model_admin: ModelAdmin, values: dict) -> dict:
+    return {c.attribute: values.get(c.name) for c in model_admin.info.columns}
+
+
+def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, previous=None):
+    changed = []
+    for column in editable:
+        mine = form[column.attribute].data if column.attribute in form else None
+        theirs = current.get(column.name)
+        if previous is not None and _stable(previous.get(column.name)) == _stable(theirs):
+            continue
+        changed.append({"label": column.label, "current": format_value(column, theirs).text,
+                        "mine": format_value(column, mine).text})
+    return _render_form(model_admin, form, obj_values=current, pk_text=pk, readonly=readonly,
+                        version=version, title=title, status=409, conflict=changed,
+                        error="Someone else changed this row since you opened the form. "
+                              "Your input is kept below; check the current values and save again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Delete
+
+
+def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
+    """What deleting ``pks`` reaches: per child model, how many rows point at them (capped),
+    with the first few labels."""
+    info = model_admin.info
+    if len(info.primary_key) != 1 or not pks:
+        return []
+    engine, dialect = engine_and_dialect()
+    registry = [ma.model for ma in model_admin.admin.registry.values()]
+    seen_models = {ma.model for ma in model_admin.admin.registry.values()}
+    out = []
+    for child in info.children(registry):
+        child_info = model_info(child.model)
+        stmt = Statement(dialect)
+        keys = [to_db(child.column, pk[0], dialect) for pk in pks]
+        stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {child_info.table_sql} WHERE "
+                 f"{child.column.sql} IN {stmt.params_list(keys)} LIMIT 1001) AS reached")
+        n = run(engine, stmt)[0]["n"]
+        if not n:
+            continue
+        child_admin = model_admin_for(child.model)
+        examples = []
+        if child_admin is not None and child_admin.has_permission("view", current_user) and len(child_info.primary_key) == 1:
+            wanted = label_columns(child_admin, child.model)
+            stmt = Statement(dialect)
+            stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted)
+                     + f" FROM {child_info.table_sql} WHERE {child.column.sql} IN {stmt.params_list(keys)}"
+                     + f" ORDER BY {child_info.primary_key[0].sql} LIMIT 5")
+            for row in run(engine, stmt):
+                values = coerced(child_info, row)
+                examples.append((label_for(child_admin, child.model, values),
+                                 detail_url(child_admin, (values[child_info.primary_key[0].name],))))
+        name = child_admin.verbose_name_plural if child_admin else child.model.__name__
+        out.append({"label": name, "count": "1,000+" if n > 1000 else f"{n:,}",
+                    "column": child.column.label, "examples": examples,
+                    "nullable": child.column.nullable})
+    return out
+
+
+def delete_view(model_admin: ModelAdmin, pk: str):
+    user = current_user
+    pk_values, values = load_row(model_admin, pk)
+    obj = object_of(model_admin, values)
+    require(model_admin, "delete", obj)
+    title = model_admin.row_label(obj)
+    crumbs = _crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)), Crumb("Delete"))
+    if request.method == "GET":
+        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
+                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
+                           reach=reach_of(model_admin, [pk_values]), pk=pk,
+                           cancel_url=detail_url(model_admin, pk_values), error=None)
+    engine, dialect = engine_and_dialect()
+    try:
+        with engine as tx:
+            model_admin.on_model_delete(obj)
+            count = delete(tx, dialect, model_admin.info, [pk_values], scope=model_admin.scope(user))
+            if count == 0:
+                abort(404)
+    except IntegrityProblem:
+        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
+                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
+                           reach=reach_of(model_admin, [pk_values]), pk=pk, status_code=409,
+                           cancel_url=detail_url(model_admin, pk_values),
+                           error="The database refused the delete: other rows still refer to this one. "
+                                 "Delete or reassign them first.")
+    except ValidationError as exc:
+        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
+                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
+                           reach=reach_of(model_admin, [pk_values]), pk=pk, status_code=409,
+                           cancel_url=detail_url(model_admin, pk_values), error=str(exc))
+    return _done(list_url(model_admin), f"{model_admin.verbose_name} “{title}” was deleted.")

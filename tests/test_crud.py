@@ -1,0 +1,530 @@
+"""The CRUD engine over the demo schema (CONTRACT §2–§4), on SQLite and PostgreSQL."""
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+
+import pytest
+from sqlorm import SQL
+from sqlorm.engine import Transaction
+
+from crud_app import create_app, seeded, staff
+from apps import as_user, csrf_from
+
+
+@pytest.fixture
+def site(engine):
+    seeded(engine)
+    app, admin = create_app(engine)
+    return app, staff(engine), engine
+
+
+def client_for(site, username):
+    app, people, _ = site
+    return as_user(app, people[username])
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def token(client) -> str:
+    return csrf_from(html(client.get("/admin/")))
+
+
+def scalar(engine, sql, *params):
+    with engine as tx:
+        return tx.fetchscalar(SQL(sql, *[SQL.Param(p) for p in params]) if params else sql)
+
+
+def first_id(engine, table, where="1=1"):
+    return scalar(engine, f"SELECT min(id) AS v FROM {table} WHERE {where}")
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def test_list_shows_rows_with_fk_labels_and_links(site):
+    client = client_for(site, "support")
+    page = html(client.get("/admin/orders/"))
+    assert "ORD-" in page
+    assert re.search(r'href="/admin/accounts/\d+/"', page)  # FK label linked to its detail
+    assert 'rel="next"' in page
+    assert re.search(r'href="/admin/orders/\d+/"', page)  # each row links its detail page
+
+
+def test_following_next_visits_every_row_once(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    total = scalar(engine, "SELECT count(*) AS n FROM orders")
+    url, seen, pages = "/admin/orders/?per_page=7", [], 0
+    while url and pages < 50:
+        page = html(client.get(url))
+        seen += re.findall(r'name="pk" value="([^"]+)"', page)
+        match = re.search(r'href="([^"]+)" rel="next"', page)
+        url = match.group(1).replace("&amp;", "&") if match else None
+        pages += 1
+    assert len(seen) == len(set(seen)) == total
+
+
+def test_prev_link_returns_to_the_previous_page(site):
+    client = client_for(site, "support")
+    first = html(client.get("/admin/orders/?per_page=5"))
+    next_url = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = html(client.get(next_url))
+    prev_url = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+    back = html(client.get(prev_url))
+    pks = lambda page: re.findall(r'name="pk" value="([^"]+)"', page)  # noqa: E731
+    assert pks(back) == pks(first)
+
+
+def test_offset_pages_for_sorts_on_nullable_columns(site):
+    client = client_for(site, "support")
+    response = client.get("/admin/orders/?sort=shipped_at,-id&per_page=5&page=2",)
+    assert response.status_code == 400  # shipped_at is not displayed nor sortable
+    page = html(client.get("/admin/tickets/?sort=assignee_id&per_page=5"))
+    assert 'rel="next"' in page and "page=2" in page
+
+
+def test_search_sort_and_filters(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    ref = scalar(engine, "SELECT reference AS v FROM orders ORDER BY id LIMIT 1")
+    page = html(client.get(f"/admin/orders/?q={ref.lower()}"))
+    assert ref in page
+    assert len(re.findall(r'name="pk"', page)) == 1
+    assert ref in html(client.get(f"/admin/orders/?q=={ref}"))
+    assert ref in html(client.get(f"/admin/orders/?q=^{ref[:6]}&per_page=500"))
+    paid = html(client.get("/admin/orders/?status=paid&per_page=500"))
+    n_paid = scalar(engine, "SELECT count(*) AS n FROM orders WHERE status = 'paid'")
+    assert len(re.findall(r'name="pk"', paid)) == n_paid
+    both = html(client.get("/admin/orders/?status=paid&status=refunded&per_page=500"))
+    n_both = scalar(engine, "SELECT count(*) AS n FROM orders WHERE status IN ('paid', 'refunded')")
+    assert len(re.findall(r'name="pk"', both)) == n_both
+    assert html(client.get("/admin/orders/?status__in=paid,refunded&per_page=500")).count('name="pk"') == n_both
+    ranged = html(client.get("/admin/orders/?total__gte=100&total__lte=200&per_page=500"))
+    n_ranged = scalar(engine, "SELECT count(*) AS n FROM orders WHERE total >= 100 AND total <= 200")
+    assert ranged.count('name="pk"') == n_ranged
+    unshipped = html(client.get("/admin/orders/?shipped_at__isnull=1&per_page=500"))
+    assert unshipped.count('name="pk"') == scalar(engine, "SELECT count(*) AS n FROM orders WHERE shipped_at IS NULL")
+    assert client.get("/admin/orders/?created_at__gte=2026-01-01").status_code == 200
+    account = first_id(engine, "accounts")
+    by_fk = html(client.get(f"/admin/orders/?account_id={account}&per_page=500"))
+    assert by_fk.count('name="pk"') == scalar(engine, "SELECT count(*) AS n FROM orders WHERE account_id = " + str(account))
+
+
+def test_search_through_related_column(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    name = scalar(engine, "SELECT a.name AS v FROM orders o JOIN accounts a ON a.id = o.account_id ORDER BY o.id LIMIT 1")
+    page = html(client.get(f"/admin/orders/?q={name.upper()}&per_page=500"))
+    assert page.count('name="pk"') >= 1
+
+
+@pytest.mark.parametrize("query", [
+    "sort=nope", "sort=password_hash", "page=0", "page=-1", "page=x", "per_page=x", "per_page=0",
+    "status=flying", "created_at__gte=yesterday", "total__gte=abc", "nope=1", "status__like=x",
+    "reference=abc",  # not in list_filter
+    "after=forged.cursor", "after=WzFd.AAAAAAAAAAAAAAAA", "after=x&before=y", "page=2&after=x",
+    "q=" + "a" * 300, "shipped_at__isnull=maybe", "total__in=",
+])
+def test_bad_list_queries_are_400(site, query):
+    client = client_for(site, "support")
+    response = client.get(f"/admin/orders/?{query}")
+    assert response.status_code == 400, query
+    assert "Traceback" not in html(response)
+
+
+def test_per_page_is_clamped(site):
+    client = client_for(site, "support")
+    page = html(client.get("/admin/orders/?per_page=1000000"))
+    assert page.count('name="pk"') == 60  # all of them, at most max_per_page (500)
+
+
+def test_cursor_of_another_sort_is_refused(site):
+    client = client_for(site, "support")
+    page = html(client.get("/admin/orders/?per_page=5"))
+    cursor = re.search(r"after=([^\"&]+)", page).group(1)
+    assert client.get(f"/admin/orders/?after={cursor}&sort=total").status_code == 400
+    assert client.get(f"/admin/tickets/?after={cursor}").status_code == 400
+
+
+def test_query_count_is_bounded_whatever_the_page_size_and_fks(site):
+    client = client_for(site, "support")
+    statements = []
+
+    def count(sender, **kw):
+        statements.append(kw.get("stmt"))
+
+    Transaction.before_execute.connect(count)
+    try:
+        def n(url):
+            statements.clear()
+            assert client.get(url).status_code == 200
+            return len(statements)
+
+        small, large = n("/admin/orders/?per_page=5"), n("/admin/orders/?per_page=50")
+        tickets = n("/admin/tickets/?per_page=50")  # three foreign keys displayed
+        lines = n("/admin/order_lines/?per_page=50")  # two
+    finally:
+        Transaction.before_execute.disconnect(count)
+    assert small == large == tickets == lines
+    assert large <= 3  # the page (labels joined in), its count, the signed-in user
+
+
+def test_empty_state_and_escaping_in_cells(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    with engine as tx:
+        tx.execute(SQL("UPDATE accounts SET name =", SQL.Param('<img src=x onerror=alert(1)>'),
+                       "WHERE id =", SQL.Param(first_id(engine, "accounts", "id IN (SELECT account_id FROM orders)"))))
+    page = html(client.get("/admin/orders/?per_page=500"))
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    empty = html(client.get("/admin/orders/?q=nothing-matches-this"))
+    assert "No orders match" in empty
+
+
+def test_htmx_list_swap_is_a_fragment_of_the_results(site):
+    client = client_for(site, "support")
+    full = client.get("/admin/orders/")
+    swap = client.get("/admin/orders/?sort=total", headers={"HX-Request": "true", "HX-Target": "list-results"})
+    assert "<html" not in html(swap) and 'id="list-results"' in html(swap)
+    assert swap.headers["HX-Push-Url"] == "/admin/orders/?sort=total"
+    assert len(swap.data) < len(full.data)
+
+
+# --- detail --------------------------------------------------------------------------------
+
+
+def test_detail_shows_fields_labels_and_inlines(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    page = html(client.get(f"/admin/orders/{order}/"))
+    ref = scalar(engine, f"SELECT reference AS v FROM orders WHERE id = {order}")
+    assert ref in page
+    assert "Order lines" in page
+    assert f"/admin/order_lines/?order_id={order}" in page
+
+
+@pytest.mark.parametrize("pk", ["999999", "abc", "1,2", "-", "%00"])
+def test_missing_or_malformed_rows_are_404(site, pk):
+    client = client_for(site, "support")
+    for suffix in ("/", "/edit", "/delete"):
+        assert client.get(f"/admin/orders/{pk}{suffix}").status_code == 404
+
+
+def test_secret_columns_are_hidden_everywhere(site):
+    client = client_for(site, "admin")
+    _, _, engine = site
+    user_id = first_id(engine, "staff_users")
+    hash_prefix = scalar(engine, f"SELECT password_hash AS v FROM staff_users WHERE id = {user_id}")[:20]
+    for url in ("/admin/staff_users/", f"/admin/staff_users/{user_id}/", f"/admin/staff_users/{user_id}/edit",
+                "/admin/staff_users/new", "/admin/staff_users/export?format=csv",
+                "/admin/staff_users/export?format=json"):
+        body = html(client.get(url))
+        assert hash_prefix not in body, url
+        assert "password_hash" not in body and "Password hash" not in body, url
+    assert client.get("/admin/staff_users/?sort=password_hash").status_code == 400
+    assert client.get("/admin/staff_users/?password_hash=x").status_code == 400
+
+
+# --- permissions and scope -----------------------------------------------------------------
+
+
+def test_permission_matrix(site):
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    viewer, support = client_for(site, "viewer"), client_for(site, "support")
+    assert viewer.get("/admin/orders/").status_code == 200
+    assert viewer.get(f"/admin/orders/{order}/").status_code == 200
+    assert viewer.get(f"/admin/orders/{order}/edit").status_code == 403
+    assert viewer.get("/admin/orders/new").status_code == 403
+    assert viewer.get(f"/admin/orders/{order}/delete").status_code == 403
+    assert viewer.get("/admin/orders/export?format=csv").status_code == 403
+    assert viewer.get("/admin/contacts/").status_code == 403
+    assert viewer.get("/admin/staff_users/").status_code == 403
+    assert support.get(f"/admin/orders/{order}/edit").status_code == 200
+    assert support.get(f"/admin/orders/{order}/delete").status_code == 403
+    assert support.get("/admin/staff_users/").status_code == 403
+    # 404 before 403: a missing row answers 404 even where the action is not granted
+    assert viewer.get("/admin/orders/999999/edit").status_code == 404
+    page = html(viewer.get(f"/admin/orders/{order}/"))
+    assert f"/admin/orders/{order}/edit" not in page  # what may not be done is hidden
+    assert "/admin/contacts/" not in html(viewer.get("/admin/"))
+
+
+def test_scope_hides_rows_as_404_everywhere(site):
+    _, _, engine = site
+    client = client_for(site, "support")
+    outside = first_id(engine, "tickets", "account_id IN (SELECT id FROM accounts WHERE region <> 'eu')")
+    inside = first_id(engine, "tickets", "account_id IN (SELECT id FROM accounts WHERE region = 'eu')")
+    assert outside and inside
+    for suffix in ("/", "/edit", "/delete"):
+        assert client.get(f"/admin/tickets/{outside}{suffix}").status_code == 404
+        assert client.get(f"/admin/tickets/{inside}{suffix}").status_code == 200
+    listing = html(client.get("/admin/tickets/?per_page=500"))
+    assert f'value="{outside}"' not in listing and f'value="{inside}"' in listing
+    lookup = html(client.get("/admin/tickets/lookup?q="))
+    assert f'data-value="{outside}"' not in lookup
+    csrf = token(client)
+    response = client.post("/admin/tickets/action", data={"action": "delete", "pk": [str(outside)],
+                                                         "confirmed": "1", "csrf_token": csrf})
+    assert response.status_code == 404
+    assert scalar(engine, f"SELECT count(*) AS n FROM tickets WHERE id = {outside}") == 1
+    response = client.post(f"/admin/tickets/{outside}/delete", data={"csrf_token": csrf})
+    assert response.status_code == 404
+    admin_client = client_for(site, "admin")
+    assert admin_client.get(f"/admin/tickets/{outside}/").status_code == 200
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+class _FormReader(HTMLParser):
+    """The values a browser would post from a page's <form method=post> with fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.data, self._select, self._textarea, self._first_option = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and name != "q":
+            kind = a.get("type", "text")
+            if kind == "checkbox":
+                if "checked" in a:
+                    self.data[name] = a.get("value") or "y"
+            elif kind not in ("submit", "button"):
+                self.data.setdefault(name, a.get("value") or "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+                self.data.setdefault(self._select, self._first_option)
+            if "selected" in a:
+                self.data[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
+
+
+def form_data(page: str) -> dict:
+    reader = _FormReader()
+    reader.feed(page[page.find("<form method=\"post\" action=\"/admin/") if "data-warn-unsaved" not in page else page.find("data-warn-unsaved") - 200:])
+    data = reader.data
+    data.pop("pk", None)
+    data.pop("action", None)
+    return {k: (v[1:] if k in ("body", "notes") and v.startswith("\n") else v) for k, v in data.items()}
+
+
+def test_edit_saves_changed_fields_and_redirects(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    page = html(client.get(f"/admin/orders/{order}/edit"))
+    data = form_data(page)
+    assert "csrf_token" in data and "_version" in data
+    data["status"] = "refunded"
+    response = client.post(f"/admin/orders/{order}/edit", data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/admin/orders/{order}/"
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "refunded"
+    assert "was saved" in html(client.get(response.headers["Location"]))
+
+
+def test_an_unchanged_form_round_trips_without_writing(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    with engine as tx:
+        before = dict(tx.fetchone(f"SELECT * FROM orders WHERE id = {order}"))
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    response = client.post(f"/admin/orders/{order}/edit", data=data)
+    assert response.status_code == 303
+    assert "No changes" in html(client.get(response.headers["Location"]))
+    with engine as tx:
+        assert dict(tx.fetchone(f"SELECT * FROM orders WHERE id = {order}")) == before
+
+
+def test_stale_edit_is_a_409_keeping_the_input(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    with engine as tx:
+        tx.execute(SQL("UPDATE orders SET total = 12345.67 WHERE id =", SQL.Param(order)))
+    data["status"] = "cancelled"
+    response = client.post(f"/admin/orders/{order}/edit", data=data)
+    assert response.status_code == 409
+    body = html(response)
+    assert "Someone else changed this row" in body and "12345.67" in body
+    assert form_data(body)["status"] == "cancelled"  # the user's input is kept
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
+    # Saving again from the conflict page (new version token) succeeds.
+    retry = form_data(body)
+    assert client.post(f"/admin/orders/{order}/edit", data=retry).status_code == 303
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "cancelled"
+
+
+def test_invalid_input_is_422_with_errors_on_fields(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    data["total"] = "not a number"
+    response = client.post(f"/admin/orders/{order}/edit", data=data)
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in html(response)
+
+
+def test_no_mass_assignment_and_readonly_never_written(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    created = scalar(engine, f"SELECT created_at AS v FROM orders WHERE id = {order}")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    data.update({"id": "424242", "created_at": "2001-01-01T00:00", "status": "shipped"})
+    assert client.post(f"/admin/orders/{order}/edit", data=data).status_code == 303
+    assert scalar(engine, "SELECT count(*) AS n FROM orders WHERE id = 424242") == 0
+    assert scalar(engine, f"SELECT created_at AS v FROM orders WHERE id = {order}") == created
+
+
+def test_unique_violation_is_409_on_the_field(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    first, second = [r for r in (first_id(engine, "orders"), first_id(engine, "orders", "id > (SELECT min(id) FROM orders)"))]
+    taken = scalar(engine, f"SELECT reference AS v FROM orders WHERE id = {second}")
+    data = form_data(html(client.get(f"/admin/orders/{first}/edit")))
+    data["reference"] = taken
+    response = client.post(f"/admin/orders/{first}/edit", data=data)
+    assert response.status_code == 409
+    body = html(response)
+    assert "already used" in body
+    assert "UNIQUE constraint" not in body and "duplicate key" not in body
+
+
+def test_create_with_parent_preset_and_fk_picker(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    account = first_id(engine, "accounts")
+    page = html(client.get(f"/admin/contacts/new?account_id={account}"))
+    assert "/admin/accounts/lookup" in page  # a search box, not a select of every account
+    assert page.count("<option") < 20
+    data = form_data(page)
+    assert data["account_id"] == str(account)
+    data.update({"name": "Ada Lovelace", "email": "ada@example.com", "phone": "", "role": ""})
+    response = client.post("/admin/contacts/new", data=data)
+    assert response.status_code == 303, html(response)[:3000]
+    new_id = scalar(engine, "SELECT id AS v FROM contacts WHERE email = 'ada@example.com'")
+    assert response.headers["Location"] == f"/admin/contacts/{new_id}/"
+
+
+def test_foreign_key_to_a_missing_row_is_refused_cleanly(site):
+    client = client_for(site, "support")
+    data = form_data(html(client.get("/admin/contacts/new")))
+    data.update({"account_id": "999999", "name": "X", "email": "x@example.com"})
+    response = client.post("/admin/contacts/new", data=data)
+    assert response.status_code in (409, 422)
+    assert "FOREIGN KEY" not in html(response) and "violates" not in html(response)
+
+
+def test_lookup_is_keyset_paged_and_labelled(site):
+    client = client_for(site, "support")
+    body = html(client.get("/admin/accounts/lookup?q="))
+    values = re.findall(r'data-value="(\d+)"', body)
+    assert len(values) == 20 and "More" in body
+    more = re.search(r'hx-get="([^"]+)"', body).group(1).replace("&amp;", "&")
+    again = re.findall(r'data-value="(\d+)"', html(client.get(more)))
+    assert again and not set(again) & set(values)
+    assert client.get("/admin/accounts/lookup?after=abc").status_code == 400
+
+
+# --- delete and actions -------------------------------------------------------------------
+
+
+def test_delete_confirmation_lists_what_it_reaches_then_deletes(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    ticket = first_id(engine, "tickets", "account_id IN (SELECT id FROM accounts WHERE region = 'eu') AND id IN (SELECT ticket_id FROM ticket_comments)")
+    page = html(client.get(f"/admin/tickets/{ticket}/delete"))
+    assert "Ticket comments" in page
+    response = client.post(f"/admin/tickets/{ticket}/delete", data={"csrf_token": token(client)})
+    assert response.status_code == 303
+    assert scalar(engine, f"SELECT count(*) AS n FROM tickets WHERE id = {ticket}") == 0
+    assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE ticket_id = {ticket}") == 0
+
+
+def test_delete_blocked_by_the_database_is_a_409(site):
+    client = client_for(site, "admin")
+    _, _, engine = site
+    account = first_id(engine, "accounts", "id IN (SELECT account_id FROM orders)")
+    response = client.post(f"/admin/accounts/{account}/delete", data={"csrf_token": token(client)})
+    assert response.status_code == 409
+    assert "refused" in html(response)
+    assert scalar(engine, f"SELECT count(*) AS n FROM accounts WHERE id = {account}") == 1
+
+
+def test_bulk_delete_confirms_then_deletes(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    with engine as tx:
+        ids = [r["id"] for r in tx.fetchall("SELECT id FROM ticket_comments ORDER BY id LIMIT 3")]
+    data = {"action": "delete", "pk": [str(i) for i in ids], "csrf_token": token(client)}
+    confirm = client.post("/admin/ticket_comments/action", data=data)
+    assert confirm.status_code == 200 and "Delete 3 ticket comments?" in html(confirm)
+    assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE id IN ({','.join(map(str, ids))})") == 3
+    done = client.post("/admin/ticket_comments/action", data={**data, "confirmed": "1"})
+    assert done.status_code == 303
+    assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE id IN ({','.join(map(str, ids))})") == 0
+
+
+def test_custom_action_with_permission(site):
+    _, _, engine = site
+    order = first_id(engine, "orders", "status <> 'paid'")
+    viewer, support = client_for(site, "viewer"), client_for(site, "support")
+    data = {"action": "mark_paid", "pk": [str(order)], "confirmed": "1"}
+    assert viewer.post("/admin/orders/action", data={**data, "csrf_token": token(viewer)}).status_code == 403
+    assert support.post("/admin/orders/action", data={**data, "csrf_token": token(support)}).status_code == 303
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "paid"
+    assert support.post("/admin/orders/action", data={"action": "explode", "pk": [str(order)],
+                                                     "csrf_token": token(support)}).status_code == 400
+
+
+def test_every_post_needs_csrf(site):
+    client = client_for(site, "admin")
+    _, _, engine = site
+    order, ticket = first_id(engine, "orders"), first_id(engine, "tickets")
+    for url, data in [(f"/admin/orders/{order}/edit", {"status": "paid"}),
+                      ("/admin/contacts/new", {"name": "x"}),
+                      (f"/admin/tickets/{ticket}/delete", {}),
+                      ("/admin/tickets/action", {"action": "delete", "pk": str(ticket), "confirmed": "1"})]:
+        assert client.post(url, data=data).status_code == 400, url
+    assert scalar(engine, f"SELECT count(*) AS n FROM tickets WHERE id = {ticket}") == 1
+
+
+def test_export_is_streamed_scoped_and_formula_safe(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    with engine as tx:
+        tx.execute(SQL("UPDATE orders SET reference = '=HYPERLINK(1)' WHERE id =", SQL.Param(order)))
+    response = client.get("/admin/orders/export?format=csv")
+    assert response.status_code == 200 and response.is_streamed
+    rows = list(csv.reader(io.StringIO(html(response))))
+    assert len(rows) == 1 + scalar(engine, "SELECT count(*) AS n FROM orders")
+    assert ["'=HYPERLINK(1)"] == [c for r in rows for c in r if "HYPERLINK" in c]
+    assert client.get("/admin/orders/export?format=xml").status_code == 400

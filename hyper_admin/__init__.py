@@ -1,8 +1,11 @@
 """hyper_admin: an htmx admin for sqlorm models, mounted as a Flask blueprint."""
 
-from .options import ModelAdmin
+from .fields import converters
+from .introspect import Hint
+from .options import ModelAdmin, action, display
 from .site import Admin
 from .sqlorm_compat import enable_postgresql
 
 __version__ = "0.1.0"
-__all__ = ["Admin", "ModelAdmin", "enable_postgresql", "__version__"]
+__all__ = ["Admin", "ModelAdmin", "Hint", "action", "display", "converters",
+           "enable_postgresql", "__version__"]

@@ -256,7 +256,8 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
         raise TypeError(f"list_display {item!r} of {type(model_admin).__name__} is not a column, "
                         "a foreign key path or a method")
     if columns and not any(c.link for c in columns):
-        columns[0].link = True
+        plain = [c for c in columns if c.join is None and c.related is None]
+        (plain or columns)[0].link = True
     return columns, list(joins.values())
 
 

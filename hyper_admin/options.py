@@ -192,11 +192,19 @@ class ModelAdmin:
         return [c.attribute for c in self.visible_columns() if not c.lazy][:8]
 
     def get_list_display_links(self, user: t.Any) -> list[str]:
+        """Default: the first displayed column that is neither a foreign key (its cell links to
+        the related row) nor a related path."""
         if self.list_display_links is not None:
             return list(self.list_display_links)
-        display_items = self.get_list_display(user)
-        first = display_items[0] if display_items else None
-        return [first] if isinstance(first, str) else []
+        info = self.info
+        for item in self.get_list_display(user):
+            if not isinstance(item, str) or "." in item:
+                continue
+            column = info.column(item)
+            if column is None or not column.is_foreign_key and not any(
+                    c.relation_attribute == item for c in info.columns):
+                return [item]
+        return []
 
     def get_search_fields(self, user: t.Any) -> list[str]:
         if self.search_fields is not None:

@@ -1,4 +1,5 @@
-"""python -m hyper_admin.demo [--rows N] [--reseed] [--host H] [--port P] [--database-url URL]"""
+"""python -m hyper_admin.demo (also: hyper-admin demo) [--rows N] [--reseed] [--seed-only]
+[--host H] [--port P] [--database-url URL]"""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--reseed", action="store_true", help="drop the demo tables and seed them again"
     )
+    parser.add_argument("--seed-only", action="store_true", help="seed if needed, then exit")
     parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=5000, help="default 5000")
     parser.add_argument(
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
 
     run_demo(
         host=args.host, port=args.port, rows=args.rows, database_url=args.database_url,
-        reseed=args.reseed,
+        reseed=args.reseed, serve=not args.seed_only,
     )
 
 

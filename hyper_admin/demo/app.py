@@ -20,6 +20,7 @@ from flask_sqlorm import FlaskSQLORM
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import schema
+from .models import utcnow
 from .models import (
     Account,
     Contact,
@@ -108,14 +109,22 @@ def ensure_pg_schema(engine, name: str) -> None:
 
 
 def prepare_database(engine, rows: int = DEFAULT_ROWS, reseed: bool = False, log=print) -> bool:
-    """Create the tables and seed them when the database is empty (always with ``reseed``).
-    Returns whether it seeded."""
-    if not reseed and not schema.is_empty(engine):
+    """Create the tables and seed them when the database is empty, holds another number of
+    orders than ``rows`` (so ``make demo ROWS=1000000`` after a small demo seeds the big one),
+    or always with ``reseed``. Returns whether it seeded."""
+    if not reseed and not schema.is_empty(engine) and _order_count(engine) == rows:
         return False
     schema.drop_schema(engine)
     schema.create_schema(engine, indexes=False, foreign_keys=False)  # seed() adds them after
     seed(engine, rows=rows, log=log)
     return True
+
+
+def _order_count(engine) -> int | None:
+    try:
+        return schema._raw_scalar(engine, "SELECT count(*) FROM orders")
+    except Exception:  # noqa: BLE001 - a database from elsewhere: treat as "not our seed"
+        return None
 
 
 # --- the application ---------------------------------------------------------------------------
@@ -179,15 +188,18 @@ def create_app(database_url: str | None = None, rows: int | None = None) -> Flas
         engine=engine,
         access_roles={"admin", "support", "viewer"},
     )
-    register_models(admin)
+    register_models(admin, engine)
 
     app.extensions["hyper_admin_demo"] = {"db": db, "engine": engine, "admin": admin, "url": uri}
     return app
 
 
-def register_models(admin) -> None:
+def register_models(admin, engine) -> None:
     """The eight models with their permissions (role ``admin`` is the superuser: everything)."""
+    from sqlorm import SQL
+
     from hyper_admin import ModelAdmin
+    from hyper_admin import action
 
     support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
 
@@ -224,16 +236,28 @@ def register_models(admin) -> None:
         description = "A million of them with --rows 1000000."
         permissions = support_edit
         list_display = ["reference", "account_id", "status", "total", "currency", "created_at"]
-        search_fields = ["reference"]
+        search_fields = ["reference", "account.name"]
+        actions = ["mark_shipped"]
         list_filter = ["status", "currency", "created_at"]
         readonly_fields = ["reference", "created_at", "updated_at"]
         inlines = [OrderLine, Ticket]
+
+        @action("Mark as shipped", permission="change",
+                confirm="Mark {count} orders as shipped now?")
+        def mark_shipped(self, objects, user):
+            now = utcnow()
+            with engine as tx:
+                for order in objects:
+                    tx.execute(SQL("UPDATE orders SET status = 'shipped', shipped_at =",
+                                   SQL.Param(now), ", updated_at =", SQL.Param(now),
+                                   "WHERE id =", SQL.Param(order.id)))
+            return f"{len(objects)} orders marked as shipped."
 
     @admin.register(OrderLine)
     class OrderLineAdmin(ModelAdmin):
         icon = "table"
         permissions = {"view": {"support"}}
-        list_display = ["order_id", "product_id", "quantity", "unit_price"]
+        list_display = ["id", "order", "product", "quantity", "unit_price"]
 
     @admin.register(Ticket)
     class TicketAdmin(ModelAdmin):
@@ -248,8 +272,9 @@ def register_models(admin) -> None:
     @admin.register(TicketComment)
     class TicketCommentAdmin(ModelAdmin):
         icon = "message-square"
-        permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"}}
-        list_display = ["ticket_id", "author_id", "is_internal", "created_at"]
+        permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"},
+                       "delete": {"support"}}
+        list_display = ["id", "ticket", "author", "body", "is_internal", "created_at"]
         list_filter = ["is_internal"]
         readonly_fields = ["created_at"]
 
@@ -283,11 +308,15 @@ def run_demo(
     rows: int = DEFAULT_ROWS,
     database_url: str | None = None,
     reseed: bool = False,
+    serve: bool = True,
 ) -> None:
-    """Seed the database if it is empty (or ``reseed``), print how to sign in, serve the demo."""
+    """Seed the database if needed (see prepare_database), print how to sign in, serve the demo
+    (unless ``serve`` is false)."""
     url = resolve_database_url(database_url)
     app = create_app(url)
     prepare_database(app.extensions["hyper_admin_demo"]["engine"], rows=rows, reseed=reseed)
+    if not serve:
+        return
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     where = _display_url(url)
     if url.split("://", 1)[0].lower() in _PG_SCHEMES:

@@ -7,7 +7,7 @@ ROWS   ?= 2000
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" != 0 ] && command -v sudo)
 
-.PHONY: demo test test-fast chromium css bench clean
+.PHONY: demo test test-fast chromium css clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,6 @@ chromium:
 css:
 	npm ci
 	npm run build
-
-bench: $(STAMP)
-	$(PY) bench/seed_bench.py
 
 clean:
 	rm -rf $(VENV) dist build instance e2e/screenshots

@@ -9,8 +9,6 @@ from conftest import shot
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, browser):
-    from werkzeug.serving import make_server  # noqa: F401  (LiveServer uses it)
-
     from hyper_admin.demo.app import create_app
 
     from conftest import LiveServer

@@ -546,3 +546,67 @@ def related_info(column: ColumnInfo) -> ModelInfo | None:
     if column.target_model is not None:
         return model_info(column.target_model)
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Small queries of the detail, delete and lookup screens
+
+
+def lookup_rows(engine, dialect: Dialect, info: ModelInfo, columns: list[ColumnInfo], *,
+                term: str, search: list[ColumnInfo], after: t.Any = None, scope: t.Any = None,
+                limit: int = 20) -> list[t.Any]:
+    """Rows for a foreign-key picker: matching ``term`` (a key, or text in ``search``), newest
+    key first, keyset-paged with ``after`` (a key), at most ``limit + 1`` (one more tells the
+    caller there is a next page)."""
+    pk = info.primary_key[0]
+    stmt = Statement(dialect)
+    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)
+             + f" FROM {info.table_sql}")
+    conditions = []
+    if scope is not None:
+        conditions.append(stmt.external(scope))
+    if term:
+        tests = []
+        if term.isdigit() and pk.kind == "int":
+            tests.append(f"{pk.sql} = {stmt.param(int(term))}")
+        pattern = like_pattern(term.lower())
+        for column in search:
+            tests.append(f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'")
+        conditions.append("(" + " OR ".join(tests) + ")" if tests else "1 = 0")
+    if after is not None:
+        conditions.append(f"{pk.sql} < {stmt.param(to_db(pk, after, dialect))}")
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql(f"ORDER BY {pk.sql} DESC LIMIT {int(limit) + 1}")
+    return list(run(engine, stmt))
+
+
+def referencing_rows(engine, dialect: Dialect, child: ModelInfo, column: ColumnInfo,
+                     keys: list[t.Any], columns: list[ColumnInfo], *, scope: t.Any = None,
+                     limit: int = 10, newest_first: bool = True) -> list[t.Any]:
+    """Rows of ``child`` whose ``column`` holds one of ``keys`` (at most ``limit``)."""
+    if not keys:
+        return []
+    stmt = Statement(dialect)
+    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)
+             + f" FROM {child.table_sql} WHERE")
+    conditions = [f"{column.sql} IN {stmt.params_list([to_db(column, k, dialect) for k in keys])}"]
+    if scope is not None:
+        conditions.append(stmt.external(scope))
+    stmt.sql(" AND ".join(conditions))
+    direction = "DESC" if newest_first else "ASC"
+    stmt.sql(f"ORDER BY {child.primary_key[0].sql} {direction} LIMIT {int(limit)}")
+    return list(run(engine, stmt))
+
+
+def count_referencing(engine, dialect: Dialect, child: ModelInfo, column: ColumnInfo,
+                      keys: list[t.Any], *, cap: int = 1000) -> tuple[int, bool]:
+    """How many ``child`` rows reference ``keys`` through ``column``, counted up to ``cap``."""
+    if not keys:
+        return 0, False
+    stmt = Statement(dialect)
+    stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {child.table_sql} WHERE "
+             f"{column.sql} IN {stmt.params_list([to_db(column, k, dialect) for k in keys])} "
+             f"LIMIT {int(cap) + 1}) AS reached")
+    n = run(engine, stmt)[0]["n"]
+    return (cap, True) if n > cap else (n, False)

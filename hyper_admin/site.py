@@ -206,6 +206,11 @@ class Admin:
 
     def init_app(self, app: Flask) -> None:
         settings = self._settings(app)
+        if not settings["url_prefix"]:
+            raise ValueError(
+                "mount the admin under a path (url_prefix='/admin'): at the site root its "
+                "static files would collide with the app's own /static/"
+            )
         name = self.name or _blueprint_name(settings["url_prefix"])
         states = app.extensions.setdefault("hyper_admin", {})
         if name in states:

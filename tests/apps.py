@@ -7,7 +7,7 @@ from flask_login import LoginManager, UserMixin
 from sqlorm import Model, PrimaryKey
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hyper_admin import Admin, enable_postgresql
+from hyper_admin import Admin
 from hyper_admin.sqlorm_compat import is_postgresql
 
 PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast in tests; apps keep werkzeug's default

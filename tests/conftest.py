@@ -7,7 +7,6 @@ Where PostgreSQL is unreachable they skip with the reason, except under ``CI``, 
 
 from __future__ import annotations
 
-import os
 import uuid
 import weakref
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from apps import as_user, create_app, create_schema, csrf_from, login, members
+from apps import as_user, create_app, create_schema, csrf_from, members
 from hyper_admin.pipeline import safe_next
 
 

@@ -149,3 +149,22 @@ def test_upstream_still_needs_the_postgresql_workarounds(pg_schema):
         plain.disconnect_all()
     with pytest.raises(psycopg.ProgrammingError, match='missing "="'):
         Engine.from_uri(PG_URL).connect()
+
+
+def test_upstream_still_decodes_json_twice_on_postgresql(pg_schema):
+    """If this fails, sqlorm or psycopg stopped double-decoding JSON: drop the TextLoader."""
+    plain = Engine.from_uri(conninfo_uri(pg_schema[1]))
+    try:
+        conn = plain.connect()
+        from psycopg.rows import dict_row
+
+        conn.row_factory = dict_row
+        value = conn.execute("SELECT '{\"a\": 1}'::jsonb AS v").fetchone()["v"]
+        assert isinstance(value, dict)  # psycopg decodes json itself...
+        from sqlorm.types import JSON
+
+        with pytest.raises(TypeError):
+            JSON.loader(value)  # ...and sqlorm's JSON loader cannot take what it decoded
+        plain.disconnect(conn)
+    finally:
+        plain.disconnect_all()

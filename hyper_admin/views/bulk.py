@@ -11,14 +11,14 @@ from flask import Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
-from ..display import coerced, decode_pk, encode_pk, label_for, resolve_list_display
+from ..display import coerced, decode_pk, encode_pk, resolve_list_display
 from ..options import ModelAdmin
-from ..query import BadQuery, ListParams, encode_cursor, keyset_possible, parse_list_params, select_list
+from ..query import (BadQuery, ListParams, fetch_rows_by_pk, keyset_possible, parse_list_params,
+                     select_list)
 from ..writes import IntegrityProblem, delete
 from .common import engine_and_dialect, list_spec, list_url, object_of, require
 from .render import Crumb, render_page
 from .rows import _done
-from ..query import fetch_rows_by_pk
 
 MAX_SELECTION = 10_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

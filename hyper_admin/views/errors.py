@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, Response, abort, current_app
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..pipeline import may_show_shell
@@ -59,7 +59,12 @@ def _http_error(error: HTTPException):
 def _server_error(error: InternalServerError):
     original = getattr(error, "original_exception", None) or error
     current_app.logger.error("hyper_admin: unhandled error", exc_info=original)
-    return render_error(500)
+    try:
+        return render_error(500)
+    except Exception:  # noqa: BLE001 - the error page itself failed: answer plainly
+        current_app.logger.exception("hyper_admin: the error page failed too")
+        return Response("Something went wrong. The error was logged.", status=500,
+                        mimetype="text/plain")
 
 
 def install(blueprint: Blueprint) -> None:

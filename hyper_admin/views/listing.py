@@ -12,13 +12,11 @@ from markupsafe import Markup
 from ..display import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                        label_for, label_columns, make_object, resolve_list_display)
 from ..htmx import current_htmx
-from ..introspect import model_info
 from ..options import ModelAdmin
-from ..query import BadQuery, ListParams, Statement, like_pattern, parse_list_params, select_list
-from ..sql import run
+from ..query import BadQuery, lookup_rows, parse_list_params, select_list
 from .common import (detail_url, engine_and_dialect, list_spec, list_url, may_view,
-                     model_admin_for, require)
-from .render import Crumb, render_page
+                     model_admin_for)
+from .render import Crumb, render_page, templates_for
 
 LOOKUP_LIMIT = 20
 
@@ -84,7 +82,7 @@ def list_view(model_admin: ModelAdmin):
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
-        response = make_response(render_template("hyper_admin/partials/list_results.html", **context))
+        response = make_response(render_template(templates_for("partials/list_results", model_admin.slug), **context))
         response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
         return response
     return render_page(
@@ -171,41 +169,21 @@ def lookup_view(model_admin: ModelAdmin):
     q = request.args.get("q", "")
     if len(q) > 200 or "\x00" in q:
         abort(400, description="search is limited to 200 characters")
-    after = request.args.get("after")
+    after_text = request.args.get("after")
+    after = None
+    if after_text is not None:
+        try:
+            after = int(after_text) if pk_column.kind == "int" else after_text
+        except ValueError:
+            abort(400, description="invalid after")
     engine, dialect = engine_and_dialect()
-    wanted = label_columns(model_admin, model_admin.model)
-    stmt = Statement(dialect)
-    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted) + f" FROM {info.table_sql}")
-    conditions = []
-    scope = model_admin.scope(current_user)
-    if scope is not None:
-        conditions.append(stmt.external(scope))
     search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]
     search = [c for c in search if c is not None]
     if info.label_column is not None and info.label_column not in search:
         search.append(info.label_column)
-    term = q.strip()
-    if term:
-        tests = []
-        if term.isdigit() and pk_column.kind == "int":
-            tests.append(f"{pk_column.sql} = {stmt.param(int(term))}")
-        pattern = like_pattern(term.lower())
-        for column in search:
-            tests.append(f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'")
-        if tests:
-            conditions.append("(" + " OR ".join(tests) + ")")
-        elif not term.isdigit():
-            conditions.append("1 = 0")
-    if after:
-        try:
-            after_value = int(after) if pk_column.kind == "int" else after
-        except ValueError:
-            abort(400, description="invalid after")
-        conditions.append(f"{pk_column.sql} < {stmt.param(after_value)}")
-    if conditions:
-        stmt.sql("WHERE " + " AND ".join(conditions))
-    stmt.sql(f"ORDER BY {pk_column.sql} DESC LIMIT {LOOKUP_LIMIT + 1}")
-    rows = run(engine, stmt)
+    rows = lookup_rows(engine, dialect, info, label_columns(model_admin, model_admin.model),
+                       term=q.strip(), search=search, after=after,
+                       scope=model_admin.scope(current_user), limit=LOOKUP_LIMIT)
     options = []
     for row in rows[:LOOKUP_LIMIT]:
         values = coerced(info, row)
@@ -214,6 +192,7 @@ def lookup_view(model_admin: ModelAdmin):
     more_url = None
     if len(rows) > LOOKUP_LIMIT:
         more_url = f"{request.path}?{urlencode({'q': q, 'after': options[-1]['value']})}"
-    response = make_response(render_template("hyper_admin/partials/lookup_options.html",
-                                             options=options, more_url=more_url, q=q))
+    response = make_response(render_template(
+        templates_for("partials/lookup_options", model_admin.slug),
+        options=options, more_url=more_url, q=q))
     return response

@@ -18,8 +18,7 @@ from ..display import Cell, coerced, encode_pk, format_value, label_columns, lab
 from ..htmx import current_htmx
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
-from ..query import Statement, fetch_rows_by_pk
-from ..sql import run, to_db
+from ..query import count_referencing, fetch_rows_by_pk, referencing_rows
 from ..writes import IntegrityProblem, delete, insert, update
 from .common import (detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
                      model_admin_for, object_of, require, row_url)
@@ -88,7 +87,6 @@ def _value_cells(model_admin: ModelAdmin, columns: list[ColumnInfo], values: dic
 def detail_view(model_admin: ModelAdmin, pk: str):
     user = current_user
     pk_values, values = load_row(model_admin, pk)
-    info = model_admin.info
     names = model_admin.get_detail_fields(user)
     visible = {c.attribute: c for c in model_admin.visible_columns()}
     columns = [visible[n] for n in names if n in visible]
@@ -129,16 +127,9 @@ def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: 
         return None
     engine, dialect = engine_and_dialect()
     per = int(model_admin.inline_per_page)
-    wanted = label_columns(child_admin, model)
-    stmt = Statement(dialect)
-    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted) + f" FROM {info.table_sql} WHERE")
-    conditions = [f"{fk.sql} = {stmt.param(to_db(fk, parent_pk[0], dialect))}"]
-    scope = child_admin.scope(current_user)
-    if scope is not None:
-        conditions.append(stmt.external(scope))
-    stmt.sql(" AND ".join(conditions))
-    stmt.sql(f"ORDER BY {info.primary_key[0].sql} DESC LIMIT {per + 1}")
-    rows = run(engine, stmt)
+    rows = referencing_rows(engine, dialect, info, fk, [parent_pk[0]],
+                            label_columns(child_admin, model),
+                            scope=child_admin.scope(current_user), limit=per + 1)
     items = []
     for row in rows[:per]:
         values = coerced(info, row)
@@ -193,11 +184,18 @@ def _form_columns(model_admin: ModelAdmin, user, obj) -> tuple[list[ColumnInfo],
     return editable, shown_readonly
 
 
+def _field(form, attribute: str):
+    try:
+        return form.field(attribute)
+    except KeyError:
+        return None
+
+
 def _prepare_fk_fields(form, editable: list[ColumnInfo], values: dict) -> None:
     for column in editable:
         if column.target_model is None:
             continue
-        field = form[column.attribute]
+        field = form.field(column.attribute)
         target_admin = model_admin_for(column.target_model)
         field.lookup_url = url_for(".lookup", slug=target_admin.slug) if target_admin else None
         current = field.data if field.data not in (None, "") else None
@@ -220,8 +218,9 @@ def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_t
     for legend, group in model_admin.get_fieldsets(user, None if obj_values is None else obj_values):
         entries = []
         for name in group.get("fields", ()):
-            if name in form:
-                entries.append({"field": form[name]})
+            field = _field(form, name)
+            if field is not None:
+                entries.append({"field": field})
             elif name in readonly_by_name and obj_values is not None:
                 column = readonly_by_name[name]
                 entries.append({"readonly": readonly_cells.get(column.label), "label": column.label})
@@ -264,7 +263,7 @@ def create_view(model_admin: ModelAdmin):
 
     form = form_class(request.form)
     _prepare_fk_fields(form, editable, {})
-    if not form.validate():
+    if not form.validate() or not _references_exist(form, editable):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=422)
     values = form_fields.cleaned_values(form, editable)
@@ -289,8 +288,30 @@ def create_view(model_admin: ModelAdmin):
 
 
 def _attach(form, problem: IntegrityProblem) -> None:
-    if problem.field and problem.field in form:
-        form[problem.field].errors = list(form[problem.field].errors) + [problem.message]
+    field = _field(form, problem.field) if problem.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [problem.message]
+
+
+def _references_exist(form, editable: list[ColumnInfo]) -> bool:
+    """A posted foreign key must name a row the user could have picked: one that exists within
+    the target's scope. Otherwise the field gets an error (checked before any write)."""
+    ok = True
+    engine, dialect = engine_and_dialect()
+    for column in editable:
+        field = _field(form, column.attribute)
+        if column.target_model is None or field is None or field.data in (None, ""):
+            continue
+        target_admin = model_admin_for(column.target_model)
+        target = model_info(column.target_model)
+        if len(target.primary_key) != 1:
+            continue
+        scope = target_admin.scope(current_user) if target_admin is not None else None
+        if not fetch_rows_by_pk(engine, dialect, target, [(field.data,)], target.primary_key,
+                                scope=scope):
+            field.errors = list(field.errors) + [f"Choose an existing {target_admin.verbose_name.lower() if target_admin else 'row'}."]
+            ok = False
+    return ok
 
 
 def edit_view(model_admin: ModelAdmin, pk: str):
@@ -303,15 +324,17 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     title = model_admin.row_label(obj)
     version = _version(values, editable)
     if request.method == "GET":
-        form = form_class(data=form_fields.initial_data(editable, _by_attribute(model_admin, values)))
+        form = form_class(data=form_fields.initial_data(editable, values))
         _prepare_fk_fields(form, editable, values)
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title)
 
-    form = form_class(request.form)
+    # The row's values back the form, so a value the form cannot show (a choice no longer
+    # offered, a time zone) is kept unless the user changed it.
+    form = form_class(request.form, data=form_fields.initial_data(editable, values))
     _prepare_fk_fields(form, editable, values)
     posted_version = request.form.get("_version", "")
-    if not form.validate():
+    if not form.validate() or not _references_exist(form, editable):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=posted_version or version, title=title, status=422)
     if posted_version != version:
@@ -361,14 +384,11 @@ def _expected_values(model_admin: ModelAdmin, pk_values: tuple, editable: list[C
     return {c.name: row[c.name] for c in editable if c.kind not in ("json", "bytes", "float")}
 
 
-def _by_attribute(model_admin: ModelAdmin, values: dict) -> dict:
-    return {c.attribute: values.get(c.name) for c in model_admin.info.columns}
-
-
 def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, previous=None):
     changed = []
     for column in editable:
-        mine = form[column.attribute].data if column.attribute in form else None
+        field = _field(form, column.attribute)
+        mine = field.data if field is not None else None
         theirs = current.get(column.name)
         if previous is not None and _stable(previous.get(column.name)) == _stable(theirs):
             continue
@@ -392,31 +412,26 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
         return []
     engine, dialect = engine_and_dialect()
     registry = [ma.model for ma in model_admin.admin.registry.values()]
-    seen_models = {ma.model for ma in model_admin.admin.registry.values()}
     out = []
+    keys = [pk[0] for pk in pks]
     for child in info.children(registry):
         child_info = model_info(child.model)
-        stmt = Statement(dialect)
-        keys = [to_db(child.column, pk[0], dialect) for pk in pks]
-        stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {child_info.table_sql} WHERE "
-                 f"{child.column.sql} IN {stmt.params_list(keys)} LIMIT 1001) AS reached")
-        n = run(engine, stmt)[0]["n"]
+        n, capped = count_referencing(engine, dialect, child_info, child.column, keys)
         if not n:
             continue
         child_admin = model_admin_for(child.model)
         examples = []
-        if child_admin is not None and child_admin.has_permission("view", current_user) and len(child_info.primary_key) == 1:
-            wanted = label_columns(child_admin, child.model)
-            stmt = Statement(dialect)
-            stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {c.name}" for c in wanted)
-                     + f" FROM {child_info.table_sql} WHERE {child.column.sql} IN {stmt.params_list(keys)}"
-                     + f" ORDER BY {child_info.primary_key[0].sql} LIMIT 5")
-            for row in run(engine, stmt):
+        if (child_admin is not None and child_admin.has_permission("view", current_user)
+                and len(child_info.primary_key) == 1):
+            rows = referencing_rows(engine, dialect, child_info, child.column, keys,
+                                    label_columns(child_admin, child.model), limit=5,
+                                    newest_first=False)
+            for row in rows:
                 values = coerced(child_info, row)
                 examples.append((label_for(child_admin, child.model, values),
                                  detail_url(child_admin, (values[child_info.primary_key[0].name],))))
         name = child_admin.verbose_name_plural if child_admin else child.model.__name__
-        out.append({"label": name, "count": "1,000+" if n > 1000 else f"{n:,}",
+        out.append({"label": name, "count": f"{n:,}+" if capped else f"{n:,}",
                     "column": child.column.label, "examples": examples,
                     "nullable": child.column.nullable})
     return out

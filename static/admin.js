@@ -74,6 +74,44 @@
     if (drawer && event.target.closest("#nav a")) drawer.checked = false;
   });
 
+  // (e) Lists: the header checkbox selects every row checkbox of its table.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    var table = all.closest("table");
+    if (!table) return;
+    table.querySelectorAll('tbody input[type=checkbox][name=pk]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
+
+  // (f) Forms marked data-warn-unsaved ask before the user leaves them with changes, whether
+  // by closing the tab or by an htmx navigation; saving clears the mark.
+  var dirtyForm = null;
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-warn-unsaved]");
+    if (form && event.target.name && event.target.name !== "q") dirtyForm = form;
+  });
+  document.addEventListener("submit", function (event) {
+    if (event.target === dirtyForm) dirtyForm = null;
+  }, true);
+  window.addEventListener("beforeunload", function (event) {
+    if (dirtyForm && document.body.contains(dirtyForm)) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!dirtyForm || !document.body.contains(dirtyForm)) { dirtyForm = null; return; }
+    var source = event.detail.elt;
+    if (dirtyForm.contains(source)) return;  // the form itself (or its pickers)
+    if (!confirm("Leave this page? Your changes are not saved.")) {
+      event.preventDefault();
+    } else {
+      dirtyForm = null;
+    }
+  });
+
   syncToggles();
   watchToasts();
 })();

@@ -18,9 +18,6 @@ from .introspect import ColumnInfo, ModelInfo, model_info, model_names
 if t.TYPE_CHECKING:
     from .site import Admin
 
-ACTIONS = ("view", "add", "change", "delete", "export")
-
-
 @dataclass(frozen=True)
 class ActionInfo:
     name: str

@@ -139,7 +139,8 @@ def _positive_int(raw: str, name: str, *, minimum: int = 1) -> int:
     return value
 
 
-def parse_sort(raw: str, spec: ListSpec) -> list[tuple[ColumnInfo, bool]]:
+def parse_sort(raw: str, sortable: t.Mapping[str, ColumnInfo]) -> list[tuple[ColumnInfo, bool]]:
+    """``a,-b`` as (column, descending) pairs, each name looked up in ``sortable``."""
     sort: list[tuple[ColumnInfo, bool]] = []
     seen = set()
     for part in raw.split(","):
@@ -148,7 +149,7 @@ def parse_sort(raw: str, spec: ListSpec) -> list[tuple[ColumnInfo, bool]]:
             continue
         descending = part.startswith("-")
         name = part.lstrip("-+")
-        column = spec.sortable.get(name)
+        column = sortable.get(name)
         if column is None:
             raise BadQuery(f"cannot sort by {name!r}")
         if name in seen:
@@ -176,7 +177,7 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
         if params.page > MAX_PAGE:
             raise BadQuery("page is too large")
     if args.get("sort"):
-        params.sort = parse_sort(args["sort"], spec)
+        params.sort = parse_sort(args["sort"], spec.sortable)
         params.sort_given = True
     else:
         params.sort = list(spec.ordering)
@@ -426,9 +427,10 @@ def _order_by(sort: list[tuple[ColumnInfo, bool]], *, reverse: bool = False) -> 
 
 
 def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
-                columns: list[ColumnInfo], joins: list[Join], *, count_cap: int = 10_000) -> Page:
-    """Run the page query (and a capped count) and return rows keyed by column name, with
-    joined columns keyed ``<alias>__<column>``."""
+                columns: list[ColumnInfo], joins: list[Join], *,
+                count_cap: int | None = 10_000) -> Page:
+    """Run the page query (and a count capped at ``count_cap``; None: no count) and return rows
+    keyed by column name, with joined columns keyed ``<alias>__<column>``."""
     info = spec.info
     sort = params.sort
     keyset = keyset_possible(sort) and params.page == 1
@@ -487,7 +489,8 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         has_next, has_prev = more, params.page > 1
         next_cursor = prev_cursor = None
 
-    total, capped = count(engine, dialect, spec, params, cap=count_cap)
+    total, capped = (count(engine, dialect, spec, params, cap=count_cap)
+                     if count_cap is not None else (None, False))
     return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
                 prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total,
                 total_capped=capped)
@@ -600,13 +603,16 @@ def referencing_rows(engine, dialect: Dialect, child: ModelInfo, column: ColumnI
 
 
 def count_referencing(engine, dialect: Dialect, child: ModelInfo, column: ColumnInfo,
-                      keys: list[t.Any], *, cap: int = 1000) -> tuple[int, bool]:
-    """How many ``child`` rows reference ``keys`` through ``column``, counted up to ``cap``."""
+                      keys: list[t.Any], *, scope: t.Any = None, cap: int = 1000) -> tuple[int, bool]:
+    """How many ``child`` rows (within ``scope``) reference ``keys`` through ``column``,
+    counted up to ``cap``."""
     if not keys:
         return 0, False
     stmt = Statement(dialect)
     stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {child.table_sql} WHERE "
-             f"{column.sql} IN {stmt.params_list([to_db(column, k, dialect) for k in keys])} "
-             f"LIMIT {int(cap) + 1}) AS reached")
+             f"{column.sql} IN {stmt.params_list([to_db(column, k, dialect) for k in keys])}")
+    if scope is not None:
+        stmt.sql("AND " + stmt.external(scope))
+    stmt.sql(f"LIMIT {int(cap) + 1}) AS reached")
     n = run(engine, stmt)[0]["n"]
     return (cap, True) if n > cap else (n, False)

@@ -239,7 +239,7 @@ def register_models(admin, engine) -> None:
         search_fields = ["reference", "account.name"]
         actions = ["mark_shipped"]
         list_filter = ["status", "currency", "created_at"]
-        readonly_fields = ["reference", "created_at", "updated_at"]
+        readonly_fields = ["created_at", "updated_at"]
         inlines = [OrderLine, Ticket]
 
         @action("Mark as shipped", permission="change",

@@ -11,7 +11,7 @@ from flask import Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
-from ..display import coerced, decode_pk, encode_pk, resolve_list_display
+from ..cells import coerced, decode_pk, encode_pk, resolve_list_display
 from ..options import ModelAdmin
 from ..query import (BadQuery, ListParams, fetch_rows_by_pk, keyset_possible, parse_list_params,
                      select_list)
@@ -36,7 +36,7 @@ def _selected_pks(model_admin: ModelAdmin) -> list[tuple]:
         params.per_page = MAX_SELECTION
         params.page, params.after, params.before = 1, None, None
         engine, dialect = engine_and_dialect()
-        page = select_list(engine, dialect, spec, params, [], [], count_cap=MAX_SELECTION)
+        page = select_list(engine, dialect, spec, params, [], [], count_cap=None)
         if page.has_next:
             abort(400, description=f"at most {MAX_SELECTION:,} rows at once: narrow the search")
         return [tuple(r[c.name] for c in info.primary_key) for r in page.rows]
@@ -136,7 +136,7 @@ def export_view(model_admin: ModelAdmin):
     def batches():
         batch = ListParams(q=params.q, sort=params.sort, filters=params.filters, per_page=1000)
         while True:
-            page = select_list(engine, dialect, spec, batch, columns, [], count_cap=0)
+            page = select_list(engine, dialect, spec, batch, columns, [], count_cap=None)
             yield [coerced(info, r) for r in page.rows]
             if not page.next_cursor:
                 return
@@ -151,7 +151,8 @@ def export_view(model_admin: ModelAdmin):
             buffer.seek(0)
             buffer.truncate()
             for values in rows:
-                writer.writerow([_neutralise(_plain(values.get(c.name))) for c in columns])
+                writer.writerow([_neutralise(values.get(c.name)) if isinstance(values.get(c.name), str)
+                                 else _plain(values.get(c.name)) for c in columns])
             yield buffer.getvalue()
 
     def as_json():

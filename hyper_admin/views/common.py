@@ -9,7 +9,7 @@ import typing as t
 from flask import abort, current_app, url_for
 from flask_login import current_user
 
-from ..display import decode_pk, encode_pk, label_columns, label_for, make_object, coerced
+from ..cells import decode_pk, encode_pk, label_columns, label_for, make_object, coerced
 from ..introspect import ColumnInfo, ModelInfo, model_info
 from ..options import ModelAdmin
 from ..pipeline import current_state
@@ -112,10 +112,10 @@ def list_spec(model_admin: ModelAdmin, user: t.Any, display_sort_keys: t.Iterabl
         scope=model_admin.scope(user), base=model_admin.base_query(user),
         cursor_key=cursor_key(model_admin),
     )
-    ordering_spec = ListSpec(**{**spec.__dict__, "sortable": {**sortable, **{
-        c.attribute: c for c in visible.values()}}})
     try:
-        spec.ordering = parse_sort(",".join(model_admin.get_ordering(user)), ordering_spec)
+        # The default order may use any visible column, sortable by users or not.
+        spec.ordering = parse_sort(",".join(model_admin.get_ordering(user)),
+                                   {**sortable, **visible})
     except BadQuery as exc:
         raise TypeError(f"ordering of {type(model_admin).__name__}: {exc}") from None
     return spec

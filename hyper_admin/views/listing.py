@@ -9,7 +9,7 @@ from flask import abort, render_template, request, make_response
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..display import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
+from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                        label_for, label_columns, make_object, resolve_list_display)
 from ..htmx import current_htmx
 from ..options import ModelAdmin

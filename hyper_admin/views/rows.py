@@ -14,7 +14,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 
 from .. import fields as form_fields
-from ..display import Cell, coerced, encode_pk, format_value, label_columns, label_for
+from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
 from ..htmx import current_htmx
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
@@ -267,6 +267,10 @@ def create_view(model_admin: ModelAdmin):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=422)
     values = form_fields.cleaned_values(form, editable)
+    # Columns the form does not show get the model's default, as sqlorm's own insert would.
+    for column in model_admin.info.columns:
+        if column.attribute not in values and column.has_default and not column.primary_key:
+            values[column.attribute] = column.default_value()
     engine, dialect = engine_and_dialect()
     try:
         with engine as tx:
@@ -279,18 +283,19 @@ def create_view(model_admin: ModelAdmin):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=422, error=str(exc))
     except IntegrityProblem as problem:
-        _attach(form, problem)
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title, status=409,
-                            error=None if problem.field else problem.message)
+                            version=None, title=title, status=409, error=_attach(form, problem))
     label = model_admin.row_label(obj) if obj is not None else model_admin.verbose_name
     return _done(detail_url(model_admin, pk), f"{model_admin.verbose_name} “{label}” was added.")
 
 
-def _attach(form, problem: IntegrityProblem) -> None:
+def _attach(form, problem: IntegrityProblem) -> str | None:
+    """Put the problem on its field; return it as a general message when no field shows it."""
     field = _field(form, problem.field) if problem.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [problem.message]
+    if field is None:
+        return problem.message
+    field.errors = list(field.errors) + [problem.message]
+    return None
 
 
 def _references_exist(form, editable: list[ColumnInfo]) -> bool:
@@ -360,10 +365,8 @@ def edit_view(model_admin: ModelAdmin, pk: str):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title, status=422, error=str(exc))
     except IntegrityProblem as problem:
-        _attach(form, problem)
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
-                            version=version, title=title, status=409,
-                            error=None if problem.field else problem.message)
+                            version=version, title=title, status=409, error=_attach(form, problem))
     message = (f"{model_admin.verbose_name} “{title}” was saved." if changed
                else f"No changes to {model_admin.verbose_name.lower()} “{title}”.")
     return _done(detail_url(model_admin, pk_values), message)
@@ -416,16 +419,18 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
     keys = [pk[0] for pk in pks]
     for child in info.children(registry):
         child_info = model_info(child.model)
-        n, capped = count_referencing(engine, dialect, child_info, child.column, keys)
+        child_admin = model_admin_for(child.model)
+        child_scope = child_admin.scope(current_user) if child_admin is not None else None
+        n, capped = count_referencing(engine, dialect, child_info, child.column, keys,
+                                      scope=child_scope)
         if not n:
             continue
-        child_admin = model_admin_for(child.model)
         examples = []
         if (child_admin is not None and child_admin.has_permission("view", current_user)
                 and len(child_info.primary_key) == 1):
             rows = referencing_rows(engine, dialect, child_info, child.column, keys,
                                     label_columns(child_admin, child.model), limit=5,
-                                    newest_first=False)
+                                    scope=child_scope, newest_first=False)
             for row in rows:
                 values = coerced(child_info, row)
                 examples.append((label_for(child_admin, child.model, values),

@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 
-from markupsafe import Markup, escape
 
-from .introspect import ColumnInfo, ModelInfo, model_info, model_names
+from markupsafe import Markup
+
+from .introspect import ColumnInfo, ModelInfo, model_info
 from .options import ModelAdmin, default_label
 from .query import BadQuery, Join, RelatedColumn
-
-SAFE_URL_SCHEMES = ("http", "https", "mailto")
-
 
 @dataclass(eq=False)
 class DisplayColumn:
@@ -91,7 +89,8 @@ def decode_pk(info: ModelInfo, text: str) -> tuple | None:
 
 
 def safe_link(value: t.Any) -> str | None:
-    """``value`` when it is an http(s)/mailto URL worth linking, else None."""
+    """``value`` when it is an http(s) URL worth linking, else None (never javascript:, data:,
+    or anything else a browser would run)."""
     if not isinstance(value, str) or len(value) > 2048:
         return None
     text = value.strip()
@@ -282,10 +281,3 @@ def _humanize(name: str) -> str:
     text = name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
-
-def verbose(model: type) -> str:
-    return model_names(model).verbose_name
-
-
-def escape_text(value: t.Any) -> Markup:
-    return escape(value)

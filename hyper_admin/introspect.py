@@ -441,14 +441,13 @@ def model_info(model: type) -> ModelInfo:
         for rel in mapper.relationships
         if rel.single and rel.source_col
     }
-    columns: list[ColumnInfo] = []
-    seen: set[str] = set()
+    # ``id: int`` without PrimaryKey makes sqlorm list a second ``id`` (its automatic key):
+    # keep one column per name, the primary key where there is a choice.
+    chosen: dict[str, t.Any] = {}
     for col in mapper.columns:
-        # ``id: int`` without PrimaryKey makes sqlorm add a second ``id`` column: keep one.
-        if col.name in seen:
-            continue
-        seen.add(col.name)
-        columns.append(_column_info(model, table, col, hints, relations))
+        if col.name not in chosen or (col.primary_key and not chosen[col.name].primary_key):
+            chosen[col.name] = col
+    columns = [_column_info(model, table, col, hints, relations) for col in chosen.values()]
     pk = [c for c in columns if c.primary_key]
     # The auto ``id`` comes last in sqlorm's list; show it first.
     columns.sort(key=lambda c: 0 if c.primary_key else 1)

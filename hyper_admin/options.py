@@ -194,12 +194,12 @@ class ModelAdmin:
         if self.list_display_links is not None:
             return list(self.list_display_links)
         info = self.info
+        relation_names = {c.relation_attribute for c in info.columns if c.relation_attribute}
         for item in self.get_list_display(user):
-            if not isinstance(item, str) or "." in item:
+            if not isinstance(item, str) or "." in item or item in relation_names:
                 continue
             column = info.column(item)
-            if column is None or not column.is_foreign_key and not any(
-                    c.relation_attribute == item for c in info.columns):
+            if column is None or not column.is_foreign_key:
                 return [item]
         return []
 

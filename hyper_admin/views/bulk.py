@@ -11,12 +11,11 @@ from flask import Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
-from ..cells import coerced, decode_pk, encode_pk, resolve_list_display
+from ..cells import coerced, decode_pk, encode_pk
 from ..options import ModelAdmin
-from ..query import (BadQuery, ListParams, fetch_rows_by_pk, keyset_possible, parse_list_params,
-                     select_list)
+from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
-from .common import engine_and_dialect, list_spec, list_url, object_of, require
+from .common import engine_and_dialect, list_request, list_url, object_of, require
 from .render import Crumb, render_page
 from .rows import _done
 
@@ -27,12 +26,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def _selected_pks(model_admin: ModelAdmin) -> list[tuple]:
     info = model_admin.info
     if request.form.get("all") == "1":
-        columns, joins = resolve_list_display(model_admin, current_user, model_admin.get_list_display(current_user))
-        spec = list_spec(model_admin, current_user, [c.sort_key for c in columns if c.sort_key])
-        try:
-            params = parse_list_params(request.args, spec)
-        except BadQuery as exc:
-            abort(400, description=str(exc))
+        listing = list_request(model_admin, request.args)
+        spec, params = listing.spec, listing.params
         params.per_page = MAX_SELECTION
         params.page, params.after, params.before = 1, None, None
         engine, dialect = engine_and_dialect()
@@ -112,19 +107,14 @@ def _neutralise(value: t.Any) -> t.Any:
 
 def export_view(model_admin: ModelAdmin):
     require(model_admin, "export")
-    user = current_user
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "json"):
         abort(400, description="format must be csv or json")
     args = request.args.copy()
     args.pop("format", None)
-    display_columns, _ = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
-    spec = list_spec(model_admin, user, [c.sort_key for c in display_columns if c.sort_key])
-    try:
-        params = parse_list_params(args, spec)
-    except BadQuery as exc:
-        abort(400, description=str(exc))
-    columns = [c.column for c in display_columns if c.column is not None]
+    listing = list_request(model_admin, args)
+    spec, params = listing.spec, listing.params
+    columns = [c.column for c in listing.columns if c.column is not None]
     for pk_column in model_admin.info.primary_key:
         if pk_column not in columns:
             columns.insert(0, pk_column)

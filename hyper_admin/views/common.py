@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import typing as t
+from dataclasses import dataclass
 
 from flask import abort, current_app, url_for
 from flask_login import current_user
 
-from ..cells import decode_pk, encode_pk, label_columns, label_for, make_object, coerced
+from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for, make_object, resolve_list_display
 from ..introspect import ColumnInfo, ModelInfo, model_info
 from ..options import ModelAdmin
 from ..pipeline import current_state
-from ..query import ListSpec, RelatedColumn, fetch_rows_by_pk, parse_sort, BadQuery
+from ..query import BadQuery, ListSpec, RelatedColumn, fetch_rows_by_pk, parse_list_params, parse_sort
 from ..sql import Dialect, dialect_of
 
 
@@ -119,6 +120,27 @@ def list_spec(model_admin: ModelAdmin, user: t.Any, display_sort_keys: t.Iterabl
     except BadQuery as exc:
         raise TypeError(f"ordering of {type(model_admin).__name__}: {exc}") from None
     return spec
+
+
+@dataclass
+class ListRequest:
+    columns: list          # cells.DisplayColumn
+    joins: list            # query.Join
+    spec: ListSpec
+    params: t.Any          # query.ListParams
+
+
+def list_request(model_admin: ModelAdmin, args) -> ListRequest:
+    """The list's columns, what the user may use, and the parsed query string (400 if bad):
+    shared by the list, its export and its "all matching" bulk actions."""
+    user = current_user
+    columns, joins = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
+    spec = list_spec(model_admin, user, [c.sort_key for c in columns if c.sort_key])
+    try:
+        params = parse_list_params(args, spec)
+    except BadQuery as exc:
+        abort(400, description=str(exc))
+    return ListRequest(columns, joins, spec, params)
 
 
 def load_row(model_admin: ModelAdmin, pk_text: str, *, columns: list[ColumnInfo] | None = None

@@ -10,11 +10,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
-                       label_for, label_columns, make_object, resolve_list_display)
+                    label_columns, label_for, make_object)
 from ..htmx import current_htmx
 from ..options import ModelAdmin
-from ..query import BadQuery, lookup_rows, parse_list_params, select_list
-from .common import (detail_url, engine_and_dialect, list_spec, list_url, may_view,
+from ..query import lookup_rows, select_list
+from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
                      model_admin_for)
 from .render import Crumb, render_page, templates_for
 
@@ -29,14 +29,13 @@ def _args_without(*names: str, **updates: t.Any) -> str:
 
 def list_view(model_admin: ModelAdmin):
     user = current_user
-    columns, joins = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
-    spec = list_spec(model_admin, user, [c.sort_key for c in columns if c.sort_key])
-    try:
-        params = parse_list_params(request.args, spec)
-    except BadQuery as exc:
-        abort(400, description=str(exc))
+    listing = list_request(model_admin, request.args)
+    columns, joins, spec, params = listing.columns, listing.joins, listing.spec, listing.params
     engine, dialect = engine_and_dialect()
     plain = [c.column for c in columns if c.column is not None]
+    if any(c.function is not None for c in columns):
+        # Callables get a model object: give them every column, not only the displayed ones.
+        plain = [c for c in spec.info.columns if not c.lazy]
     page = select_list(engine, dialect, spec, params, plain, joins)
     rows = [_list_row(model_admin, columns, row) for row in page.rows]
 

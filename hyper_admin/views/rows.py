@@ -448,12 +448,19 @@ def delete_view(model_admin: ModelAdmin, pk: str):
     obj = object_of(model_admin, values)
     require(model_admin, "delete", obj)
     title = model_admin.row_label(obj)
-    crumbs = _crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)), Crumb("Delete"))
+
+    def page(status: int = 200, error: str | None = None):
+        return render_page(
+            "delete", slug=model_admin.slug, page_title=f"Delete {title}?",
+            breadcrumbs=_crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)),
+                                Crumb("Delete")),
+            model_admin=model_admin, title=title, reach=reach_of(model_admin, [pk_values]),
+            pk=pk, cancel_url=detail_url(model_admin, pk_values), status_code=status,
+            error=error,
+        )
+
     if request.method == "GET":
-        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
-                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
-                           reach=reach_of(model_admin, [pk_values]), pk=pk,
-                           cancel_url=detail_url(model_admin, pk_values), error=None)
+        return page()
     engine, dialect = engine_and_dialect()
     try:
         with engine as tx:
@@ -462,15 +469,8 @@ def delete_view(model_admin: ModelAdmin, pk: str):
             if count == 0:
                 abort(404)
     except IntegrityProblem:
-        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
-                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
-                           reach=reach_of(model_admin, [pk_values]), pk=pk, status_code=409,
-                           cancel_url=detail_url(model_admin, pk_values),
-                           error="The database refused the delete: other rows still refer to this one. "
-                                 "Delete or reassign them first.")
+        return page(409, "The database refused the delete: other rows still refer to this one. "
+                         "Delete or reassign them first.")
     except ValidationError as exc:
-        return render_page("delete", slug=model_admin.slug, page_title=f"Delete {title}?",
-                           breadcrumbs=crumbs, model_admin=model_admin, title=title,
-                           reach=reach_of(model_admin, [pk_values]), pk=pk, status_code=409,
-                           cancel_url=detail_url(model_admin, pk_values), error=str(exc))
+        return page(409, str(exc))
     return _done(list_url(model_admin), f"{model_admin.verbose_name} “{title}” was deleted.")

@@ -372,12 +372,26 @@ def test_stale_edit_is_a_409_keeping_the_input(site):
     assert response.status_code == 409
     body = html(response)
     assert "Someone else changed this row" in body and "12345.67" in body
+    conflict_table = body[body.index("What changed meanwhile"):body.index("</table>", body.index("What changed meanwhile"))]
+    assert "Total" in conflict_table and "Status" not in conflict_table  # only what they changed
     assert form_data(body)["status"] == "cancelled"  # the user's input is kept
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
     # Saving again from the conflict page (new version token) succeeds.
     retry = form_data(body)
     assert client.post(f"/admin/orders/{order}/edit", data=retry).status_code == 303
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "cancelled"
+
+
+def test_forged_version_token_is_a_conflict_not_a_save(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    data["status"] = "cancelled"
+    for forged in ("", "garbage", data["_version"][:-2] + "xx"):
+        response = client.post(f"/admin/orders/{order}/edit", data={**data, "_version": forged})
+        assert response.status_code == 409
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
 
 
 def test_invalid_input_is_422_with_errors_on_fields(site):

@@ -8,7 +8,8 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import ValidationError
@@ -148,10 +149,36 @@ def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: 
 # Forms
 
 
+_LONG_VALUE = 256
+
+
+def _snapshot(values: dict, columns: list[ColumnInfo]) -> dict[str, t.Any]:
+    """The editable columns' values in a comparable form; long ones by their hash."""
+    out = {}
+    for column in columns:
+        value = _stable(values.get(column.name))
+        if isinstance(value, str) and len(value) > _LONG_VALUE:
+            value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+        out[column.name] = value
+    return out
+
+
+def _version_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="hyper_admin.edit-version")
+
+
 def _version(values: dict, columns: list[ColumnInfo]) -> str:
-    """A token of the row as read: a hash of the editable columns' values."""
-    payload = json.dumps([[c.name, _stable(values.get(c.name))] for c in columns], default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+    """The token an edit form carries: the row as it was read, signed, so that a save can tell
+    exactly what someone else changed meanwhile."""
+    return _version_serializer().dumps(_snapshot(values, columns))
+
+
+def _read_version(token: str) -> dict[str, t.Any] | None:
+    try:
+        original = _version_serializer().loads(token)
+    except BadSignature:
+        return None
+    return original if isinstance(original, dict) else None
 
 
 def _stable(value: t.Any) -> t.Any:
@@ -342,8 +369,10 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     if not form.validate() or not _references_exist(form, editable):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=posted_version or version, title=title, status=422)
-    if posted_version != version:
-        return _conflict(model_admin, form, values, editable, readonly, pk, title, version)
+    original = _read_version(posted_version)
+    if original != _snapshot(values, editable):
+        return _conflict(model_admin, form, values, editable, readonly, pk, title, version,
+                         original=original)
     new_values = form_fields.cleaned_values(form, editable)
     before = {c.attribute: values.get(c.name) for c in editable}
     changed = {a: v for a, v in new_values.items() if _stable(v) != _stable(before.get(a))}
@@ -360,7 +389,8 @@ def edit_view(model_admin: ModelAdmin, pk: str):
             model_admin.after_model_change(obj, False)
     except _Stale:
         _, fresh = load_row(model_admin, pk)
-        return _conflict(model_admin, form, fresh, editable, readonly, pk, title, _version(fresh, editable), previous=values)
+        return _conflict(model_admin, form, fresh, editable, readonly, pk, title,
+                         _version(fresh, editable), original=_snapshot(values, editable))
     except ValidationError as exc:
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title, status=422, error=str(exc))
@@ -387,20 +417,29 @@ def _expected_values(model_admin: ModelAdmin, pk_values: tuple, editable: list[C
     return {c.name: row[c.name] for c in editable if c.kind not in ("json", "bytes", "float")}
 
 
-def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, previous=None):
+def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, *,
+              original: dict | None):
+    """409: the row changed since the form was opened. Lists, per field someone else changed,
+    the value the form was opened with, the value now, and the user's input (kept in the form);
+    the form carries the new version, so saving again applies the user's input knowingly."""
+    now = _snapshot(current, editable)
     changed = []
     for column in editable:
-        field = _field(form, column.attribute)
-        mine = field.data if field is not None else None
-        theirs = current.get(column.name)
-        if previous is not None and _stable(previous.get(column.name)) == _stable(theirs):
+        if original is not None and original.get(column.name) == now[column.name]:
             continue
-        changed.append({"label": column.label, "current": format_value(column, theirs).text,
-                        "mine": format_value(column, mine).text})
+        field = _field(form, column.attribute)
+        was = original.get(column.name) if original is not None else None
+        changed.append({
+            "label": column.label,
+            "was": "(unknown)" if original is None else ("—" if was is None else
+                                                        "(long text)" if str(was).startswith("sha256:") else str(was)),
+            "current": format_value(column, current.get(column.name)).text,
+            "mine": format_value(column, field.data if field is not None else None).text,
+        })
     return _render_form(model_admin, form, obj_values=current, pk_text=pk, readonly=readonly,
                         version=version, title=title, status=409, conflict=changed,
                         error="Someone else changed this row since you opened the form. "
-                              "Your input is kept below; check the current values and save again.")
+                              "Your input is kept below; check their changes and save again.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from . import sql
 from .htmx import client_redirect, current_htmx
 from .paths import STATIC_DIR
 
@@ -223,6 +224,7 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
 
     @functools.wraps(view)
     def guarded(**kwargs):
+        sql.time_limit.set(current_state().statement_timeout)
         if not public:
             _ensure_login_manager()
             if not current_user.is_authenticated:

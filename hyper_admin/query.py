@@ -17,9 +17,13 @@ import typing as t
 from dataclasses import dataclass, field
 
 from .introspect import ColumnInfo, Hint, ModelInfo, model_info, quote_identifier
-from .sql import Dialect, Statement, like_pattern, run, to_db
+from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
-RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page"})
+RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count"})
+#: Above this many rows (PostgreSQL's statistics say), an unfiltered list shows an estimate.
+ESTIMATE_ABOVE = 200_000
+#: Seconds a count may take before the list settles for an estimate.
+COUNT_SECONDS = 1.0
 FILTER_OPS = ("gte", "lte", "in", "isnull", "contains")
 MAX_FILTER_VALUES = 1000
 MAX_SEARCH_LENGTH = 200
@@ -77,6 +81,7 @@ class ListParams:
     after: list[t.Any] | None = None
     before: list[t.Any] | None = None
     per_page: int = 50
+    exact_count: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,6 +175,10 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
     if "\x00" in q:
         raise BadQuery("NUL bytes are not allowed")
     params.q = q.strip()
+    if "count" in args:
+        if args["count"] != "exact":
+            raise BadQuery("count takes the value exact")
+        params.exact_count = True
     if "per_page" in args:
         params.per_page = min(_positive_int(args["per_page"], "per_page"), spec.max_per_page)
     if "page" in args:
@@ -328,8 +337,9 @@ class Page:
     prev_cursor: str | None
     keyset: bool
     page: int
-    total: int | None           # exact count when at most ``count_cap`` rows match
-    total_capped: bool          # True: "more than count_cap"
+    total: int | None           # how many rows match: see total_kind
+    total_capped: bool          # True: "more than total"
+    total_kind: str = "exact"   # "exact", "estimate" (about), "more_than", "unknown"
 
 
 def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[str]:
@@ -361,6 +371,12 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
         column = target.column if isinstance(target, RelatedColumn) else target
         if mode == "exact":
             test = f"{column.sql} = {stmt.param(term)}"
+        elif mode == "prefix" and column.kind == "text":
+            # A range on the column itself, which a plain index serves on both databases;
+            # LIKE keeps it exact. (Case-sensitive, like "=": both are for known values.)
+            upper = term[:-1] + chr(ord(term[-1]) + 1)
+            test = (f"({column.sql} >= {stmt.param(term)} AND {column.sql} < {stmt.param(upper)} "
+                    f"AND {column.sql} LIKE {stmt.param(like_pattern(term, prefix=True))} ESCAPE '\\')")
         else:
             pattern = like_pattern(term.lower(), prefix=mode == "prefix")
             cast = f"CAST({column.sql} AS TEXT)" if column.kind != "text" else column.sql
@@ -489,11 +505,90 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         has_next, has_prev = more, params.page > 1
         next_cursor = prev_cursor = None
 
-    total, capped = (count(engine, dialect, spec, params, cap=count_cap)
-                     if count_cap is not None else (None, False))
+    if count_cap is None:
+        total = Count(None, "unknown")
+    else:
+        total = count_matching(engine, dialect, spec, params, cap=count_cap)
     return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
-                prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total,
-                total_capped=capped)
+                prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total.value,
+                total_capped=total.kind == "more_than", total_kind=total.kind)
+
+
+@dataclass(frozen=True)
+class Count:
+    value: int | None
+    kind: str  # "exact", "estimate", "more_than", "unknown"
+
+
+def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,
+                   cap: int = 10_000) -> Count:
+    """How many rows the list matches, as cheaply as is honest.
+
+    Unfiltered: SQLite counts exactly (its literal ``count(*)`` has a fast path); PostgreSQL
+    trusts its statistics above ESTIMATE_ABOVE rows ("about 9.8M"). Filtered: a count capped at
+    ``cap`` rows and COUNT_SECONDS; past that, PostgreSQL's planner estimate, else "more than
+    cap". ``count=exact`` in the query string asks for the exact number (within the request's
+    time limit)."""
+    stmt = Statement(dialect)
+    conditions = where_clause(stmt, spec, params)
+    try:
+        if params.exact_count:
+            return Count(_count(engine, stmt, spec, conditions, None), "exact")
+        if not conditions:
+            if dialect.is_postgresql:
+                estimate = _table_estimate(engine, dialect, spec.info)
+                if estimate is not None and estimate > ESTIMATE_ABOVE:
+                    return Count(estimate, "estimate")
+            with limited(COUNT_SECONDS * 5):
+                return Count(_count(engine, stmt, spec, conditions, None), "exact")
+        with limited(COUNT_SECONDS):
+            n = _count(engine, stmt, spec, conditions, cap)
+        if n <= cap:
+            return Count(n, "exact")
+    except QueryTimeout:
+        pass
+    if dialect.is_postgresql:
+        estimate = _planner_estimate(engine, dialect, spec, params)
+        if estimate is not None:
+            return Count(max(estimate, cap + 1), "estimate")
+    return Count(cap, "more_than")
+
+
+def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: int | None) -> int:
+    stmt = Statement(base.dialect)
+    stmt.params = list(base.params)
+    where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+    if cap is None:
+        stmt.sql(f"SELECT count(*) AS n FROM {spec.info.table_sql}{where}")
+    else:
+        stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {spec.info.table_sql}{where} "
+                 f"LIMIT {int(cap) + 1}) AS capped")
+    rows = run(engine, stmt)
+    return int(rows[0]["n"]) if rows else 0
+
+
+def _table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | None:
+    stmt = Statement(dialect)
+    stmt.sql(f"SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass({stmt.param(info.table)})")
+    rows = run(engine, stmt)
+    if not rows or rows[0]["n"] is None or rows[0]["n"] < 0:
+        return None  # never analysed
+    return int(rows[0]["n"])
+
+
+def _planner_estimate(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> int | None:
+    stmt = Statement(dialect)
+    stmt.sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {spec.info.table_sql}")
+    conditions = where_clause(stmt, spec, params)
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    try:
+        rows = run(engine, stmt)
+        plan = rows[0][rows[0].keys()[0]]
+        plan = json.loads(plan) if isinstance(plan, (str, bytes)) else plan
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (QueryTimeout, LookupError, ValueError, TypeError):
+        return None
 
 
 def count(engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,

@@ -24,9 +24,11 @@ DEFAULTS: dict[str, t.Any] = {
     "max_per_page": 500,
     "login_max_failures": 5,
     "login_failure_window": 300,
+    "statement_timeout": 10.0,
 }
 _ROLE_SETTINGS = ("access_roles", "superuser_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
+_FLOAT_SETTINGS = ("statement_timeout",)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class AdminState:
     max_per_page: int
     login_max_failures: int
     login_failure_window: int
+    statement_timeout: float | None
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +104,7 @@ class Admin:
         name: str | None = None,
         login_max_failures: int | None = None,
         login_failure_window: int | None = None,
+        statement_timeout: float | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -111,6 +115,7 @@ class Admin:
             "max_per_page": max_per_page,
             "login_max_failures": login_max_failures,
             "login_failure_window": login_failure_window,
+            "statement_timeout": statement_timeout,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader
@@ -200,6 +205,8 @@ class Admin:
             settings[key] = frozenset([value] if isinstance(value, str) else value)
         for key in _INT_SETTINGS:
             settings[key] = int(settings[key])
+        for key in _FLOAT_SETTINGS:
+            settings[key] = float(settings[key]) if settings[key] else None
         prefix = "/" + str(settings["url_prefix"]).strip("/")
         settings["url_prefix"] = "" if prefix == "/" else prefix
         return settings

@@ -8,10 +8,13 @@ the result as a ``ParametrizedStmt`` on the admin's own engine.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import decimal
 import enum
 import json
+import time
 import typing as t
 from dataclasses import dataclass
 
@@ -80,14 +83,70 @@ class Statement:
         return ParametrizedStmt(str(self), list(self.params))
 
 
+class QueryTimeout(Exception):
+    """A statement ran past its time limit and was cancelled by the database."""
+
+
+#: Seconds a SELECT may run (None: no limit). The request pipeline sets it per request from
+#: the Admin's ``statement_timeout``; :func:`limited` lowers it around one piece of work.
+time_limit: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "hyper_admin_time_limit", default=None)
+
+
+@contextlib.contextmanager
+def limited(seconds: float | None):
+    """Run the block's SELECTs with at most ``seconds`` each (never more than the current
+    limit)."""
+    current = time_limit.get()
+    if seconds is None or (current is not None and current < seconds):
+        seconds = current
+    token = time_limit.set(seconds)
+    try:
+        yield
+    finally:
+        time_limit.reset(token)
+
+
+def _is_timeout(exc: Exception) -> bool:
+    if getattr(exc, "sqlstate", None) == "57014":  # PostgreSQL query_canceled
+        return True
+    return type(exc).__module__.startswith("sqlite3") and "interrupted" in str(exc)
+
+
+@contextlib.contextmanager
+def _deadline(tx, dialect: Dialect, seconds: float | None):
+    if not seconds:
+        yield
+        return
+    if dialect.is_postgresql:
+        # Local to the transaction: it ends with it.
+        tx.cursor(ParametrizedStmt(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}", [])).close()
+        yield
+        return
+    conn = tx.session.connect()
+    deadline = time.monotonic() + seconds
+    # SQLite calls this every N virtual-machine steps; a true result interrupts the statement.
+    conn.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+    try:
+        yield
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
 def run(engine, stmt: Statement) -> list[t.Any]:
-    """Execute a SELECT on ``engine`` and return all rows (dict-like)."""
-    with engine as tx:
-        cursor = tx.cursor(stmt.compiled())
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+    """Execute a SELECT on ``engine`` within the current time limit; return all rows
+    (dict-like). Raises QueryTimeout when the database cancelled it for running too long."""
+    try:
+        with engine as tx, _deadline(tx, stmt.dialect, time_limit.get()):
+            cursor = tx.cursor(stmt.compiled())
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+    except Exception as exc:
+        if _is_timeout(exc):
+            raise QueryTimeout(str(exc)) from exc
+        raise
 
 
 def run_scalar(engine, stmt: Statement) -> t.Any:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, current_app
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..pipeline import may_show_shell
+from ..sql import QueryTimeout
 from .render import Crumb, render_page, render_standalone
 
 TITLES = {
@@ -67,6 +68,13 @@ def _server_error(error: InternalServerError):
                         mimetype="text/plain")
 
 
+def _timeout(error: QueryTimeout):
+    current_app.logger.warning("hyper_admin: statement cancelled after the time limit: %s", error)
+    return render_error(503, "The database took too long to answer and the query was stopped. "
+                             "Narrow the search or filter on an indexed column, then try again.")
+
+
 def install(blueprint: Blueprint) -> None:
+    blueprint.register_error_handler(QueryTimeout, _timeout)
     blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(InternalServerError, _server_error)

@@ -8,6 +8,8 @@ USAGE = """usage: hyper-admin COMMAND [options]
 
 commands:
   demo      serve the customer-support demo back office (hyper-admin demo --help)
+  migrate   create hyper_admin's own tables in an app's database:
+            hyper-admin migrate --app package.module:app   (or a create_app() factory)
   version   print the version
 """
 
@@ -23,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(__version__)
         return 0
+    if command == "migrate":
+        return _migrate(rest)
     if command == "demo":
         from .demo.__main__ import main as demo_main
 
@@ -30,6 +34,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"hyper-admin: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
+
+
+def _migrate(args: list[str]) -> int:
+    import argparse
+    import importlib
+
+    parser = argparse.ArgumentParser(prog="hyper-admin migrate")
+    parser.add_argument("--app", required=True,
+                        help="module:attribute of the Flask app, or of a factory returning it")
+    options = parser.parse_args(args)
+    module_name, _, attribute = options.app.partition(":")
+    target = getattr(importlib.import_module(module_name), attribute or "app")
+    app = target() if callable(target) and not hasattr(target, "extensions") else target
+    states = app.extensions.get("hyper_admin", {})
+    if not states:
+        print("hyper-admin migrate: no hyper_admin Admin is mounted on that app", file=sys.stderr)
+        return 2
+    from .storage import ensure_tables
+
+    for name, state in states.items():
+        with app.app_context():
+            ensure_tables(state.engine)
+        print(f"{name}: hyper_admin tables are ready")
+    return 0
 
 
 if __name__ == "__main__":

@@ -204,18 +204,29 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
     for key in args.keys():
         if key in RESERVED:
             continue
-        params.filters.append(_parse_filter(key, args.getlist(key), spec))
+        values = [v for v in args.getlist(key) if v.strip() != ""]
+        if not values:
+            # An empty input of a GET form (a date left blank) means "no filter", but the
+            # field must still be one the user may filter by.
+            _filterable_column(key, spec)
+            continue
+        params.filters.append(_parse_filter(key, values, spec))
     return params
 
 
-def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
+def _filterable_column(key: str, spec: ListSpec) -> tuple[ColumnInfo, str]:
     name, _, op = key.partition("__")
     if op and op not in FILTER_OPS:
         raise BadQuery(f"unknown filter operator {op!r}")
     column = spec.filterable.get(name)
     if column is None:
         raise BadQuery(f"cannot filter by {name!r}")
-    op = op or "eq"
+    return column, op or "eq"
+
+
+def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
+    column, op = _filterable_column(key, spec)
+    name = column.attribute
     if len(raw_values) > MAX_FILTER_VALUES:
         raise BadQuery(f"at most {MAX_FILTER_VALUES} values per filter")
     if op == "isnull":

@@ -183,6 +183,16 @@ class Admin:
             raise ValueError(f"slug {model_admin.slug!r} must be letters, digits, _ . -")
         self.registry[model_admin.slug] = model_admin
 
+    def create_tables(self, app: Flask) -> None:
+        """Create hyper_admin's own tables (saved views...) in each engine this Admin uses on
+        ``app``, where missing. They are also created on first use."""
+        from .storage import ensure_tables
+
+        for state in app.extensions.get("hyper_admin", {}).values():
+            if state.admin is self:
+                with app.app_context():
+                    ensure_tables(state.engine)
+
     def model_admin(self, model_or_slug: t.Any) -> ModelAdmin:
         if isinstance(model_or_slug, str):
             return self.registry[model_or_slug]
@@ -229,7 +239,7 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import auth, bulk, dashboard, errors, listing, rows
+        from .views import auth, bulk, dashboard, errors, facets, listing, rows, saved
 
         bp = Blueprint(
             name,
@@ -245,9 +255,14 @@ class Admin:
         route("/logout", auth.logout, methods=["POST"])
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
+        route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
         route("/<slug>/export", bulk.export_view, endpoint="export", model_action="export")
         route("/<slug>/action", bulk.action_view, endpoint="action", methods=["POST"],
               model_action="view")
+        route("/<slug>/views", saved.save_view, endpoint="save_view", methods=["POST"],
+              model_action="view")
+        route("/<slug>/views/<view_id>/delete", saved.delete_view, endpoint="delete_view",
+              methods=["POST"], model_action="view")
         route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
               model_action="add")
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")

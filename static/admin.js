@@ -112,6 +112,20 @@
     }
   });
 
+  // (g) Controls outside the swapped list (export links, "save this view") act on the list as
+  // the address bar shows it now, not as it was when the page loaded.
+  document.addEventListener("submit", function (event) {
+    event.target.querySelectorAll("[data-current-query]").forEach(function (input) {
+      input.value = location.search.replace(/^\?/, "");
+    });
+  }, true);
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-export-format]");
+    if (!link) return;
+    var query = location.search.replace(/^\?/, "");
+    link.href = link.pathname + "?" + (query ? query + "&" : "") + "format=" + link.dataset.exportFormat;
+  }, true);
+
   syncToggles();
   watchToasts();
 })();

@@ -14,9 +14,12 @@ from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_va
 from ..htmx import current_htmx
 from ..options import ModelAdmin
 from ..query import lookup_rows, select_list
+from .facets import filter_chips, filter_panel
 from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
                      model_admin_for)
+from ..pipeline import is_superuser
 from .render import Crumb, render_page, templates_for
+from .saved import saved_views
 
 LOOKUP_LIMIT = 20
 
@@ -53,6 +56,7 @@ def list_view(model_admin: ModelAdmin):
         if page.has_prev:
             prev_url = f"{base}?{_args_without('after', 'before', 'page', page=page.page - 1 if page.page > 2 else None)}"
 
+    pairs = list(request.args.items(multi=True))
     current_sort = {c.attribute: d for c, d in params.sort} if params.sort_given else {}
     headers = []
     for column in columns:
@@ -68,9 +72,8 @@ def list_view(model_admin: ModelAdmin):
     context = dict(
         model_admin=model_admin, headers=headers, rows=rows, page=page, params=params,
         q=params.q, next_url=next_url, prev_url=prev_url, list_url=base,
-        filters=[{"key": f.key, "label": f.column.label, "value": ", ".join(f.raw),
-                  "remove_url": f"{base}?{_args_without(f.key, 'after', 'before', 'page')}"}
-                 for f in params.filters],
+        filters=filter_chips(spec, params, pairs, base),
+        filter_panel=filter_panel(model_admin, spec, pairs, base),
         actions=model_admin.get_actions(user),
         can_add=model_admin.has_permission("add", user),
         can_delete=model_admin.has_permission("delete", user),
@@ -81,13 +84,15 @@ def list_view(model_admin: ModelAdmin):
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
-        response = make_response(render_template(templates_for("partials/list_results", model_admin.slug), **context))
+        # The panel and the search form's hidden state sit outside #list-results: sent out of band.
+        response = make_response(render_template(templates_for("partials/list_results", model_admin.slug),
+                                                 panel_oob=True, **context))
         response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
         return response
     return render_page(
         "list", slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
         breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
-        **context,
+        saved_views=saved_views(model_admin), is_superuser=is_superuser(), **context,
     )
 
 
@@ -100,9 +105,19 @@ def _dashboard_url() -> str:
 def _total_text(page) -> str:
     if page.total is None:
         return ""
-    if page.total_capped:
+    if page.total_kind == "more_than":
         return f"more than {page.total:,}"
+    if page.total_kind == "estimate":
+        return f"about {_short_number(page.total)}"
     return f"{page.total:,}"
+
+
+def _short_number(n: int) -> str:
+    """9,812,345 -> "9.8M": estimates are not worth more digits."""
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + suffix
+    return f"{n:,}"
 
 
 def _list_row(model_admin: ModelAdmin, columns: list[DisplayColumn], row: t.Any) -> ListRow:

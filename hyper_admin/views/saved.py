@@ -1,0 +1,106 @@
+"""Saved views: a user names the list's current query string and reopens it later; a view can
+be shared with everyone who may view the model. Stored in the application's database."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode
+
+from flask import abort, request
+from werkzeug.datastructures import MultiDict
+from flask_login import current_user
+
+from ..options import ModelAdmin
+from ..pipeline import current_state, is_superuser, user_label
+from ..query import Statement
+from ..sql import run
+from ..storage import ensure_tables
+from .common import engine_and_dialect, list_request, list_url
+from .rows import _done
+
+MAX_NAME = 100
+MAX_QUERY = 4000
+MAX_VIEWS_PER_USER = 200
+
+
+def _owner_id() -> str:
+    return str(current_user.get_id())
+
+
+def saved_views(model_admin: ModelAdmin) -> list[dict]:
+    """The user's own views of this model, then those shared by others."""
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    stmt = Statement(dialect)
+    stmt.sql("SELECT id, name, query_string, shared, owner_id, owner_label "
+             "FROM hyper_admin_saved_views WHERE "
+             f"admin_name = {stmt.param(current_state().name)} AND "
+             f"model_slug = {stmt.param(model_admin.slug)} AND "
+             f"(owner_id = {stmt.param(_owner_id())} OR shared = {stmt.param(True if dialect.is_postgresql else 1)}) "
+             "ORDER BY name, id LIMIT 500")
+    base = list_url(model_admin)
+    me = _owner_id()
+    views = []
+    for row in run(engine, stmt):
+        mine = row["owner_id"] == me
+        views.append({
+            "id": row["id"], "name": row["name"], "shared": bool(row["shared"]), "mine": mine,
+            "owner": row["owner_label"],
+            "url": f"{base}?{row['query_string']}" if row["query_string"] else base,
+        })
+    views.sort(key=lambda v: (not v["mine"], v["name"].lower()))
+    return views
+
+
+def save_view(model_admin: ModelAdmin):
+    """POST /admin/<slug>/views: name=, query= (the list's query string), shared=1."""
+    name = request.form.get("name", "").strip()
+    query_string = request.form.get("query", "").lstrip("?")
+    if not name or len(name) > MAX_NAME:
+        abort(400, description=f"a saved view needs a name of at most {MAX_NAME} characters")
+    if len(query_string) > MAX_QUERY or "\x00" in query_string:
+        abort(400, description="that query is too long to save")
+    pairs = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True)
+             if k not in ("after", "before", "page")]
+    list_request(model_admin, MultiDict(pairs))  # only what the list accepts (else 400)
+    shared = request.form.get("shared") in ("1", "on", "true")
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    with engine as tx:
+        count = Statement(dialect)
+        count.sql("SELECT count(*) AS n FROM hyper_admin_saved_views WHERE "
+                  f"owner_id = {count.param(_owner_id())}")
+        if run(engine, count)[0]["n"] >= MAX_VIEWS_PER_USER:
+            abort(400, description=f"at most {MAX_VIEWS_PER_USER} saved views per user")
+        stmt = Statement(dialect)
+        values = [current_state().name, model_admin.slug, _owner_id(),
+                  user_label(current_user)[:200], name, urlencode(pairs),
+                  shared if dialect.is_postgresql else int(shared)]
+        stmt.sql("INSERT INTO hyper_admin_saved_views (admin_name, model_slug, owner_id, "
+                 "owner_label, name, query_string, shared) VALUES "
+                 + stmt.params_list(values))
+        tx.cursor(stmt.compiled()).close()
+    target = list_url(model_admin) + ("?" + urlencode(pairs) if pairs else "")
+    return _done(target, f"Saved view “{name}”" + (" (shared)" if shared else "") + ".")
+
+
+def delete_view(model_admin: ModelAdmin, view_id: str):
+    """POST /admin/<slug>/views/<id>/delete: the owner's, or a superuser's for shared ones."""
+    try:
+        key = int(view_id)
+    except ValueError:
+        abort(404)
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    stmt = Statement(dialect)
+    stmt.sql(f"DELETE FROM hyper_admin_saved_views WHERE id = {stmt.param(key)} AND "
+             f"admin_name = {stmt.param(current_state().name)} AND "
+             f"model_slug = {stmt.param(model_admin.slug)}")
+    if not is_superuser():
+        stmt.sql(f"AND owner_id = {stmt.param(_owner_id())}")
+    with engine as tx:
+        cursor = tx.cursor(stmt.compiled())
+        deleted = cursor.rowcount
+        cursor.close()
+    if not deleted:
+        abort(404)
+    return _done(list_url(model_admin), "Saved view deleted.")

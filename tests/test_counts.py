@@ -1,0 +1,112 @@
+"""Counts that stay cheap on big tables, and the time limit on every SELECT."""
+
+import re
+
+import pytest
+from sqlorm import SQL
+
+from apps import as_user
+from crud_app import create_app, seeded, staff
+from hyper_admin import query
+from hyper_admin.sqlorm_compat import is_postgresql
+from hyper_admin.views.common import list_request
+
+SLOW = ("EXISTS (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+        "WHERE x < 200000000) SELECT 1 FROM c WHERE x = 199999999)")
+
+
+@pytest.fixture
+def site(engine):
+    seeded(engine)
+    app, admin = create_app(engine)
+    return app, admin, staff(engine), engine
+
+
+def counted(app, admin, people, slug, args, cap):
+    from werkzeug.datastructures import MultiDict
+
+    with app.test_request_context(f"/admin/{slug}/"):
+        from flask_login import login_user
+
+        login_user(people["admin"])
+        listing = list_request(admin.registry[slug], MultiDict(args))
+        engine = app.extensions["hyper_admin"]["hyper_admin"].engine
+        from hyper_admin.sql import dialect_of
+
+        return query.count_matching(engine, dialect_of(engine), listing.spec, listing.params, cap=cap)
+
+
+def test_unfiltered_counts_are_exact_on_small_tables(site):
+    app, admin, people, engine = site
+    result = counted(app, admin, people, "orders", [], cap=10)
+    assert result == query.Count(60, "exact")
+
+
+def test_filtered_counts_are_capped_then_exact_on_request(site):
+    app, admin, people, engine = site
+    capped = counted(app, admin, people, "orders", [("total__gte", "0")], cap=10)
+    assert capped.kind in ("more_than", "estimate") and capped.value >= 10
+    exact = counted(app, admin, people, "orders", [("total__gte", "0"), ("count", "exact")], cap=10)
+    assert exact == query.Count(60, "exact")
+    assert counted(app, admin, people, "orders", [("status", "paid")], cap=1000).kind == "exact"
+
+
+@pytest.fixture
+def pg_site(pg_schema):
+    """PostgreSQL only: estimates come from its statistics (SQLite counts exactly: its literal
+    count(*) has a fast path)."""
+    from sqlorm import Engine
+
+    from hyper_admin import enable_postgresql
+
+    engine = enable_postgresql(Engine.from_uri(pg_schema[1]))
+    seeded(engine)
+    app, admin = create_app(engine)
+    yield app, admin, staff(engine), engine
+    engine.disconnect_all()
+
+
+def test_postgresql_estimates_big_unfiltered_tables(pg_site, monkeypatch):
+    app, admin, people, engine = pg_site
+    assert is_postgresql(engine)
+    with engine as tx:
+        tx.execute("ANALYZE orders")
+    monkeypatch.setattr(query, "ESTIMATE_ABOVE", 10)
+    result = counted(app, admin, people, "orders", [], cap=10)
+    assert result.kind == "estimate" and 30 <= result.value <= 120
+    page = as_user(app, people["admin"]).get("/admin/orders/").get_data(as_text=True)
+    assert re.search(r"about \d+ orders", page) and "count exactly" in page
+    exact = as_user(app, people["admin"]).get("/admin/orders/?count=exact").get_data(as_text=True)
+    assert "60 orders" in exact
+
+
+def test_more_than_is_shown_with_a_link_to_count_exactly(site, monkeypatch):
+    app, admin, people, engine = site
+    original = query.select_list
+
+    def small_cap(*args, **kwargs):
+        kwargs["count_cap"] = 5
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("hyper_admin.views.listing.select_list", small_cap)
+    page = as_user(app, people["admin"]).get("/admin/orders/?total__gte=0").get_data(as_text=True)
+    assert "count exactly" in page
+    assert ("more than 5 orders" in page) or re.search(r"about \d+ orders", page)
+    assert as_user(app, people["admin"]).get("/admin/orders/?count=yes").status_code == 400
+
+
+def test_a_slow_query_is_stopped_with_a_clear_503(engine):
+    seeded(engine, rows=10)
+    app, admin = create_app(engine, statement_timeout=0.3)
+
+    def slow_scope(self, user):
+        return SQL(SLOW)
+
+    admin.registry["products"].scope = slow_scope.__get__(admin.registry["products"])
+    people = staff(engine)
+    response = as_user(app, people["admin"]).get("/admin/products/")
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "took too long" in body and "Traceback" not in body and "RECURSIVE" not in body
+    # the connection is usable afterwards (the cancelled statement left nothing behind)
+    assert as_user(app, people["admin"]).get("/admin/orders/").status_code == 200

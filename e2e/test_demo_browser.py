@@ -55,7 +55,7 @@ def test_viewer_sees_read_only_screens(page, demo):
     page.click("#nav >> text=Orders")
     page.wait_for_url(re.compile(r"/admin/orders/$"))
     assert page.locator("text=Add order").count() == 0
-    page.locator("table tbody tr a.link-primary").first.click()
+    page.locator("table tbody tr a.r").first.click()
     page.wait_for_url(re.compile(r"/admin/orders/\d+/$"))
     assert page.locator("text=Edit").count() == 0
 
@@ -65,7 +65,7 @@ def test_support_agent_day(page, demo):
     # Search a customer.
     page.click("#nav >> text=Accounts")
     page.wait_for_url(re.compile(r"/admin/accounts/"))
-    first_name = page.locator("table tbody tr td a.link-primary").first.inner_text()
+    first_name = page.locator("table tbody tr td a.r").first.inner_text()
     page.fill("input[name=q]", first_name[:6])
     page.wait_for_url(re.compile(r"q="))
     page.wait_for_timeout(200)
@@ -80,7 +80,7 @@ def test_support_agent_day(page, demo):
     page.wait_for_url(re.compile(r"after="))
     page.go_back()
     page.wait_for_url(re.compile(r"/admin/orders/$"))
-    page.locator("table tbody tr a.link-primary").first.click()
+    page.locator("table tbody tr a.r").first.click()
     page.wait_for_url(re.compile(r"/admin/orders/\d+/$"))
     shot(page, "order-detail")
 
@@ -112,7 +112,7 @@ def test_support_agent_day(page, demo):
     # Delete a comment after confirming.
     page.click("#nav >> text=Ticket comments")
     page.wait_for_url(re.compile(r"/admin/ticket_comments/"))
-    page.locator("table tbody tr a.link-primary").first.click()
+    page.locator("table tbody tr a.r").first.click()
     page.wait_for_url(re.compile(r"/admin/ticket_comments/\d+/$"))
     comment_url = page.url
     page.click("a:has-text('Delete')")

@@ -308,7 +308,17 @@ def _asset_version(filename: str) -> str:
 
 
 def static_url(filename: str) -> str:
-    return url_for(".static", filename=filename, v=_asset_version(filename))
+    """The versioned URL of one of our static files (the same for every request of this
+    admin: cached, since the layout asks for the icon sprite dozens of times a page)."""
+    key = (request.script_root, request.blueprint, filename)
+    url = _static_urls.get(key)
+    if url is None:
+        url = _static_urls[key] = url_for(".static", filename=filename,
+                                          v=_asset_version(filename))
+    return url
+
+
+_static_urls: dict[tuple[str, str | None, str], str] = {}
 
 
 def _template_context() -> dict[str, t.Any]:

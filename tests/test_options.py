@@ -111,7 +111,7 @@ def test_list_display_links(db):
                                    "list_display_links": ["status"]}))
     page = html(client_as(app, "staff").get("/admin/opt_children/"))
     apple = ids["apple"]
-    assert re.search(rf'<a href="/admin/opt_children/{apple}/" class="link link-primary font-medium">open</a>', page)
+    assert re.search(rf'<a href="/admin/opt_children/{apple}/" class="r">open</a>', page)
     assert not re.search(r'<a href="/admin/opt_children/\d+/"[^>]*>apple</a>', page)
     assert re.search(r"<td[^>]*>apple</td>", page)
 

@@ -40,7 +40,8 @@ def list_view(model_admin: ModelAdmin):
         # Callables get a model object: give them every column, not only the displayed ones.
         plain = [c for c in spec.info.columns if not c.lazy]
     page = select_list(engine, dialect, spec, params, plain, joins)
-    rows = [_list_row(model_admin, columns, row) for row in page.rows]
+    formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None)
+    rows = [formatter.row(row) for row in page.rows]
 
     base = list_url(model_admin)
     next_url = prev_url = None
@@ -120,57 +121,80 @@ def _short_number(n: int) -> str:
     return f"{n:,}"
 
 
-def _list_row(model_admin: ModelAdmin, columns: list[DisplayColumn], row: t.Any) -> ListRow:
-    info = model_admin.info
-    values = coerced(info, row)
-    pk = tuple(values[c.name] for c in info.primary_key)
-    url = detail_url(model_admin, pk)
-    obj = None
-    cells: list[Cell] = []
-    for column in columns:
-        if column.function is not None:
-            if obj is None:
-                obj = make_object(model_admin.model, info, values)
-            result = column.function(obj)
-            cell = Cell(html=result) if isinstance(result, Markup) else format_value(None, result, max_chars=model_admin.list_max_chars)
-        elif column.related is not None:
-            prefix = f"{column.join.alias}__" if column.join else ""
-            raw = row[prefix + column.related.column.name] if column.join else None
-            cell = format_value(column.related.column, column.related.column.coerce(raw),
-                                max_chars=model_admin.list_max_chars)
-        elif column.is_fk:
-            cell = _fk_cell(column, row, values)
-        else:
-            value = values.get(column.column.name)
-            formatter = model_admin.formatters.get(column.column.attribute)
-            if formatter is not None:
-                result = formatter(value, values)
-                cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
+class _RowFormatter:
+    """Turns the page's rows into cells. Everything that is the same for every row (URLs,
+    permissions, which columns a row carries) is worked out once per page, not per row."""
+
+    _PK = "__hyper_admin_pk__"
+
+    def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any):
+        self.model_admin = model_admin
+        self.columns = columns
+        self.info = model_admin.info
+        keys = set(sample.keys()) if sample is not None else set()
+        self.own = [c for c in self.info.columns if c.name in keys]
+        self.detail = detail_url(model_admin, (self._PK,))
+        self.max_chars = model_admin.list_max_chars
+        self.fk: dict[int, tuple] = {}
+        for column in columns:
+            if column.is_fk:
+                join = column.join
+                target = join.target
+                target_admin = model_admin_for(target.model)
+                url = (detail_url(target_admin, (self._PK,))
+                       if target_admin is not None and may_view(target.model) else None)
+                present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
+                self.fk[id(column)] = (join.alias + "__", target, target_admin, url, present)
+
+    def url_of(self, template: str, pk: tuple) -> str:
+        return template.replace(self._PK, encode_pk(pk))
+
+    def row(self, row: t.Any) -> ListRow:
+        info = self.info
+        values = {c.name: c.coerce(row[c.name]) for c in self.own}
+        pk = tuple(values[c.name] for c in info.primary_key)
+        url = self.url_of(self.detail, pk)
+        obj = None
+        cells: list[Cell] = []
+        for column in self.columns:
+            if column.function is not None:
+                if obj is None:
+                    obj = make_object(self.model_admin.model, info, values)
+                result = column.function(obj)
+                cell = (Cell(html=result) if isinstance(result, Markup)
+                        else format_value(None, result, max_chars=self.max_chars))
+            elif column.related is not None:
+                related = column.related.column
+                raw = row[f"{column.join.alias}__{related.name}"] if column.join else None
+                cell = format_value(related, related.coerce(raw), max_chars=self.max_chars)
+            elif column.is_fk:
+                cell = self._fk_cell(column, row, values)
             else:
-                cell = format_value(column.column, value, max_chars=model_admin.list_max_chars)
-        if column.link and not cell.url:
-            cell.url = url
-            cell.kind = cell.kind + " rowlink"
-        cells.append(cell)
-    return ListRow(pk=encode_pk(pk), url=url, cells=cells)
+                value = values.get(column.column.name)
+                formatter = self.model_admin.formatters.get(column.column.attribute)
+                if formatter is not None:
+                    result = formatter(value, values)
+                    cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
+                else:
+                    cell = format_value(column.column, value, max_chars=self.max_chars)
+            if column.link and not cell.url:
+                cell.url = url
+                cell.kind = cell.kind + " rowlink"
+            cells.append(cell)
+        return ListRow(pk=encode_pk(pk), url=url, cells=cells)
 
-
-def _fk_cell(column: DisplayColumn, row: t.Any, values: dict) -> Cell:
-    value = values.get(column.column.name)
-    if value is None:
-        return Cell(text="—", empty=True)
-    join = column.join
-    target = join.target
-    joined = coerced(target, row, prefix=f"{join.alias}__")
-    pk_name = target.primary_key[0].name
-    if joined.get(pk_name) is None:
-        return Cell(text=f"#{value}", kind="fk", title="The referenced row does not exist")
-    label = label_for(model_admin_for(target.model), target.model, joined)
-    url = None
-    target_admin = model_admin_for(target.model)
-    if target_admin is not None and may_view(target.model):
-        url = detail_url(target_admin, (joined[pk_name],))
-    return Cell(text=label, url=url, kind="fk")
+    def _fk_cell(self, column: DisplayColumn, row: t.Any, values: dict) -> Cell:
+        value = values.get(column.column.name)
+        if value is None:
+            return Cell(text="—", empty=True)
+        prefix, target, target_admin, url_template, present = self.fk[id(column)]
+        joined = {c.name: c.coerce(row[prefix + c.name]) for c in present}
+        key = joined.get(target.primary_key[0].name)
+        if key is None:
+            return Cell(text=f"#{value}", kind="fk", title="The referenced row does not exist")
+        label = label_for(target_admin, target.model, joined)
+        url = self.url_of(url_template, (key,)) if url_template else None
+        return Cell(text=label, url=url, kind="fk")
 
 
 def lookup_view(model_admin: ModelAdmin):

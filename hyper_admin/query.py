@@ -535,8 +535,8 @@ def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                    cap: int = 10_000) -> Count:
     """How many rows the list matches, as cheaply as is honest.
 
-    Unfiltered: SQLite counts exactly (its literal ``count(*)`` has a fast path); PostgreSQL
-    trusts its statistics above ESTIMATE_ABOVE rows ("about 9.8M"). Filtered: a count capped at
+    Unfiltered: above ESTIMATE_ABOVE rows the database's statistics answer ("about 9.8M");
+    below, or without statistics, an exact ``count(*)``. Filtered: a count capped at
     ``cap`` rows and COUNT_SECONDS; past that, PostgreSQL's planner estimate, else "more than
     cap". ``count=exact`` in the query string asks for the exact number (within the request's
     time limit)."""
@@ -546,10 +546,9 @@ def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         if params.exact_count:
             return Count(_count(engine, stmt, spec, conditions, None), "exact")
         if not conditions:
-            if dialect.is_postgresql:
-                estimate = _table_estimate(engine, dialect, spec.info)
-                if estimate is not None and estimate > ESTIMATE_ABOVE:
-                    return Count(estimate, "estimate")
+            estimate = _table_estimate(engine, dialect, spec.info)
+            if estimate is not None and estimate > ESTIMATE_ABOVE:
+                return Count(estimate, "estimate")
             with limited(COUNT_SECONDS * 5):
                 return Count(_count(engine, stmt, spec, conditions, None), "exact")
         with limited(COUNT_SECONDS):
@@ -579,9 +578,19 @@ def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: 
 
 
 def _table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | None:
+    """The table's row count from the statistics the database keeps (PostgreSQL's
+    ``pg_class.reltuples``, SQLite's ``sqlite_stat1`` after ANALYZE), or None without them."""
     stmt = Statement(dialect)
-    stmt.sql(f"SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass({stmt.param(info.table)})")
-    rows = run(engine, stmt)
+    if dialect.is_postgresql:
+        stmt.sql("SELECT reltuples::bigint AS n FROM pg_class "
+                 f"WHERE oid = to_regclass({stmt.param(info.table)})")
+    else:
+        stmt.sql("SELECT max(CAST(stat AS INTEGER)) AS n FROM sqlite_stat1 "
+                 f"WHERE tbl = {stmt.param(info.table)}")
+    try:
+        rows = run(engine, stmt)
+    except Exception:  # noqa: BLE001 - no sqlite_stat1 table: never analysed
+        return None
     if not rows or rows[0]["n"] is None or rows[0]["n"] < 0:
         return None  # never analysed
     return int(rows[0]["n"])

@@ -212,7 +212,10 @@ INDEXES = (
     ("ix_accounts_plan_id", "accounts", "(plan, id)"),
     ("ix_accounts_region_id", "accounts", "(region, id)"),
     ("ix_contacts_account_id", "contacts", "(account_id)"),
-    ("ix_orders_created_at", "orders", "(created_at)"),
+    # (created_at, id): the default order (newest first) with its tiebreaker, read backwards.
+    ("ix_orders_created_at", "orders", "(created_at, id)"),
+    # A status filter sorted by date, the support agent's most common list.
+    ("ix_orders_status_created", "orders", "(status, created_at, id)"),
     ("ix_orders_account_id", "orders", "(account_id, id)"),
     ("ix_orders_status_id", "orders", "(status, id)"),
     ("ix_order_lines_order_id", "order_lines", "(order_id)"),

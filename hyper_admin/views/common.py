@@ -124,10 +124,11 @@ def list_spec(model_admin: ModelAdmin, user: t.Any, display_sort_keys: t.Iterabl
 
 @dataclass
 class ListRequest:
-    columns: list          # cells.DisplayColumn
-    joins: list            # query.Join
+    columns: list          # cells.DisplayColumn shown, in order (the ?columns= choice)
+    joins: list            # query.Join the shown columns need
     spec: ListSpec
     params: t.Any          # query.ListParams
+    all_columns: list      # every column list_display offers, for the column chooser
 
 
 def list_request(model_admin: ModelAdmin, args) -> ListRequest:
@@ -140,7 +141,28 @@ def list_request(model_admin: ModelAdmin, args) -> ListRequest:
         params = parse_list_params(args, spec)
     except BadQuery as exc:
         abort(400, description=str(exc))
-    return ListRequest(columns, joins, spec, params)
+    shown, needed = _chosen_columns(columns, joins, args)
+    return ListRequest(shown, needed, spec, params, columns)
+
+
+def _chosen_columns(columns: list, joins: list, args) -> tuple[list, list]:
+    """``columns=a,b`` (or repeated) shows those list_display columns, in that order."""
+    if "columns" not in args:
+        return columns, joins
+    keys = [k.strip() for value in args.getlist("columns") for k in value.split(",") if k.strip()]
+    by_key = {c.key: c for c in columns}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        abort(400, description=f"no column {unknown[0]!r} in this list")
+    if not keys:
+        abort(400, description="choose at least one column")
+    shown = [by_key[k] for k in dict.fromkeys(keys)]
+    if not any(c.link for c in shown):
+        # The row must still link its detail page: the first plain column does.
+        plain = [c for c in shown if c.join is None and c.related is None]
+        (plain or shown)[0].link = True
+    used = {id(c.join) for c in shown if c.join is not None}
+    return shown, [j for j in joins if id(j) in used]
 
 
 def load_row(model_admin: ModelAdmin, pk_text: str, *, columns: list[ColumnInfo] | None = None

@@ -80,6 +80,10 @@ def list_view(model_admin: ModelAdmin):
         can_delete=model_admin.has_permission("delete", user),
         can_export=model_admin.has_permission("export", user),
         searchable=bool(spec.search),
+        column_choices=[{"key": c.key, "label": c.label, "shown": c in columns}
+                        for c in listing.all_columns],
+        chooser_state=[(k, v) for k, v in request.args.items(multi=True)
+                       if k not in ("columns", "after", "before", "page")],
         query_string=request.query_string.decode("latin-1"),
         total_text=_total_text(page),
     )

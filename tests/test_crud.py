@@ -546,3 +546,31 @@ def test_export_is_streamed_scoped_and_formula_safe(site):
     assert len(rows) == 1 + scalar(engine, "SELECT count(*) AS n FROM orders")
     assert ["'=HYPERLINK(1)"] == [c for r in rows for c in r if "HYPERLINK" in c]
     assert client.get("/admin/orders/export?format=xml").status_code == 400
+
+
+def test_bulk_action_on_all_rows_matching_the_list(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    n_paid = scalar(engine, "SELECT count(*) AS n FROM orders WHERE status = 'paid'")
+    other = scalar(engine, "SELECT status AS v FROM orders WHERE status <> 'paid' "
+                           "GROUP BY status ORDER BY count(*) DESC LIMIT 1")
+    n_other = scalar(engine, f"SELECT count(*) AS n FROM orders WHERE status = '{other}'")
+    page = html(client.get("/admin/orders/?status=paid&per_page=2"))
+    assert 'name="all" value="1"' in page and 'action="/admin/orders/action?status=paid&amp;per_page=2"' in page
+    data = {"action": "mark_paid", "all": "1", "csrf_token": token(client)}
+    confirm = client.post(f"/admin/orders/action?status={other}", data=data)
+    assert confirm.status_code == 200 and f"Mark {n_other} orders as paid?" in html(confirm)
+    assert 'name="all" value="1"' in html(confirm)
+    done = client.post(f"/admin/orders/action?status={other}", data={**data, "confirmed": "1"})
+    assert done.status_code == 303
+    assert scalar(engine, f"SELECT count(*) AS n FROM orders WHERE status = '{other}'") == 0
+    assert scalar(engine, "SELECT count(*) AS n FROM orders WHERE status = 'paid'") == n_paid + n_other
+
+
+def test_bulk_delete_of_all_matching_respects_the_scope(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    outside = scalar(engine, "SELECT count(*) AS n FROM tickets WHERE account_id IN (SELECT id FROM accounts WHERE region <> 'eu')")
+    data = {"action": "delete", "all": "1", "confirmed": "1", "csrf_token": token(client)}
+    assert client.post("/admin/tickets/action", data=data).status_code == 303
+    assert scalar(engine, "SELECT count(*) AS n FROM tickets") == outside  # only in-scope rows went

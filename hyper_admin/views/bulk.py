@@ -61,7 +61,8 @@ def action_view(model_admin: ModelAdmin):
     engine, dialect = engine_and_dialect()
     info = model_admin.info
     scope = model_admin.scope(user)
-    rows = fetch_rows_by_pk(engine, dialect, info, pks, info.columns, scope=scope)
+    rows = [row for chunk in _chunks(pks) for row in
+            fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)]
     objects = [object_of(model_admin, coerced(info, r)) for r in rows]
     if not objects:
         abort(404)
@@ -77,6 +78,7 @@ def action_view(model_admin: ModelAdmin):
             model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
             items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
             more=max(0, len(objects) - 50), pks=[encode_pk(info.pk_values(o)) for o in objects],
+            all_matching=request.form.get("all") == "1",
             destructive=name == "delete" or action.destructive,
             cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
         )
@@ -85,7 +87,9 @@ def action_view(model_admin: ModelAdmin):
             if name == "delete":
                 for obj in objects:
                     model_admin.on_model_delete(obj)
-                count = delete(tx, dialect, info, [info.pk_values(o) for o in objects], scope=scope)
+                # In batches (bounded statements), all in this one transaction.
+                count = sum(delete(tx, dialect, info, chunk, scope=scope)
+                            for chunk in _chunks([info.pk_values(o) for o in objects]))
                 message = f"{count} {model_admin.verbose_name_plural.lower()} deleted."
             else:
                 result = action.function(objects, user)
@@ -95,6 +99,10 @@ def action_view(model_admin: ModelAdmin):
     except ValidationError as exc:
         return _done(list_url(model_admin), f"{label}: {exc}. Nothing was changed.", "error")
     return _done(list_url(model_admin), message)
+
+
+def _chunks(items: list, size: int = 1000) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _neutralise(value: t.Any) -> t.Any:

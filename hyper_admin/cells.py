@@ -47,6 +47,7 @@ class Cell:
     title: str | None = None
     kind: str = "text"
     empty: bool = False
+    edit_url: str | None = None  # list_editable: where the inline editor is (GET/POST)
 
 
 @dataclass

@@ -104,6 +104,10 @@ class ModelAdmin:
     list_max_chars: int = 80
     #: Custom bulk actions: names of ``@action`` methods, or ``@action`` functions.
     actions: t.Sequence[t.Any] = ()
+    #: Displayed plain columns editable in place in the list (click, Enter saves, Esc cancels),
+    #: for users with the ``change`` permission, with the edit form's field and validation.
+    #: Not a primary key nor a foreign key.
+    list_editable: t.Sequence[str] = ()
 
     # -- detail and forms -----------------------------------------------------------------------
     #: Fields shown on the detail page (default: every visible column).
@@ -175,7 +179,7 @@ class ModelAdmin:
         named: set[str] = set()
         for option in (self.list_display, self.search_fields, self.list_filter,
                        self.sortable_fields, self.detail_fields, self.fields,
-                       self.readonly_fields):
+                       self.readonly_fields, self.list_editable):
             for item in option or ():
                 if isinstance(item, str):
                     named.add(item.split(".")[0].lstrip("-"))

@@ -239,7 +239,7 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import auth, bulk, dashboard, errors, facets, listing, rows, saved
+        from .views import auth, bulk, dashboard, errors, facets, inline, listing, rows, saved
 
         bp = Blueprint(
             name,
@@ -268,6 +268,8 @@ class Admin:
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
         route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
               model_action="view")
+        route("/<slug>/<pk>/cell/<field>", inline.cell_view, endpoint="cell",
+              methods=["GET", "POST"], model_action="view")
         route("/<slug>/<pk>/delete", rows.delete_view, endpoint="delete",
               methods=["GET", "POST"], model_action="view")
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])

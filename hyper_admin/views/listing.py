@@ -139,6 +139,23 @@ class _RowFormatter:
         self.own = [c for c in self.info.columns if c.name in keys]
         self.detail = detail_url(model_admin, (self._PK,))
         self.max_chars = model_admin.list_max_chars
+        # list_editable: which displayed columns get an inline editor (per row: if the user
+        # may change that row). Fields the form does not offer this user are left out.
+        self.editable: dict[int, str] = {}
+        if model_admin.list_editable:
+            from flask import url_for
+
+            from .inline import editable_columns
+            from .rows import _form_columns
+
+            allowed = editable_columns(model_admin)
+            in_form = {c.attribute for c in _form_columns(model_admin, current_user, None)[0]}
+            for column in columns:
+                if (column.column is not None and column.related is None and column.function is None
+                        and column.column.attribute in allowed and column.column.attribute in in_form
+                        and column.column.name in keys):
+                    self.editable[id(column)] = url_for(
+                        ".cell", slug=model_admin.slug, pk=self._PK, field=column.column.attribute)
         self.fk: dict[int, tuple] = {}
         for column in columns:
             if column.is_fk:
@@ -160,6 +177,10 @@ class _RowFormatter:
         url = self.url_of(self.detail, pk)
         obj = None
         cells: list[Cell] = []
+        may_change = False
+        if self.editable:
+            obj = make_object(self.model_admin.model, info, values)
+            may_change = self.model_admin.has_permission("change", current_user, obj)
         for column in self.columns:
             if column.function is not None:
                 if obj is None:
@@ -184,6 +205,8 @@ class _RowFormatter:
             if column.link and not cell.url:
                 cell.url = url
                 cell.kind = cell.kind + " rowlink"
+            if may_change and id(column) in self.editable:
+                cell.edit_url = self.url_of(self.editable[id(column)], pk)
             cells.append(cell)
         return ListRow(pk=encode_pk(pk), url=url, cells=cells)
 

@@ -1,0 +1,151 @@
+"""GET/POST /admin/<slug>/<pk>/cell/<field> — inline cell editing of ``list_editable`` fields.
+
+GET answers the cell's editor (one field of the edit form, built as the edit form builds it);
+``?view=1`` answers the cell's display again (Esc). POST saves through the edit form's rules:
+row within scope (404), ``change`` permission on the row (403), the field's validation (422,
+input kept), the hooks, and an UPDATE conditioned on the value read (stale: 409, input kept).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+from wtforms import ValidationError
+
+from .. import fields as form_fields
+from ..cells import Cell, format_value
+from ..introspect import ColumnInfo
+from ..options import ModelAdmin
+from ..writes import IntegrityProblem, update
+from .common import detail_url, engine_and_dialect, load_row, object_of, require
+from .render import templates_for
+from .rows import (_Stale, _attach, _expected_values, _form_class, _form_columns, _read_version,
+                   _snapshot, _stable, _version)
+
+
+def editable_columns(model_admin: ModelAdmin) -> dict[str, ColumnInfo]:
+    """``list_editable`` as columns (attribute -> column), checked once per ModelAdmin: each must
+    be a plain, visible column of the model shown by ``list_display``, neither a primary key nor
+    a foreign key (TypeError otherwise, at first use)."""
+    cached = model_admin.__dict__.get("_list_editable_columns")
+    if cached is not None:
+        return cached
+    info = model_admin.info
+    visible = {c.attribute for c in model_admin.visible_columns()}
+    displayed = model_admin.list_display
+    found: dict[str, ColumnInfo] = {}
+    for name in model_admin.list_editable:
+        where = f"list_editable {name!r} of {type(model_admin).__name__}"
+        column = info.column(name) if isinstance(name, str) else None
+        if column is None or column.attribute not in visible or column.lazy:
+            raise TypeError(f"{where} is not a visible, non-lazy column of {model_admin.model.__name__}")
+        if column.primary_key:
+            raise TypeError(f"{where} is a primary key: keys are not editable in place")
+        if column.is_foreign_key:
+            raise TypeError(f"{where} is a foreign key: edit it on the form (it needs a picker)")
+        if displayed is not None and name not in displayed:
+            raise TypeError(f"{where} is not in list_display")
+        found[column.attribute] = column
+    model_admin._list_editable_columns = found
+    return found
+
+
+def cell_url(model_admin: ModelAdmin, pk_text: str, field: str) -> str:
+    return url_for(".cell", slug=model_admin.slug, pk=pk_text, field=field)
+
+
+def display_cell(model_admin: ModelAdmin, column: ColumnInfo, values: dict, pk: tuple) -> Cell:
+    """The cell as the list shows it (same formatter, truncation and row link)."""
+    value = values.get(column.name)
+    formatter = model_admin.formatters.get(column.attribute)
+    if formatter is not None:
+        result = formatter(value, values)
+        cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
+    else:
+        cell = format_value(column, value, max_chars=model_admin.list_max_chars)
+    if column.attribute in model_admin.get_list_display_links(current_user) and not cell.url:
+        cell.url = detail_url(model_admin, pk)
+        cell.kind = cell.kind + " rowlink"
+    return cell
+
+
+def _render(model_admin: ModelAdmin, status: int = 200, **context):
+    response = make_response(render_template(
+        templates_for("partials/inline_cell", model_admin.slug), **context), status)
+    return response
+
+
+def cell_view(model_admin: ModelAdmin, pk: str, field: str):
+    user = current_user
+    if field not in editable_columns(model_admin):
+        abort(400, description=f"{field!r} is not editable in the list")
+    pk_values, values = load_row(model_admin, pk)
+    obj = object_of(model_admin, values)
+    require(model_admin, "change", obj)
+    editable, _ = _form_columns(model_admin, user, obj)
+    column = next((c for c in editable if c.attribute == field), None)
+    if column is None:
+        # Read-only for this user or row, or not a field of the form.
+        abort(403)
+    url = cell_url(model_admin, pk, field)
+
+    def show(values: dict, status: int = 200, toast: bool = False):
+        cell = display_cell(model_admin, column, values, pk_values)
+        cell.edit_url = url
+        return _render(model_admin, status, mode="view", toast=toast, cell=cell)
+
+    def editor(form, version: str, status: int = 200, error: str | None = None):
+        return _render(model_admin, status, mode="form", url=url, form=form, version=version,
+                       field=form[field], field_id=f"ha-cell-{pk}-{field}", error=error,
+                       label=column.label)
+
+    form_class = _form_class(model_admin, [column])
+    version = _version(values, [column])
+    if request.method == "GET":
+        if request.args.get("view"):
+            return show(values)
+        return editor(form_class(data=form_fields.initial_data([column], values)), version)
+
+    form = form_class(request.form, data=form_fields.initial_data([column], values))
+    posted_version = request.form.get("_version", "")
+    if not form.validate():
+        return editor(form, posted_version or version, 422)
+    seen = _snapshot(values, [column])
+    if _read_version(posted_version) != seen:
+        return editor(form, version, 409, error=_changed_meanwhile(column, values))
+    new_values = form_fields.cleaned_values(form, [column])
+    changed = {a: v for a, v in new_values.items() if _stable(v) != _stable(values.get(column.name))}
+    engine, dialect = engine_and_dialect()
+    try:
+        with engine as tx:
+            model_admin.on_model_change(changed, obj, False)
+            if changed:
+                expected = _expected_values(model_admin, pk_values, [column], dialect)
+                # The value as this transaction reads it must still be the one the editor saw;
+                # the UPDATE is conditioned on it, so nobody writes in between.
+                now = {column.name: column.coerce(v) for v in expected.values()}
+                if expected and _snapshot(now, [column]) != seen:
+                    raise _Stale()
+                count = update(tx, dialect, model_admin.info, pk_values, changed,
+                               scope=model_admin.scope(user), expected=expected)
+                if count == 0:
+                    raise _Stale()
+            model_admin.after_model_change(obj, False)
+    except _Stale:
+        _, fresh = load_row(model_admin, pk)
+        return editor(form, _version(fresh, [column]), 409, error=_changed_meanwhile(column, fresh))
+    except ValidationError as exc:
+        return editor(form, version, 422, error=str(exc))
+    except IntegrityProblem as problem:
+        return editor(form, version, 409, error=_attach(form, problem))
+    _, fresh = load_row(model_admin, pk)
+    title = model_admin.row_label(object_of(model_admin, fresh))
+    if changed:
+        flash(f"{model_admin.verbose_name} “{title}”: {column.label.lower()} saved.", "success")
+    return show(fresh, toast=bool(changed))
+
+
+def _changed_meanwhile(column: ColumnInfo, values: dict) -> str:
+    return f"Changed meanwhile: now {format_value(column, values.get(column.name)).text}"
+

@@ -1,0 +1,37 @@
+// Inline cell editing (ModelAdmin.list_editable; templates/hyper_admin/partials/inline_cell.html).
+// htmx does the requests; this adds the keys: Esc puts the cell's value back, Enter saves a
+// select too (inputs submit on Enter by themselves). Errors other than 409/422, which come with
+// the editor, are not swapped into the cell: admin.js shows them as a toast.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-inline-edit]");
+    if (!form) return;
+    if (event.key === "Escape") {
+      event.preventDefault();
+      htmx.ajax("GET", form.dataset.cancelUrl, { source: form, target: form.closest("td"), swap: "innerHTML" });
+    } else if (event.key === "Enter" && event.target.tagName === "SELECT") {
+      event.preventDefault();
+      htmx.trigger(form, "submit");
+    }
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.closest || !elt.closest("[data-inline-edit], [data-cell-edit]")) return;
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status !== 409 && status !== 422) {
+      event.detail.shouldSwap = false;
+      event.detail.isError = true;
+    }
+  });
+  // After a save or a cancel, focus goes back to the cell's button.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.tagName === "TD" && event.detail.requestConfig &&
+        event.detail.requestConfig.elt && event.detail.requestConfig.elt.matches &&
+        event.detail.requestConfig.elt.matches("form[data-inline-edit]")) {
+      var button = target.querySelector("[data-cell-edit]");
+      if (button) button.focus();
+    }
+  });
+})();

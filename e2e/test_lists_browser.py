@@ -62,3 +62,25 @@ def test_filter_sort_page_and_save_a_view(page, demo):
     page.locator("[data-filter-chip] a").first.click()
     page.wait_for_function("() => !location.search.includes('status=')")
     assert page.locator("[data-filter-chip]").count() == 0
+
+
+def test_inline_edit_of_a_ticket_status(page, demo):
+    page.goto(f"{demo.url}/admin/tickets/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/admin/tickets/$"))
+    cell = page.locator("table tbody tr").first.locator("td").nth(4)  # checkbox, id, subject, account, status
+    before = cell.inner_text().strip()
+    cell.locator("[data-cell-edit], button").first.click()
+    select = cell.locator("select")
+    select.wait_for()
+    target = "closed" if before.lower() != "closed" else "open"
+    select.select_option(target)
+    select.press("Enter")
+    page.wait_for_function(
+        "([el, t]) => !el.querySelector('select') && el.innerText.toLowerCase().includes(t)",
+        arg=[cell.element_handle(), target])
+    shot(page, "tickets-inline-edit")
+    page.reload()
+    assert target in page.locator("table tbody tr").first.locator("td").nth(4).inner_text().lower()

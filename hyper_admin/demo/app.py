@@ -264,6 +264,7 @@ def register_models(admin, engine) -> None:
         icon = "ticket"
         permissions = support_edit
         list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "updated_at"]
+        list_editable = ["status", "priority"]
         search_fields = ["subject"]
         list_filter = ["status", "priority", "assignee_id"]
         readonly_fields = ["created_at"]

@@ -16,7 +16,7 @@ import json
 import typing as t
 from dataclasses import dataclass, field
 
-from .introspect import ColumnInfo, Hint, ModelInfo, model_info, quote_identifier
+from .introspect import ColumnInfo, Hint, ModelInfo, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
 RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns"})
@@ -611,21 +611,6 @@ def _planner_estimate(engine, dialect: Dialect, spec: ListSpec, params: ListPara
         return None
 
 
-def count(engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,
-          cap: int) -> tuple[int, bool]:
-    """Rows matching the list's conditions, counted up to ``cap`` (a bounded cost on any
-    table): (n, False) when exact, (cap, True) when there are more."""
-    stmt = Statement(dialect)
-    stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {spec.info.table_sql}")
-    conditions = where_clause(stmt, spec, params)
-    if conditions:
-        stmt.sql("WHERE " + " AND ".join(conditions))
-    stmt.sql(f"LIMIT {int(cap) + 1}) AS capped")
-    rows = run(engine, stmt)
-    n = rows[0]["n"] if rows else 0
-    return (cap, True) if n > cap else (n, False)
-
-
 def fetch_rows_by_pk(engine, dialect: Dialect, info: ModelInfo, pks: list[tuple],
                      columns: list[ColumnInfo], *, scope: t.Any = None) -> list[t.Any]:
     """Rows of ``info`` whose key is in ``pks`` (scoped), in one query."""
@@ -658,12 +643,6 @@ def pk_condition(stmt: Statement, info: ModelInfo, pks: list[tuple]) -> str:
         parts = [f"{c.sql} = {stmt.param(to_db(c, v, dialect))}" for c, v in zip(info.primary_key, pk)]
         terms.append("(" + " AND ".join(parts) + ")")
     return "(" + " OR ".join(terms) + ")"
-
-
-def related_info(column: ColumnInfo) -> ModelInfo | None:
-    if column.target_model is not None:
-        return model_info(column.target_model)
-    return None
 
 
 # ---------------------------------------------------------------------------------------------

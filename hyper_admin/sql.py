@@ -149,14 +149,6 @@ def run(engine, stmt: Statement) -> list[t.Any]:
         raise
 
 
-def run_scalar(engine, stmt: Statement) -> t.Any:
-    rows = run(engine, stmt)
-    if not rows:
-        return None
-    row = rows[0]
-    return row[row.keys()[0]]
-
-
 def to_db(column: "ColumnInfo", value: t.Any, dialect: Dialect) -> t.Any:
     """A Python value as the parameter the driver expects for ``column``."""
     if value is None:

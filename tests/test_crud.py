@@ -574,3 +574,24 @@ def test_bulk_delete_of_all_matching_respects_the_scope(site):
     data = {"action": "delete", "all": "1", "confirmed": "1", "csrf_token": token(client)}
     assert client.post("/admin/tickets/action", data=data).status_code == 303
     assert scalar(engine, "SELECT count(*) AS n FROM tickets") == outside  # only in-scope rows went
+
+
+def test_a_write_between_reading_and_updating_is_caught(site):
+    """The row is read again inside the save's transaction and compared with the form's
+    snapshot: here the write lands between them (from a hook), and the save is refused."""
+    app, _, engine = site
+    admin = app.extensions["hyper_admin"]["hyper_admin"].admin
+    order_admin = admin.registry["orders"]
+
+    def sneaky(values, obj, is_created):
+        with engine as tx:
+            tx.execute(SQL("UPDATE orders SET total = 4321 WHERE id =", SQL.Param(obj.id)))
+
+    order_admin.on_model_change = sneaky
+    client = client_for(site, "support")
+    order = first_id(engine, "orders", "status <> 'cancelled'")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    data["status"] = "cancelled"
+    response = client.post(f"/admin/orders/{order}/edit", data=data)
+    assert response.status_code == 409
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"

@@ -17,11 +17,11 @@ from .. import fields as form_fields
 from ..cells import Cell, format_value
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
-from ..writes import IntegrityProblem, update
+from ..writes import IntegrityProblem
 from .common import detail_url, engine_and_dialect, load_row, object_of, require
 from .render import templates_for
-from .rows import (_Stale, _attach, _expected_values, _form_class, _form_columns, _read_version,
-                   _snapshot, _stable, _version)
+from .rows import (_Stale, _attach, _form_class, _form_columns, _read_version, _snapshot,
+                   _stable, _version, update_if_unchanged)
 
 
 def editable_columns(model_admin: ModelAdmin) -> dict[str, ColumnInfo]:
@@ -120,17 +120,7 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
     try:
         with engine as tx:
             model_admin.on_model_change(changed, obj, False)
-            if changed:
-                expected = _expected_values(model_admin, pk_values, [column], dialect)
-                # The value as this transaction reads it must still be the one the editor saw;
-                # the UPDATE is conditioned on it, so nobody writes in between.
-                now = {column.name: column.coerce(v) for v in expected.values()}
-                if expected and _snapshot(now, [column]) != seen:
-                    raise _Stale()
-                count = update(tx, dialect, model_admin.info, pk_values, changed,
-                               scope=model_admin.scope(user), expected=expected)
-                if count == 0:
-                    raise _Stale()
+            update_if_unchanged(tx, dialect, model_admin, pk_values, [column], changed, seen)
             model_admin.after_model_change(obj, False)
     except _Stale:
         _, fresh = load_row(model_admin, pk)

@@ -380,12 +380,7 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     try:
         with engine as tx:
             model_admin.on_model_change(changed, obj, False)
-            expected = _expected_values(model_admin, pk_values, editable, dialect)
-            if changed:
-                count = update(tx, dialect, model_admin.info, pk_values, changed,
-                               scope=model_admin.scope(user), expected=expected)
-                if count == 0:
-                    raise _Stale()
+            update_if_unchanged(tx, dialect, model_admin, pk_values, editable, changed, original)
             model_admin.after_model_change(obj, False)
     except _Stale:
         _, fresh = load_row(model_admin, pk)
@@ -406,15 +401,25 @@ class _Stale(Exception):
     pass
 
 
-def _expected_values(model_admin: ModelAdmin, pk_values: tuple, editable: list[ColumnInfo], dialect) -> dict:
-    """Column name -> database value as the form saw it: the UPDATE applies only if the row
-    still holds them (checked in the same statement, so no one can write in between)."""
+def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
+                        columns: list[ColumnInfo], changed: dict, original: dict | None) -> None:
+    """Write ``changed`` only if the row still holds ``original``, the snapshot of ``columns``
+    the form (or the inline editor) was opened with. The row is read again in this transaction
+    and the UPDATE is conditioned on the values read, so nobody writes in between; otherwise
+    _Stale. Used by every edit path, so that they all follow one rule."""
+    if not changed:
+        return
     engine, _ = engine_and_dialect()
-    rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values], editable)
-    if not rows:
+    scope = model_admin.scope(current_user)
+    rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values], columns, scope=scope)
+    if not rows or _snapshot(coerced(model_admin.info, rows[0]), columns) != original:
         raise _Stale()
     row = rows[0]
-    return {c.name: row[c.name] for c in editable if c.kind not in ("json", "bytes", "float")}
+    # Floats, JSON and bytes do not compare reliably in SQL: the snapshot above covers them.
+    expected = {c.name: row[c.name] for c in columns if c.kind not in ("json", "bytes", "float")}
+    if update(tx, dialect, model_admin.info, pk_values, changed, scope=scope,
+              expected=expected) == 0:
+        raise _Stale()
 
 
 def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, *,

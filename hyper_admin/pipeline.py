@@ -16,6 +16,7 @@ import typing as t
 from collections import deque
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -321,10 +322,46 @@ def static_url(filename: str) -> str:
 _static_urls: dict[tuple[str, str | None, str], str] = {}
 
 
+def admin_url(endpoint: str, **values: t.Any) -> str:
+    """``url_for`` for this admin's own pages. URLs that depend only on the model (its list,
+    its add page, the dashboard...) are the same for every request of this admin: cached,
+    since a list page asks for twenty of them and each url_for costs a URL map build."""
+    if not endpoint.startswith(".") or any(k != "slug" for k in values):
+        return url_for(endpoint, **values)
+    key = (request.script_root, request.blueprint, endpoint, values.get("slug"))
+    url = _admin_urls.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(_admin_urls) < 10_000:
+            _admin_urls[key] = url
+    return url
+
+
+_admin_urls: dict[tuple, str] = {}
+
+
+def _icon_function(sprite: str) -> t.Callable[..., Markup]:
+    def icon(name: str, class_: str = "size-4") -> Markup:
+        """A Lucide icon from our sprite (static/icons.svg): cached markup, where a Jinja macro
+        call per icon cost a tenth of the list page."""
+        key = (sprite, name, class_)
+        markup = _icons.get(key)
+        if markup is None:
+            markup = _icons[key] = Markup(
+                '<svg class="{}" aria-hidden="true"><use href="{}#{}"></use></svg>'
+            ).format(class_, sprite, name)
+        return markup
+    return icon
+
+
+_icons: dict[tuple[str, str, str], Markup] = {}
+
+
 def _template_context() -> dict[str, t.Any]:
     from flask_wtf.csrf import generate_csrf
 
-    return {"static_url": static_url, "csrf_token": generate_csrf}
+    return {"static_url": static_url, "csrf_token": generate_csrf, "url_for": admin_url,
+            "icon": _icon_function(static_url("icons.svg"))}
 
 
 def install(blueprint: Blueprint) -> None:

@@ -13,7 +13,9 @@ import decimal
 import hashlib
 import hmac
 import json
+import time
 import typing as t
+import weakref
 from dataclasses import dataclass, field
 
 from .introspect import ColumnInfo, Hint, ModelInfo, quote_identifier
@@ -518,6 +520,11 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
 
     if count_cap is None:
         total = Count(None, "unknown")
+    elif not more and not backwards and (params.after is None if keyset else True) \
+            and not params.exact_count:
+        # The last page of the list, reached from its start: its rows are the count.
+        skipped = 0 if keyset else (params.page - 1) * int(params.per_page)
+        total = Count(skipped + len(rows), "exact")
     else:
         total = count_matching(engine, dialect, spec, params, cap=count_cap)
     return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
@@ -577,9 +584,29 @@ def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: 
     return int(rows[0]["n"]) if rows else 0
 
 
+ESTIMATE_TTL = 60.0  # seconds an estimate is reused: statistics change on ANALYZE, not per row
+_estimates: "weakref.WeakKeyDictionary[t.Any, dict[str, tuple[float, int | None]]]" = (
+    weakref.WeakKeyDictionary())
+
+
 def _table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | None:
     """The table's row count from the statistics the database keeps (PostgreSQL's
-    ``pg_class.reltuples``, SQLite's ``sqlite_stat1`` after ANALYZE), or None without them."""
+    ``pg_class.reltuples``, SQLite's ``sqlite_stat1`` after ANALYZE), or None without them.
+    Kept for ESTIMATE_TTL seconds per engine and table."""
+    now = time.monotonic()
+    try:
+        per_table = _estimates.setdefault(engine, {})
+    except TypeError:  # an engine that cannot be weakly referenced: no reuse
+        return _read_table_estimate(engine, dialect, info)
+    cached = per_table.get(info.table)
+    if cached is not None and now - cached[0] < ESTIMATE_TTL:
+        return cached[1]
+    value = _read_table_estimate(engine, dialect, info)
+    per_table[info.table] = (now, value)
+    return value
+
+
+def _read_table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | None:
     stmt = Statement(dialect)
     if dialect.is_postgresql:
         stmt.sql("SELECT reltuples::bigint AS n FROM pg_class "

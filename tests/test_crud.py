@@ -171,10 +171,12 @@ def test_query_count_is_bounded_whatever_the_page_size_and_fks(site):
         filtered = n("/admin/orders/?status=paid&per_page=50")
     finally:
         Transaction.before_execute.disconnect(count)
-    assert small == large == lines  # neither page size nor foreign keys add queries
+    # Neither page size nor foreign keys add queries; a page holding the whole list (50 of
+    # this small table's orders) needs no count at all: its rows are the count.
+    assert large == small - 1 and lines <= small
     # the page (labels joined in), its count (PostgreSQL may first read its statistics),
     # the signed-in user and the saved views
-    assert max(large, tickets, filtered) <= 5
+    assert max(small, tickets, filtered) <= 5
 
 
 def test_empty_state_and_escaping_in_cells(site):

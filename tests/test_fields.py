@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 from flask import Blueprint, Flask, render_template_string
 from werkzeug.datastructures import MultiDict
 from wtforms import fields as wf
@@ -560,7 +561,8 @@ def test_initial_data_skips_what_the_row_lacks_and_lazy_columns():
 def render():
     app = Flask(__name__)
     app.register_blueprint(Blueprint("ha_templates", __name__, template_folder=str(TEMPLATES)))
-    app.context_processor(lambda: {"static_url": lambda name: f"/static/{name}"})
+    app.context_processor(lambda: {"static_url": lambda name: f"/static/{name}",
+                                   "icon": lambda name, class_="size-4": Markup(f"<svg>{name}</svg>")})
 
     def render_(source: str, **context) -> str:
         with app.test_request_context():

@@ -111,12 +111,29 @@ def test_htmx_swap_updates_panel_out_of_band(site):
         "/admin/orders/?status=paid&sort=total", headers={"HX-Request": "true", "HX-Target": "list-results"})
     page = html(response)
     assert '<section id="list-results"' in page
-    assert 'id="filter-panel" class="flex flex-col gap-3 text-sm" hx-swap-oob="true"' in page
+    assert re.search(r'<div id="filter-panel"[^>]* hx-swap-oob="true"', page)
     assert 'id="filter-count" hx-swap-oob="true"' in page
     state = page[page.index('id="list-search-state"'):]
     assert '<input type="hidden" name="status" value="paid">' in state
     assert '<input type="hidden" name="sort" value="total">' in state
     assert "<html" not in page
+
+
+def test_paging_swap_leaves_the_panel_alone(site):
+    """Next/Previous change only the page: the panel and the search state, outside
+    #list-results, stay as they are and are not sent again."""
+    c = client(site, "support")
+    first = "/admin/orders/?status=paid&sort=total&per_page=2"
+    page = html(c.get(first))
+    next_url = re.search(r'<a href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")
+    hx = {"HX-Request": "true", "HX-Target": "list-results",
+          "HX-Current-URL": "http://localhost" + first}
+    paged = html(c.get(next_url, headers=hx))
+    assert '<section id="list-results"' in paged and 'rel="prev"' in paged
+    assert "filter-panel" not in paged and "list-search-state" not in paged
+    # Another filter (or sort) than the page the browser shows: the panel comes along.
+    hx["HX-Current-URL"] = "http://localhost/admin/orders/?sort=total&per_page=2"
+    assert re.search(r'<div id="filter-panel"[^>]* hx-swap-oob="true"', html(c.get(next_url, headers=hx)))
 
 
 def test_clear_all_keeps_search_and_sort(site):

@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for, make_object, resolve_list_display
 from ..introspect import ColumnInfo, ModelInfo, model_info
 from ..options import ModelAdmin
-from ..pipeline import current_state
+from ..pipeline import admin_url, current_state
 from ..query import BadQuery, ListSpec, RelatedColumn, fetch_rows_by_pk, parse_list_params, parse_sort
 from ..sql import Dialect, dialect_of
 
@@ -41,7 +41,7 @@ def may_view(model: type) -> bool:
 
 
 def list_url(model_admin: ModelAdmin, **args) -> str:
-    return url_for(".list", slug=model_admin.slug, **args)
+    return admin_url(".list", slug=model_admin.slug, **args)
 
 
 def detail_url(model_admin: ModelAdmin, pk: t.Sequence[t.Any]) -> str:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 
 from .. import fields as form_fields
-from ..cells import Cell, format_value
+from ..cells import Cell, cell_button, format_value
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..writes import IntegrityProblem
@@ -93,7 +93,8 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
     def show(values: dict, status: int = 200, toast: bool = False):
         cell = display_cell(model_admin, column, values, pk_values)
         cell.edit_url = url
-        return _render(model_admin, status, mode="view", toast=toast, cell=cell)
+        return _render(model_admin, status, mode="view", toast=toast, cell=cell,
+                       cell_html=cell_button(cell))
 
     def editor(form, version: str, status: int = 200, error: str | None = None):
         return _render(model_admin, status, mode="form", url=url, form=form, version=version,

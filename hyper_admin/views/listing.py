@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, render_template, request, make_response
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
-                    label_columns, label_for, make_object)
+                    label_columns, label_for, label_needs_row, make_object, render_cell,
+                    render_row, row_checkbox, td_renderer)
 from ..htmx import current_htmx
-from ..options import ModelAdmin
+from ..options import ModelAdmin, default_label
 from ..query import lookup_rows, select_list
 from .facets import filter_chips, filter_panel
 from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
@@ -40,7 +41,10 @@ def list_view(model_admin: ModelAdmin):
         # Callables get a model object: give them every column, not only the displayed ones.
         plain = [c for c in spec.info.columns if not c.lazy]
     page = select_list(engine, dialect, spec, params, plain, joins)
-    formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None)
+    actions = model_admin.get_actions(user)
+    can_delete = model_admin.has_permission("delete", user)
+    formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None,
+                              selectable=bool(actions or can_delete))
     rows = [formatter.row(row) for row in page.rows]
 
     base = list_url(model_admin)
@@ -72,12 +76,13 @@ def list_view(model_admin: ModelAdmin):
 
     context = dict(
         model_admin=model_admin, headers=headers, rows=rows, page=page, params=params,
+        rows_html=Markup("\n".join(row.html for row in rows)),
         q=params.q, next_url=next_url, prev_url=prev_url, list_url=base,
         filters=filter_chips(spec, params, pairs, base),
         filter_panel=filter_panel(model_admin, spec, pairs, base),
-        actions=model_admin.get_actions(user),
+        actions=actions,
         can_add=model_admin.has_permission("add", user),
-        can_delete=model_admin.has_permission("delete", user),
+        can_delete=can_delete,
         can_export=model_admin.has_permission("export", user),
         searchable=bool(spec.search),
         column_choices=[{"key": c.key, "label": c.label, "shown": c in columns}
@@ -89,9 +94,10 @@ def list_view(model_admin: ModelAdmin):
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
-        # The panel and the search form's hidden state sit outside #list-results: sent out of band.
+        # The panel and the search form's hidden state sit outside #list-results: sent out of
+        # band, unless only the page changed (Next/Previous), which leaves both as they are.
         response = make_response(render_template(templates_for("partials/list_results", model_admin.slug),
-                                                 panel_oob=True, **context))
+                                                 panel_oob=not _only_paging(htmx, pairs), **context))
         response.headers["HX-Push-Url"] = request.full_path.rstrip("?")
         return response
     return render_page(
@@ -99,6 +105,19 @@ def list_view(model_admin: ModelAdmin):
         breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
         saved_views=saved_views(model_admin), is_superuser=is_superuser(), **context,
     )
+
+
+def _only_paging(htmx, pairs: list[tuple[str, str]]) -> bool:
+    """Whether this swap only moves to another page of the list the browser shows."""
+    current = htmx.current_path
+    if current is None:
+        return False
+    path, _, query = current.partition("?")
+    if path != request.path:
+        return False
+    ignored = ("after", "before", "page")
+    before = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in ignored]
+    return before == [(k, v) for k, v in pairs if k not in ignored]
 
 
 def _dashboard_url() -> str:
@@ -126,19 +145,29 @@ def _short_number(n: int) -> str:
 
 
 class _RowFormatter:
-    """Turns the page's rows into cells. Everything that is the same for every row (URLs,
-    permissions, which columns a row carries) is worked out once per page, not per row."""
+    """Turns the page's rows into ``<tr>`` markup. Everything that is the same for every row
+    (URLs, permissions, which columns a row carries, how each column renders) is worked out
+    once per page, not per row.
+
+    Plain columns and foreign keys render straight from the database row (``td_renderer`` and
+    ``_fk_renderer``). Callables, ``formatters``, related columns and editable cells take the
+    general path: the row's values coerced, an object built if needed, Cells rendered."""
 
     _PK = "__hyper_admin_pk__"
 
-    def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any):
+    def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any,
+                 selectable: bool = False):
         self.model_admin = model_admin
+        self.selectable = selectable
         self.columns = columns
         self.info = model_admin.info
         keys = set(sample.keys()) if sample is not None else set()
         self.own = [c for c in self.info.columns if c.name in keys]
         self.detail = detail_url(model_admin, (self._PK,))
+        self.detail_parts = self.detail.split(self._PK, 1)
         self.max_chars = model_admin.list_max_chars
+        pk = self.info.primary_key
+        self.int_pk = pk[0] if len(pk) == 1 and pk[0].kind == "int" else None
         # list_editable: which displayed columns get an inline editor (per row: if the user
         # may change that row). Fields the form does not offer this user are left out.
         self.editable: dict[int, str] = {}
@@ -166,11 +195,109 @@ class _RowFormatter:
                        if target_admin is not None and may_view(target.model) else None)
                 present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
                 self.fk[id(column)] = (join.alias + "__", target, target_admin, url, present)
+        # Every column rendered straight from the row, or None: the general path for all.
+        self.fast: list[t.Callable[[t.Any, str], str]] | None = None
+        if not self.editable and sample is not None:
+            fast = [self._fast_renderer(column, keys) for column in columns]
+            if all(f is not None for f in fast):
+                self.fast = fast  # type: ignore[assignment]
 
     def url_of(self, template: str, pk: tuple) -> str:
         return template.replace(self._PK, encode_pk(pk))
 
+    def _fast_renderer(self, column: DisplayColumn, keys: set[str]):
+        if column.function is not None or column.related is not None or column.column is None:
+            return None
+        if column.column.name not in keys or column.column.attribute in self.model_admin.formatters:
+            return None
+        if column.is_fk:
+            return None if column.link else self._fk_renderer(column)
+        return td_renderer(column.column, self.max_chars, link=column.link)
+
+    def _fk_renderer(self, column: DisplayColumn):
+        prefix, target, target_admin, url_template, present = self.fk[id(column)]
+        target_pk = target.primary_key[0]
+        if target_pk not in present:
+            return None
+        name, key_name = column.column.name, prefix + target_pk.name
+        coerce_key = target_pk.coerce
+        label_of = self._label_function(prefix, target, target_admin, present)
+        if label_of is None:
+            return None
+        url_parts = url_template.split(self._PK, 1) if url_template else None
+        general = self._fk_cell
+
+        def fk(row: t.Any, _url: str) -> str:
+            if row[name] is None:
+                return '<td class="e">—</td>'
+            key = coerce_key(row[key_name])
+            label = label_of(row) if key is not None else None
+            if not label:
+                return render_cell(general(column, row, {name: column.column.coerce(row[name])}))
+            text = escape(label)
+            if url_parts is None:
+                return f"<td>{text}</td>"
+            encoded = str(key) if type(key) is int else encode_pk((key,))
+            return f'<td><a href="{escape(url_parts[0] + encoded + url_parts[1])}" class="h">{text}</a></td>'
+        return fk
+
+    @staticmethod
+    def _label_function(prefix: str, target, target_admin, present):
+        """``label(row) -> str`` of the joined row, as ``label_for`` computes it: the label
+        column's text, or the model's ``__str__`` / ``ModelAdmin.label`` on an object filled
+        in place (no per-row dict of every column). None when this model needs the general
+        path (its __new__ takes arguments)."""
+        if not label_needs_row(target_admin, target.model):
+            label_column = target.label_column
+            if label_column is None or label_column not in present:
+                return None
+            key, coerce = prefix + label_column.name, label_column.coerce
+
+            def simple(row: t.Any) -> str | None:
+                value = coerce(row[key])
+                return None if value is None or value == "" else str(value)
+            return simple
+        model = target.model
+        try:
+            model.__new__(model)
+        except Exception:  # noqa: BLE001 - such a model goes through make_object's fallback
+            return None
+        fields = [(prefix + c.name, c.attribute, c.coerce) for c in present]
+        dirty = hasattr(model, "__dirty__")
+        row_label = target_admin.row_label if target_admin is not None else (
+            lambda obj: default_label(model, obj))
+
+        def from_object(row: t.Any) -> str | None:
+            obj = model.__new__(model)
+            state = obj.__dict__
+            for key, attribute, coerce in fields:
+                state[attribute] = coerce(row[key])
+            if dirty:
+                state["__dirty__"] = set()
+            return row_label(obj)
+        return from_object
+
     def row(self, row: t.Any) -> ListRow:
+        if self.fast is None:
+            return self._general_row(row)
+        if self.int_pk is not None:
+            key = self.int_pk.coerce(row[self.int_pk.name])
+            encoded = str(key) if type(key) is int else encode_pk((key,))
+        else:
+            encoded = encode_pk(tuple(c.coerce(row[c.name]) for c in self.info.primary_key))
+        url = self.detail_parts[0] + encoded + self.detail_parts[1]
+        check = row_checkbox(encoded) if self.selectable else ""
+        tds = "".join([render(row, url) for render in self.fast])
+        return ListRow(pk=encoded, url=url, html=Markup(f"<tr>{check}{tds}</tr>"),
+                       make_cells=lambda: self._cells(row)[0])
+
+    def _general_row(self, row: t.Any) -> ListRow:
+        cells, pk, url = self._cells(row)
+        list_row = ListRow(pk=encode_pk(pk), url=url, cells=cells)
+        list_row.html = render_row(list_row, self.selectable)
+        return list_row
+
+    def _cells(self, row: t.Any) -> tuple[list[Cell], tuple, str]:
         info = self.info
         values = {c.name: c.coerce(row[c.name]) for c in self.own}
         pk = tuple(values[c.name] for c in info.primary_key)
@@ -208,7 +335,7 @@ class _RowFormatter:
             if may_change and id(column) in self.editable:
                 cell.edit_url = self.url_of(self.editable[id(column)], pk)
             cells.append(cell)
-        return ListRow(pk=encode_pk(pk), url=url, cells=cells)
+        return cells, pk, url
 
     def _fk_cell(self, column: DisplayColumn, row: t.Any, values: dict) -> Cell:
         value = values.get(column.column.name)

@@ -9,7 +9,7 @@ from flask import make_response, render_template, url_for
 from flask_login import current_user
 
 from ..htmx import current_htmx
-from ..pipeline import current_state, may_show_shell, user_label, user_roles
+from ..pipeline import admin_url, current_state, may_show_shell, user_label, user_roles
 
 FULL_LAYOUT = "hyper_admin/layout.html"
 FRAGMENT_LAYOUT = "hyper_admin/fragment.html"
@@ -41,7 +41,7 @@ def navigation(active_slug: str | None = None) -> list[NavEntry]:
         entries.append(
             NavEntry(
                 label=model_admin.verbose_name_plural,
-                url=url_for(".list", slug=model_admin.slug),
+                url=admin_url(".list", slug=model_admin.slug),
                 icon=model_admin.icon or "table",
                 table=model_admin.slug,
                 description=model_admin.description,

@@ -105,6 +105,11 @@ class ColumnInfo:
             return None
         return self.default() if callable(self.default) else self.default
 
+    @property
+    def converts(self) -> bool:
+        """Whether coerce() may change a value (text columns come back as they are)."""
+        return self.kind in _COERCE
+
     def coerce(self, value: t.Any) -> t.Any:
         """A database value as the Python type the model declares (SQLite hands back dates as
         strings and booleans as 0/1). Values that do not convert are returned unchanged."""

@@ -326,9 +326,10 @@ def admin_url(endpoint: str, **values: t.Any) -> str:
     """``url_for`` for this admin's own pages. URLs that depend only on the model (its list,
     its add page, the dashboard...) are the same for every request of this admin: cached,
     since a list page asks for twenty of them and each url_for costs a URL map build."""
-    if not endpoint.startswith(".") or any(k != "slug" for k in values):
+    if not endpoint.startswith(".") or any(
+            k != "slug" and not str(v).startswith(URL_PLACEHOLDER) for k, v in values.items()):
         return url_for(endpoint, **values)
-    key = (request.script_root, request.blueprint, endpoint, values.get("slug"))
+    key = (request.script_root, request.blueprint, endpoint, *sorted(values.items()))
     url = _admin_urls.get(key)
     if url is None:
         url = url_for(endpoint, **values)
@@ -338,6 +339,9 @@ def admin_url(endpoint: str, **values: t.Any) -> str:
 
 
 _admin_urls: dict[tuple, str] = {}
+# Values starting with this are placeholders of a URL template (the list's row links): such
+# URLs are cached too, and the caller puts each row's key in place of the placeholder.
+URL_PLACEHOLDER = "__hyper_admin_"
 
 
 def _icon_function(sprite: str) -> t.Callable[..., Markup]:
@@ -357,10 +361,42 @@ def _icon_function(sprite: str) -> t.Callable[..., Markup]:
 _icons: dict[tuple[str, str, str], Markup] = {}
 
 
-def _template_context() -> dict[str, t.Any]:
+def csrf_token() -> str:
+    """flask-wtf's signed CSRF token for this session, reused for a few minutes instead of
+    signed again on every page (the signature is a tenth of a millisecond; the token stays
+    valid for WTF_CSRF_TIME_LIMIT from when it was signed, so reuse is capped well below)."""
+    from flask import session
     from flask_wtf.csrf import generate_csrf
 
-    return {"static_url": static_url, "csrf_token": generate_csrf, "url_for": admin_url,
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g:
+        return g.get(field)
+    raw = session.get(field)
+    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    reuse = CSRF_REUSE_SECONDS if limit is None else min(CSRF_REUSE_SECONDS, limit / 10)
+    key = (id(current_app), config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    now = time.monotonic()
+    if isinstance(raw, str):
+        hit = _csrf_tokens.get(key)
+        if hit is not None and now - hit[1] < reuse:
+            setattr(g, field, hit[0])
+            return hit[0]
+    token = generate_csrf()
+    raw = session.get(field)
+    if isinstance(raw, str):
+        if len(_csrf_tokens) > 10_000:
+            _csrf_tokens.clear()
+        _csrf_tokens[key[:2] + (raw,)] = (token, now)
+    return token
+
+
+CSRF_REUSE_SECONDS = 300.0
+_csrf_tokens: dict[tuple, tuple[str, float]] = {}
+
+
+def _template_context() -> dict[str, t.Any]:
+    return {"static_url": static_url, "csrf_token": csrf_token, "url_for": admin_url,
             "icon": _icon_function(static_url("icons.svg"))}
 
 

@@ -352,7 +352,8 @@ class Page:
     page: int
     total: int | None           # how many rows match: see total_kind
     total_capped: bool          # True: "more than total"
-    total_kind: str = "exact"   # "exact", "estimate" (about), "more_than", "unknown"
+    total_kind: str = "exact"   # "exact", "estimate" (about), "more_than", "unknown",
+                                # "deferred" (counted by its own request: count_matching)
 
 
 def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[str]:
@@ -396,8 +397,15 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
             test = f"lower({cast}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
         if isinstance(target, RelatedColumn):
             pk = target.target.primary_key[0]
-            test = (f"{target.via.sql} IN (SELECT {pk.sql} FROM {target.target.table_sql} "
-                    f"WHERE {test})")
+            subquery = f"SELECT {pk.sql} FROM {target.target.table_sql} WHERE {test}"
+            if stmt.dialect.is_postgresql:
+                # = ANY(ARRAY(...)) runs the subquery once, as an InitPlan whose array is an
+                # index condition: OR-ed with an indexed test of the row's own column the
+                # planner builds a BitmapOr of two index scans. "IN (SELECT ...)" is a hashed
+                # SubPlan no index can use: every row of the table was tested (150 ms at 1M).
+                test = f"{target.via.sql} = ANY(ARRAY({subquery}))"
+            else:
+                test = f"{target.via.sql} IN ({subquery})"
         parts.append(test)
     return "(" + " OR ".join(parts) + ")"
 
@@ -457,9 +465,13 @@ def _order_by(sort: list[tuple[ColumnInfo, bool]], *, reverse: bool = False) -> 
 
 def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                 columns: list[ColumnInfo], joins: list[Join], *,
-                count_cap: int | None = 10_000) -> Page:
+                count_cap: int | None = 10_000, defer_count: bool = False) -> Page:
     """Run the page query (and a count capped at ``count_cap``; None: no count) and return rows
-    keyed by column name, with joined columns keyed ``<alias>__<column>``."""
+    keyed by column name, with joined columns keyed ``<alias>__<column>``.
+
+    ``defer_count``: count only what costs nothing (a page holding the whole list, the
+    statistics' estimate of a big unfiltered table, ``count=exact`` asked for); otherwise the
+    total is "deferred", for the list to fetch with count_matching in a request of its own."""
     info = spec.info
     sort = params.sort
     keyset = keyset_possible(sort) and params.page == 1
@@ -525,6 +537,8 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         # The last page of the list, reached from its start: its rows are the count.
         skipped = 0 if keyset else (params.page - 1) * int(params.per_page)
         total = Count(skipped + len(rows), "exact")
+    elif defer_count and not params.exact_count:
+        total = free_count(engine, dialect, spec, params) or Count(None, "deferred")
     else:
         total = count_matching(engine, dialect, spec, params, cap=count_cap)
     return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
@@ -569,6 +583,18 @@ def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         if estimate is not None:
             return Count(max(estimate, cap + 1), "estimate")
     return Count(cap, "more_than")
+
+
+def free_count(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> Count | None:
+    """The count that needs no counting: a big unfiltered table's estimate from the
+    database's statistics (read at most once a minute), else None."""
+    conditions = where_clause(Statement(dialect), spec, params)
+    if conditions:
+        return None
+    estimate = _table_estimate(engine, dialect, spec.info)
+    if estimate is not None and estimate > ESTIMATE_ABOVE:
+        return Count(estimate, "estimate")
+    return None
 
 
 def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: int | None) -> int:

@@ -256,9 +256,11 @@ class Admin:
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
+        route("/<slug>/count", listing.count_view, endpoint="count", model_action="view")
         route("/<slug>/export", bulk.export_view, endpoint="export", model_action="export")
         route("/<slug>/action", bulk.action_view, endpoint="action", methods=["POST"],
               model_action="view")
+        route("/<slug>/views", saved.list_views, endpoint="saved_views", model_action="view")
         route("/<slug>/views", saved.save_view, endpoint="save_view", methods=["POST"],
               model_action="view")
         route("/<slug>/views/<view_id>/delete", saved.delete_view, endpoint="delete_view",

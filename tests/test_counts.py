@@ -75,6 +75,7 @@ def test_postgresql_estimates_big_unfiltered_tables(pg_site, monkeypatch):
     result = counted(app, admin, people, "orders", [], cap=10)
     assert result.kind == "estimate" and 30 <= result.value <= 120
     page = as_user(app, people["admin"]).get("/admin/orders/").get_data(as_text=True)
+    # The statistics' estimate costs nothing: it is on the page itself.
     assert re.search(r"about \d+ orders", page) and "count exactly" in page
     exact = as_user(app, people["admin"]).get("/admin/orders/?count=exact").get_data(as_text=True)
     assert "60 orders" in exact
@@ -82,17 +83,46 @@ def test_postgresql_estimates_big_unfiltered_tables(pg_site, monkeypatch):
 
 def test_more_than_is_shown_with_a_link_to_count_exactly(site, monkeypatch):
     app, admin, people, engine = site
-    original = query.select_list
+    original = query.count_matching
 
     def small_cap(*args, **kwargs):
-        kwargs["count_cap"] = 5
+        kwargs["cap"] = 5
         return original(*args, **kwargs)
 
-    monkeypatch.setattr("hyper_admin.views.listing.select_list", small_cap)
-    page = as_user(app, people["admin"]).get("/admin/orders/?total__gte=0").get_data(as_text=True)
-    assert "count exactly" in page
-    assert ("more than 5 orders" in page) or re.search(r"about \d+ orders", page)
-    assert as_user(app, people["admin"]).get("/admin/orders/?count=yes").status_code == 400
+    monkeypatch.setattr("hyper_admin.views.listing.count_matching", small_cap)
+    client = as_user(app, people["admin"])
+    page = client.get("/admin/orders/?total__gte=0&per_page=10").get_data(as_text=True)
+    count_url = re.search(r'<span id="list-count" hx-get="([^"]+)" hx-trigger="load"', page).group(1)
+    assert count_url == "/admin/orders/count?total__gte=0&amp;per_page=10"
+    count = client.get(count_url.replace("&amp;", "&"),
+                       headers={"HX-Request": "true", "HX-Target": "list-count"}).get_data(as_text=True)
+    assert count.strip().startswith('<span id="list-count">') and "<html" not in count
+    assert "count exactly" in count
+    assert ("more than 5 orders" in count) or re.search(r"about \d+ orders", count)
+    assert "/admin/orders/?total__gte=0&amp;per_page=10&amp;count=exact" in count
+    exact = client.get("/admin/orders/?total__gte=0&per_page=10&count=exact").get_data(as_text=True)
+    assert "60 orders" in exact and 'hx-trigger="load"' not in exact.split('id="list-count"')[1][:80]
+    assert client.get("/admin/orders/?count=yes").status_code == 400
+    assert client.get("/admin/orders/count?status=flying").status_code == 400
+
+
+def test_the_list_never_waits_for_a_count(site):
+    """A filtered list shows its rows at once; the count comes by its own request. A page that
+    holds the whole list needs no count: its rows are the count."""
+    app, admin, people, engine = site
+    client = as_user(app, people["admin"])
+    page = client.get("/admin/orders/?total__gte=0&per_page=10").get_data(as_text=True)
+    assert "Counting" in page and "60 orders" not in page
+    whole = client.get("/admin/orders/?status=paid&per_page=100").get_data(as_text=True)
+    assert "Counting" not in whole and re.search(r'<span id="list-count">\d+ orders?', whole)
+    # The count of a scoped list is the scope's (viewer sees only their region's tickets).
+    viewer = as_user(app, people["viewer"])
+    listed = viewer.get("/admin/tickets/?per_page=1").get_data(as_text=True)
+    assert "Counting" in listed
+    count = viewer.get("/admin/tickets/count?per_page=1").get_data(as_text=True)
+    everyone = client.get("/admin/tickets/count?per_page=1").get_data(as_text=True)
+    n = int(re.search(r"(\d+) tickets?", count).group(1))
+    assert 0 < n < int(re.search(r"(\d+) tickets?", everyone).group(1))
 
 
 def test_a_slow_query_is_stopped_with_a_clear_503(engine):

@@ -393,3 +393,33 @@ def test_an_empty_filter_value_means_no_filter_but_the_field_is_still_checked():
         parse([("password_hash", "")], spec)
     with pytest.raises(BadQuery):
         parse([("status__like", "")], spec)
+
+
+def test_postgresql_search_through_a_relation_keeps_indexes(pg_schema):
+    """An exact search over reference OR the account's name must be a BitmapOr of two index
+    scans on PostgreSQL: "account_id IN (SELECT ...)" OR-ed with an indexed test becomes a
+    hashed SubPlan tested on every row of the table (a sequential scan of millions of rows)."""
+    import psycopg
+
+    from hyper_admin.demo import schema
+
+    schema_name, url = pg_schema
+    from sqlorm import Engine
+
+    from hyper_admin import enable_postgresql
+
+    engine = enable_postgresql(Engine.from_uri(url))
+    try:
+        schema.create_schema(engine)
+    finally:
+        engine.disconnect_all()
+    params = parse([("q", "=ORD-000042")])
+    where, values = sql_of(params, dialect=POSTGRESQL)
+    assert "= ANY(ARRAY(SELECT" in where
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET enable_seqscan = off")  # an empty table: ask for the indexed plan
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN SELECT orders.id FROM orders WHERE {where} ORDER BY orders.id DESC LIMIT 51",
+            values).fetchall())
+    assert "BitmapOr" in plan, plan
+    assert "SubPlan" not in plan, plan

@@ -113,6 +113,8 @@ def prepare_database(engine, rows: int = DEFAULT_ROWS, reseed: bool = False, log
     orders than ``rows`` (so ``make demo ROWS=1000000`` after a small demo seeds the big one),
     or always with ``reseed``. Returns whether it seeded."""
     if not reseed and not schema.is_empty(engine) and _order_count(engine) == rows:
+        # A database seeded by an earlier version gets the indexes added since.
+        schema.create_indexes(engine)
         return False
     schema.drop_schema(engine)
     schema.create_schema(engine, indexes=False, foreign_keys=False)  # seed() adds them after

@@ -8,10 +8,11 @@ one change (CONTRACT §3): it works as a plain page load and as an htmx swap of 
 from __future__ import annotations
 
 import calendar
+import functools
 import datetime
 import typing as t
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
@@ -20,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, facet_counts, filter_kind
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
+from ..pipeline import admin_url
 from ..query import Filter, ListParams, ListSpec
 from .common import engine_and_dialect, labels_of, list_request, model_admin_for, may_view
 from .render import templates_for
@@ -76,7 +78,16 @@ class FilterChip:
 
 
 def _url(base: str, pairs: Pairs) -> str:
-    return f"{base}?{urlencode(pairs)}" if pairs else base
+    """``base?urlencode(pairs)``: the panel builds dozens of these per page from the same few
+    keys and values, so their quoting is memoised."""
+    if not pairs:
+        return base
+    return base + "?" + "&".join(f"{_quoted(k)}={_quoted(v)}" for k, v in pairs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    return quote_plus(text)
 
 
 def _field_of(key: str) -> str:
@@ -163,7 +174,7 @@ def filter_group(model_admin: ModelAdmin, column: ColumnInfo, name: str, pairs: 
             group.options.append(FilterOption(
                 label=label, url=_url(base, rest + [(name, c) for c in chosen]), active=active,
                 key=key, counted=True))
-        group.counts_url = _url(url_for(".facets", slug=model_admin.slug), [("field", name), *pairs])
+        group.counts_url = _url(admin_url(".facets", slug=model_admin.slug), [("field", name), *pairs])
     elif kind == "date":
         group.gte = _date_text(values.get(name + "__gte", ""))
         group.lte = _date_text(values.get(name + "__lte", ""))
@@ -184,7 +195,7 @@ def filter_group(model_admin: ModelAdmin, column: ColumnInfo, name: str, pairs: 
         group.eq_state = _without(pairs, name)
         target = model_admin_for(column.target_model) if column.target_model is not None else None
         if target is not None and may_view(target.model) and len(target.info.primary_key) == 1:
-            group.lookup_url = url_for(".lookup", slug=target.slug)
+            group.lookup_url = admin_url(".lookup", slug=target.slug)
         current = values.getlist(name)
         if len(current) == 1:
             group.current_value = current[0]

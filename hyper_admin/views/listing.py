@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import typing as t
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, render_template, request, make_response
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                     label_columns, label_for, label_needs_row, make_object, render_cell,
-                    render_row, row_checkbox, td_renderer)
+                    render_row, row_checkbox, td_renderer, esc)
 from ..htmx import current_htmx
 from ..options import ModelAdmin, default_label
-from ..query import lookup_rows, select_list
+from ..query import count_matching, lookup_rows, select_list
 from .facets import filter_chips, filter_panel
 from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
                      model_admin_for)
-from ..pipeline import is_superuser
+from ..pipeline import URL_PLACEHOLDER, admin_url, is_superuser
 from .render import Crumb, render_page, templates_for
-from .saved import saved_views
 
 LOOKUP_LIMIT = 20
 
@@ -40,7 +40,7 @@ def list_view(model_admin: ModelAdmin):
     if any(c.function is not None for c in columns):
         # Callables get a model object: give them every column, not only the displayed ones.
         plain = [c for c in spec.info.columns if not c.lazy]
-    page = select_list(engine, dialect, spec, params, plain, joins)
+    page = select_list(engine, dialect, spec, params, plain, joins, defer_count=True)
     actions = model_admin.get_actions(user)
     can_delete = model_admin.has_permission("delete", user)
     formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None,
@@ -91,6 +91,7 @@ def list_view(model_admin: ModelAdmin):
                        if k not in ("columns", "after", "before", "page")],
         query_string=request.query_string.decode("latin-1"),
         total_text=_total_text(page),
+        count_url=_count_url(model_admin) if page.total_kind == "deferred" else None,
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
@@ -103,8 +104,30 @@ def list_view(model_admin: ModelAdmin):
     return render_page(
         "list", slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
         breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
-        saved_views=saved_views(model_admin), is_superuser=is_superuser(), **context,
+        **context,
     )
+
+
+def _count_url(model_admin: ModelAdmin) -> str:
+    """Where the list fetches its count (the list's query string, without paging)."""
+    query = _args_without("after", "before", "page")
+    url = admin_url(".count", slug=model_admin.slug)
+    return f"{url}?{query}" if query else url
+
+
+def count_view(model_admin: ModelAdmin):
+    """GET /admin/<slug>/count?<list query string>: how many rows the list matches, as the
+    list shows it (exact, "about", "more than" with a link to count exactly), loaded by the
+    list in its own request so that counting never holds the rows up."""
+    listing = list_request(model_admin, request.args)
+    engine, dialect = engine_and_dialect()
+    total = count_matching(engine, dialect, listing.spec, listing.params)
+    page = SimpleNamespace(total=total.value, total_kind=total.kind)
+    query_string = _args_without("after", "before", "page", "count")
+    return make_response(render_template(
+        templates_for("partials/list_count", model_admin.slug), model_admin=model_admin,
+        page=page, total_text=_total_text(page), list_url=list_url(model_admin),
+        query_string=query_string, count_url=None))
 
 
 def _only_paging(htmx, pairs: list[tuple[str, str]]) -> bool:
@@ -153,7 +176,7 @@ class _RowFormatter:
     ``_fk_renderer``). Callables, ``formatters``, related columns and editable cells take the
     general path: the row's values coerced, an object built if needed, Cells rendered."""
 
-    _PK = "__hyper_admin_pk__"
+    _PK = URL_PLACEHOLDER + "pk__"
 
     def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any,
                  selectable: bool = False):
@@ -163,7 +186,7 @@ class _RowFormatter:
         self.info = model_admin.info
         keys = set(sample.keys()) if sample is not None else set()
         self.own = [c for c in self.info.columns if c.name in keys]
-        self.detail = detail_url(model_admin, (self._PK,))
+        self.detail = admin_url(".detail", slug=model_admin.slug, pk=self._PK)
         self.detail_parts = self.detail.split(self._PK, 1)
         self.max_chars = model_admin.list_max_chars
         pk = self.info.primary_key
@@ -183,7 +206,7 @@ class _RowFormatter:
                 if (column.column is not None and column.related is None and column.function is None
                         and column.column.attribute in allowed and column.column.attribute in in_form
                         and column.column.name in keys):
-                    self.editable[id(column)] = url_for(
+                    self.editable[id(column)] = admin_url(
                         ".cell", slug=model_admin.slug, pk=self._PK, field=column.column.attribute)
         self.fk: dict[int, tuple] = {}
         for column in columns:
@@ -191,7 +214,7 @@ class _RowFormatter:
                 join = column.join
                 target = join.target
                 target_admin = model_admin_for(target.model)
-                url = (detail_url(target_admin, (self._PK,))
+                url = (admin_url(".detail", slug=target_admin.slug, pk=self._PK)
                        if target_admin is not None and may_view(target.model) else None)
                 present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
                 self.fk[id(column)] = (join.alias + "__", target, target_admin, url, present)
@@ -234,11 +257,11 @@ class _RowFormatter:
             label = label_of(row) if key is not None else None
             if not label:
                 return render_cell(general(column, row, {name: column.column.coerce(row[name])}))
-            text = escape(label)
+            text = esc(label)
             if url_parts is None:
                 return f"<td>{text}</td>"
             encoded = str(key) if type(key) is int else encode_pk((key,))
-            return f'<td><a href="{escape(url_parts[0] + encoded + url_parts[1])}" class="h">{text}</a></td>'
+            return f'<td><a href="{esc(url_parts[0] + encoded + url_parts[1])}" class="h">{text}</a></td>'
         return fk
 
     @staticmethod
@@ -262,7 +285,7 @@ class _RowFormatter:
             model.__new__(model)
         except Exception:  # noqa: BLE001 - such a model goes through make_object's fallback
             return None
-        fields = [(prefix + c.name, c.attribute, c.coerce) for c in present]
+        fields = [(prefix + c.name, c.attribute, c.coerce if c.converts else None) for c in present]
         dirty = hasattr(model, "__dirty__")
         row_label = target_admin.row_label if target_admin is not None else (
             lambda obj: default_label(model, obj))
@@ -271,7 +294,7 @@ class _RowFormatter:
             obj = model.__new__(model)
             state = obj.__dict__
             for key, attribute, coerce in fields:
-                state[attribute] = coerce(row[key])
+                state[attribute] = row[key] if coerce is None else coerce(row[key])
             if dirty:
                 state["__dirty__"] = set()
             return row_label(obj)

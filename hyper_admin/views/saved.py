@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from flask_login import current_user
 
 from ..options import ModelAdmin
-from ..pipeline import current_state, is_superuser, user_label
+from ..pipeline import admin_url, current_state, is_superuser, user_label
 from ..query import Statement
 from ..sql import run
 from ..storage import ensure_tables
@@ -49,6 +49,25 @@ def saved_views(model_admin: ModelAdmin) -> list[dict]:
         })
     views.sort(key=lambda v: (not v["mine"], v["name"].lower()))
     return views
+
+
+def list_views(model_admin: ModelAdmin):
+    """GET /admin/<slug>/views: the saved views menu's entries. The list page's Views menu
+    loads them when it is opened (a query fewer on every list page); without htmx, a page."""
+    from flask import render_template
+
+    from ..htmx import current_htmx
+    from .render import Crumb, render_page, templates_for
+
+    context = dict(model_admin=model_admin, saved_views=saved_views(model_admin),
+                   is_superuser=is_superuser(), list_url=list_url(model_admin))
+    if current_htmx().wants_fragment and current_htmx().target == "saved-views-list":
+        return render_template(templates_for("partials/saved_views_list", model_admin.slug), **context)
+    return render_page(
+        "saved_views", slug=model_admin.slug, page_title=f"Saved views of {model_admin.verbose_name_plural.lower()}",
+        breadcrumbs=[Crumb("Dashboard", admin_url(".dashboard")),
+                     Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb("Saved views")],
+        **context)
 
 
 def save_view(model_admin: ModelAdmin):

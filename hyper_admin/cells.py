@@ -328,10 +328,22 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
             return general(raw, url)
         return number
     if kind == "datetime" and not link:
+        parse = datetime.datetime.fromisoformat
+
         def timestamp(row: t.Any, url: str) -> str:
             raw = row[key]
+            if type(raw) is str and len(raw) >= 16 and raw[10] in " T" and raw[13] == ":":
+                # SQLite's text timestamps: validated by the parse, shown by slicing (the
+                # digits strftime would print are these).
+                try:
+                    parse(raw)
+                except ValueError:
+                    return general(raw, url)
+                return f"<td>{raw[:10]} {raw[11:16]}</td>"
             value = coerce(raw)
             if type(value) is datetime.datetime:
+                if value.tzinfo is None:
+                    return f"<td>{value.isoformat(' ', 'minutes')}</td>"
                 return f"<td>{value.strftime('%Y-%m-%d %H:%M')}</td>"
             return general(raw, url)
         return timestamp

@@ -26,10 +26,11 @@ class ActionInfo:
     permission: str
     confirm: str | None
     destructive: bool
+    batch_size: int | None = None
 
 
 def action(label: str | None = None, *, permission: str | None = None, confirm: str | None = None,
-           destructive: bool = False, name: str | None = None):
+           destructive: bool = False, name: str | None = None, batch_size: int | None = None):
     """Mark a ModelAdmin method (or a function) as a bulk action on selected rows::
 
         @action("Mark as shipped", permission="change", confirm="Ship {count} orders?")
@@ -38,7 +39,13 @@ def action(label: str | None = None, *, permission: str | None = None, confirm: 
     ``permission`` is the action checked (default: the action's own name, granted through
     ``permissions``). The function gets the selected model objects (scoped) and the user, and may
     return a message for the toast.
+
+    ``batch_size``: call the function with at most that many objects at a time (all calls in
+    one transaction), so that an action on thousands of rows shows its progress; the message
+    is then the last call's.
     """
+    if batch_size is not None and batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
 
     def decorate(function: t.Callable) -> t.Callable:
         action_name = name or function.__name__
@@ -49,6 +56,7 @@ def action(label: str | None = None, *, permission: str | None = None, confirm: 
             permission=permission or action_name,
             confirm=confirm,
             destructive=destructive,
+            batch_size=batch_size,
         )
         return function
 

@@ -597,3 +597,77 @@ def test_a_write_between_reading_and_updating_is_caught(site):
     response = client.post(f"/admin/orders/{order}/edit", data=data)
     assert response.status_code == 409
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
+
+
+def test_a_long_bulk_delete_streams_its_progress(site, monkeypatch):
+    """More rows than a batch: the confirm form posts without htmx and asks for the progress
+    page, which shows each batch as it is done, then the outcome; one transaction."""
+    from hyper_admin.views import bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 4)
+    client = client_for(site, "support")
+    _, _, engine = site
+    with engine as tx:
+        ids = [r["id"] for r in tx.fetchall("SELECT id FROM ticket_comments ORDER BY id LIMIT 10")]
+    data = {"action": "delete", "pk": [str(i) for i in ids], "csrf_token": token(client)}
+    confirm = html(client.post("/admin/ticket_comments/action", data=data))
+    assert 'hx-boost="false"' in confirm and 'name="progress" value="1"' in confirm
+    response = client.post("/admin/ticket_comments/action",
+                           data={**data, "confirmed": "1", "progress": "1"})
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["X-Accel-Buffering"] == "no"
+    chunks = list(response.response)  # as the server sent them
+    page = "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
+    steps = re.findall(r'<progress [^>]*value="(\d+)" max="10">', page)
+    assert steps == ["4", "8", "10"]
+    assert "10 ticket comments deleted." in page and "alert-success" in page
+    assert page.rstrip().endswith("</html>")
+    assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE id IN ({','.join(map(str, ids))})") == 0
+
+
+def test_a_refused_long_bulk_delete_changes_nothing(site, monkeypatch):
+    from hyper_admin.views import bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 2)
+    client = client_for(site, "admin")
+    _, _, engine = site
+    # Accounts with orders: the database refuses to delete them (foreign keys), whichever batch.
+    with engine as tx:
+        ids = [r["id"] for r in tx.fetchall(
+            "SELECT id FROM accounts WHERE id IN (SELECT account_id FROM orders) ORDER BY id LIMIT 5")]
+    data = {"action": "delete", "pk": [str(i) for i in ids], "confirmed": "1", "progress": "1",
+            "csrf_token": token(client)}
+    page = html(client.post("/admin/accounts/action", data=data))
+    assert "Nothing was changed." in page and "alert-error" in page
+    assert scalar(engine, f"SELECT count(*) AS n FROM accounts WHERE id IN ({','.join(map(str, ids))})") == 5
+
+
+def test_a_batched_action_runs_per_batch_in_one_transaction(site, monkeypatch):
+    from hyper_admin.options import action
+    from hyper_admin.views import bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 3)
+    app, _, engine = site
+    admin = app.extensions["hyper_admin"]["hyper_admin"].admin
+    order_admin = admin.registry["orders"]
+    calls = []
+
+    @action("Tag", permission="change", batch_size=3)
+    def tag(self, objects, user):
+        calls.append(len(objects))
+        with engine as tx:
+            for order in objects:
+                tx.execute(SQL("UPDATE orders SET currency = 'XTS' WHERE id =", SQL.Param(order.id)))
+        return f"Tagged a batch of {len(objects)}."
+
+    monkeypatch.setattr(order_admin, "actions", [*order_admin.actions, tag])
+    client = client_for(site, "support")
+    with engine as tx:
+        ids = [r["id"] for r in tx.fetchall("SELECT id FROM orders ORDER BY id LIMIT 7")]
+    page = html(client.post("/admin/orders/action", data={
+        "action": "tag", "pk": [str(i) for i in ids], "confirmed": "1", "progress": "1",
+        "csrf_token": token(client)}))
+    assert calls == [3, 3, 1]
+    assert re.findall(r'value="(\d+)" max="7"', page) == ["3", "6", "7"]
+    assert "Tagged a batch of 1." in page
+    assert scalar(engine, "SELECT count(*) AS n FROM orders WHERE currency = 'XTS'") == 7

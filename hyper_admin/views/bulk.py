@@ -16,7 +16,7 @@ from ..options import ModelAdmin
 from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
 from .common import engine_and_dialect, list_request, list_url, object_of, require
-from .render import Crumb, render_page
+from .render import Crumb, render_page, stream_page
 from .rows import _done
 
 MAX_SELECTION = 10_000
@@ -78,27 +78,75 @@ def action_view(model_admin: ModelAdmin):
             model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
             items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
             more=max(0, len(objects) - 50), pks=[encode_pk(info.pk_values(o)) for o in objects],
-            all_matching=request.form.get("all") == "1",
+            all_matching=request.form.get("all") == "1", batch=BATCH,
             destructive=name == "delete" or action.destructive,
             cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
         )
-    try:
-        with engine as tx:
-            if name == "delete":
-                for obj in objects:
-                    model_admin.on_model_delete(obj)
-                # In batches (bounded statements), all in this one transaction.
-                count = sum(delete(tx, dialect, info, chunk, scope=scope)
-                            for chunk in _chunks([info.pk_values(o) for o in objects]))
-                message = f"{count} {model_admin.verbose_name_plural.lower()} deleted."
-            else:
-                result = action.function(objects, user)
-                message = str(result) if result else f"{label}: done for {len(objects)} rows."
-    except IntegrityProblem:
-        return _done(list_url(model_admin), "The database refused: other rows still refer to some of these. Nothing was changed.", "error")
-    except ValidationError as exc:
-        return _done(list_url(model_admin), f"{label}: {exc}. Nothing was changed.", "error")
-    return _done(list_url(model_admin), message)
+    run = _BulkRun(model_admin, name, action, label, objects, scope)
+    if request.form.get("progress") == "1" and len(objects) > BATCH:
+        # Thousands of rows: a page that shows the batches as they are done (streamed; the
+        # confirm form posted it without htmx so that the browser renders it as it comes).
+        response = stream_page(
+            "action_progress", slug=model_admin.slug, page_title=label,
+            breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
+                         Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
+            model_admin=model_admin, run=run, list_url=list_url(model_admin))
+        response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each batch on at once
+        return response
+    for _ in run.steps():
+        pass
+    return _done(list_url(model_admin), run.message, "success" if run.ok else "error")
+
+
+BATCH = 1000
+
+
+class _BulkRun:
+    """A bulk delete or action over ``objects``, in batches of BATCH rows (bounded statements),
+    all in one transaction: ``steps()`` yields how many rows are done after each batch, then
+    ``ok`` and ``message`` say how it ended (on a refusal nothing was changed)."""
+
+    def __init__(self, model_admin: ModelAdmin, name: str, action, label: str, objects: list,
+                 scope) -> None:
+        self.model_admin, self.name, self.action, self.label = model_admin, name, action, label
+        self.objects, self.scope = objects, scope
+        self.total = len(objects)
+        self.done = 0
+        self.ok = False
+        self.message = ""
+
+    def steps(self) -> t.Iterator[int]:
+        model_admin, info, user = self.model_admin, self.model_admin.info, current_user
+        engine, dialect = engine_and_dialect()
+        plural = model_admin.verbose_name_plural.lower()
+        try:
+            with engine as tx:
+                if self.name == "delete":
+                    for obj in self.objects:
+                        model_admin.on_model_delete(obj)
+                    count = 0
+                    for chunk in _chunks([info.pk_values(o) for o in self.objects], BATCH):
+                        count += delete(tx, dialect, info, chunk, scope=self.scope)
+                        self.done += len(chunk)
+                        yield self.done
+                    message = f"{count} {plural} deleted."
+                else:
+                    size = self.action.batch_size or self.total
+                    result = None
+                    for chunk in _chunks(self.objects, size):
+                        result = self.action.function(chunk, user)
+                        self.done += len(chunk)
+                        yield self.done
+                    message = (str(result) if result
+                               else f"{self.label}: done for {self.total} rows.")
+        except IntegrityProblem:
+            self.message = ("The database refused: other rows still refer to some of these. "
+                            "Nothing was changed.")
+            return
+        except ValidationError as exc:
+            self.message = f"{self.label}: {exc}. Nothing was changed."
+            return
+        self.ok, self.message = True, message
 
 
 def _chunks(items: list, size: int = 1000) -> list[list]:

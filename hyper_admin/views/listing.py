@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+import weakref
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
@@ -167,6 +168,18 @@ def _short_number(n: int) -> str:
     return f"{n:,}"
 
 
+LABEL_MEMO_SIZE = 20_000
+_label_memos: "weakref.WeakKeyDictionary[type, dict[tuple, str]]" = weakref.WeakKeyDictionary()
+
+
+def _label_memo(model: type) -> dict[tuple, str]:
+    """Labels of ``model`` rows by their joined values (see _RowFormatter._label_function)."""
+    memo = _label_memos.get(model)
+    if memo is None:
+        memo = _label_memos[model] = {}
+    return memo
+
+
 class _RowFormatter:
     """Turns the page's rows into ``<tr>`` markup. Everything that is the same for every row
     (URLs, permissions, which columns a row carries, how each column renders) is worked out
@@ -286,18 +299,37 @@ class _RowFormatter:
         except Exception:  # noqa: BLE001 - such a model goes through make_object's fallback
             return None
         fields = [(prefix + c.name, c.attribute, c.coerce if c.converts else None) for c in present]
+        keys = [key for key, _, _ in fields]
         dirty = hasattr(model, "__dirty__")
+        custom = target_admin is not None and callable(getattr(target_admin, "label", None))
         row_label = target_admin.row_label if target_admin is not None else (
             lambda obj: default_label(model, obj))
+        # The model's __str__ is a function of the row's values: its result is reused for the
+        # same values (a changed row is a new key). ModelAdmin.label may depend on who asks, so
+        # it is called every time.
+        memo = None if custom else _label_memo(model)
 
         def from_object(row: t.Any) -> str | None:
+            if memo is not None:
+                try:
+                    memo_key = tuple([row[key] for key in keys])
+                    return memo[memo_key]
+                except KeyError:
+                    pass
+                except TypeError:  # an unhashable value (a JSON column): no reuse
+                    memo_key = None
             obj = model.__new__(model)
             state = obj.__dict__
             for key, attribute, coerce in fields:
                 state[attribute] = row[key] if coerce is None else coerce(row[key])
             if dirty:
                 state["__dirty__"] = set()
-            return row_label(obj)
+            label = row_label(obj)
+            if memo is not None and memo_key is not None:
+                if len(memo) >= LABEL_MEMO_SIZE:
+                    memo.clear()
+                memo[memo_key] = label
+            return label
         return from_object
 
     def row(self, row: t.Any) -> ListRow:

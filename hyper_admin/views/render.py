@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import typing as t
+import weakref
 from dataclasses import dataclass
 
-from flask import make_response, render_template, url_for
+from flask import current_app, make_response, render_template, url_for
+from jinja2 import TemplateNotFound
 from flask_login import current_user
 
 from ..htmx import current_htmx
@@ -53,11 +55,36 @@ def navigation(active_slug: str | None = None) -> list[NavEntry]:
 
 def templates_for(screen: str, slug: str | None = None) -> list[str]:
     """Override order, as in Django: the app's per-model template, then per-screen, then ours
-    (Flask looks in the app's templates/ before the blueprint's)."""
+    (Flask looks in the app's templates/ before the blueprint's).
+
+    Which of them exists is remembered (unless templates auto-reload, as in debug mode): Jinja
+    caches the templates it finds, not the ones it does not, and asking again for a per-model
+    template that is not there searched every template folder on every request."""
     names = [f"hyper_admin/{screen}.html"]
     if slug:
         names.insert(0, f"hyper_admin/{slug}/{screen}.html")
-    return names
+    env = current_app.jinja_env
+    if env.auto_reload:
+        return names
+    found_in_env = _found.get(env)
+    if found_in_env is None:
+        found_in_env = _found[env] = {}
+    key = (screen, slug)
+    found = found_in_env.get(key)
+    if found is None:
+        found = names[-1]
+        for name in names[:-1]:
+            try:
+                env.get_template(name)
+            except TemplateNotFound:
+                continue
+            found = name
+            break
+        found_in_env[key] = found
+    return [found]
+
+
+_found: "weakref.WeakKeyDictionary[t.Any, dict[tuple, str]]" = weakref.WeakKeyDictionary()
 
 
 def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] = (),
@@ -79,6 +106,21 @@ def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] 
         **context,
     )
     return make_response(html, status_code)
+
+
+def stream_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] = (),
+                slug: str | None = None, **context):
+    """A full admin page sent as Jinja renders it (a long bulk action's progress)."""
+    from flask import Response, stream_template
+
+    context.setdefault("nav", navigation(slug))
+    context.setdefault("user", current_user)
+    context.setdefault("user_label", user_label(current_user))
+    context.setdefault("roles", sorted(user_roles()))
+    stream = stream_template(templates_for(screen, slug), admin=current_state(),
+                             page_title=page_title, breadcrumbs=list(breadcrumbs),
+                             admin_layout=FULL_LAYOUT, **context)
+    return Response(stream, mimetype="text/html")
 
 
 def render_standalone(template: str, *, page_title: str, status_code: int = 200, **context):

@@ -244,6 +244,12 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
             kwargs["model_admin"] = model_admin
         if request.method not in SAFE_METHODS:
             check_csrf()
+            if model_action is not None:
+                # The audit trail's table must exist before a write opens its transaction
+                # (created there, a rolled-back write would roll the table back too).
+                from .storage import ensure_tables
+
+                ensure_tables(current_state().engine)
         return view(**kwargs)
 
     guarded._hyper_admin_guarded = True

@@ -239,7 +239,8 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import auth, bulk, dashboard, errors, facets, inline, listing, rows, saved
+        from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing, rows,
+                            saved)
 
         bp = Blueprint(
             name,
@@ -268,6 +269,7 @@ class Admin:
         route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
               model_action="add")
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
+        route("/<slug>/<pk>/history", history.history_view, endpoint="history", model_action="view")
         route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
               model_action="view")
         route("/<slug>/<pk>/cell/<field>", inline.cell_view, endpoint="cell",

@@ -1,5 +1,5 @@
-"""Tables hyper_admin keeps in the application's database (saved views; the audit trail
-arrives with issue 6), created idempotently: on first use, or ahead of time with
+"""Tables hyper_admin keeps in the application's database (saved views, the audit trail),
+created idempotently: on first use, or ahead of time with
 ``hyper-admin migrate`` / ``admin.create_tables()``.
 
 Several workers and hosts share them: nothing the admin remembers lives in process memory.
@@ -38,7 +38,13 @@ def _saved_views_ddl(postgresql: bool) -> list[str]:
     ]
 
 
-TABLES = {"hyper_admin_saved_views": _saved_views_ddl}
+def _audit_ddl(postgresql: bool) -> list[str]:
+    from .audit import ddl
+
+    return ddl(postgresql)
+
+
+TABLES = {"hyper_admin_saved_views": _saved_views_ddl, "hyper_admin_audit": _audit_ddl}
 
 
 def ensure_tables(engine) -> None:

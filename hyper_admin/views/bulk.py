@@ -15,7 +15,7 @@ from ..cells import coerced, decode_pk, encode_pk
 from ..options import ModelAdmin
 from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
-from .common import engine_and_dialect, list_request, list_url, object_of, require
+from .common import audit_change, engine_and_dialect, list_request, list_url, object_of, require
 from .render import Crumb, render_page, stream_page
 from .rows import _done
 
@@ -126,7 +126,10 @@ class _BulkRun:
                         model_admin.on_model_delete(obj)
                     count = 0
                     for chunk in _chunks([info.pk_values(o) for o in self.objects], BATCH):
+                        before = self._rows(engine, dialect, chunk)
                         count += delete(tx, dialect, info, chunk, scope=self.scope)
+                        for pk, row in before.items():
+                            audit_change(tx, model_admin, pk, "delete", row, None)
                         self.done += len(chunk)
                         yield self.done
                     message = f"{count} {plural} deleted."
@@ -134,7 +137,15 @@ class _BulkRun:
                     size = self.action.batch_size or self.total
                     result = None
                     for chunk in _chunks(self.objects, size):
+                        pks = [info.pk_values(o) for o in chunk]
+                        before = self._rows(engine, dialect, pks)
                         result = self.action.function(chunk, user)
+                        # Each row the action changed (or deleted), as it was and as it is now.
+                        after = self._rows(engine, dialect, list(before), scoped=False)
+                        for pk, row in before.items():
+                            if after.get(pk) != row:
+                                audit_change(tx, model_admin, pk, f"action:{self.name}", row,
+                                             after.get(pk))
                         self.done += len(chunk)
                         yield self.done
                     message = (str(result) if result
@@ -147,6 +158,16 @@ class _BulkRun:
             self.message = f"{self.label}: {exc}. Nothing was changed."
             return
         self.ok, self.message = True, message
+
+    def _rows(self, engine, dialect, pks: list[tuple], scoped: bool = True) -> dict[tuple, dict]:
+        info = self.model_admin.info
+        rows = fetch_rows_by_pk(engine, dialect, info, pks, info.columns,
+                                scope=self.scope if scoped else None)
+        out = {}
+        for row in rows:
+            values = coerced(info, row)
+            out[tuple(values[c.name] for c in info.primary_key)] = values
+        return out
 
 
 def _chunks(items: list, size: int = 1000) -> list[list]:

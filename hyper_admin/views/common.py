@@ -202,3 +202,19 @@ def labels_of(model: type, pks: t.Iterable[t.Any]) -> dict[t.Any, str]:
 
 def object_of(model_admin: ModelAdmin, values: dict[str, t.Any]) -> t.Any:
     return make_object(model_admin.model, model_admin.info, values)
+
+
+def audit_change(tx, model_admin: ModelAdmin, pk: t.Sequence[t.Any], action: str,
+                 before: dict[str, t.Any] | None, after: dict[str, t.Any] | None) -> None:
+    """Record a change of one row in the audit trail, with ``tx`` (the change's transaction).
+    ``before``/``after``: the row's values keyed by column name, coerced (None: no row)."""
+    from .. import audit
+    from ..pipeline import user_label
+
+    _, dialect = engine_and_dialect()
+    values = after if after is not None else before
+    label = model_admin.row_label(object_of(model_admin, values)) if values else ""
+    audit.record(tx, dialect, admin_name=current_state().name, user_id=current_user.get_id(),
+                 user_label=user_label(current_user), model_slug=model_admin.slug,
+                 info=model_admin.info, pk=encode_pk(pk), object_label=label, action=action,
+                 before=before, after=after)

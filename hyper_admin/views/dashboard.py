@@ -1,7 +1,8 @@
-"""GET /admin/ — the models the user may view."""
+"""GET /admin/ — the models the user may view, and the latest changes made through the admin."""
 
 from __future__ import annotations
 
+from .history import recent_actions
 from .render import Crumb, navigation, render_page
 
 
@@ -13,4 +14,5 @@ def index():
         breadcrumbs=[Crumb("Dashboard")],
         models=models,
         nav=models,
+        recent_actions=recent_actions(),
     )

@@ -21,7 +21,7 @@ from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, referencing_rows
 from ..writes import IntegrityProblem, delete, insert, update
-from .common import (detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
+from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
                      model_admin_for, object_of, require, row_url)
 from .render import Crumb, render_page
 
@@ -304,8 +304,11 @@ def create_view(model_admin: ModelAdmin):
             model_admin.on_model_change(values, None, True)
             pk = insert(tx, dialect, model_admin.info, values)
             rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk], model_admin.info.columns)
-            obj = object_of(model_admin, coerced(model_admin.info, rows[0])) if rows else None
+            created = coerced(model_admin.info, rows[0]) if rows else None
+            obj = object_of(model_admin, created) if created is not None else None
             model_admin.after_model_change(obj, True)
+            if created is not None:
+                audit_change(tx, model_admin, pk, "create", None, created)
     except ValidationError as exc:
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=422, error=str(exc))
@@ -402,24 +405,30 @@ class _Stale(Exception):
 
 
 def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
-                        columns: list[ColumnInfo], changed: dict, original: dict | None) -> None:
+                        columns: list[ColumnInfo], changed: dict, original: dict | None,
+                        action: str = "update") -> None:
     """Write ``changed`` only if the row still holds ``original``, the snapshot of ``columns``
     the form (or the inline editor) was opened with. The row is read again in this transaction
     and the UPDATE is conditioned on the values read, so nobody writes in between; otherwise
-    _Stale. Used by every edit path, so that they all follow one rule."""
+    _Stale. The change goes into the audit trail as ``action``, in the same transaction.
+    Used by every edit path, so that they all follow one rule."""
     if not changed:
         return
     engine, _ = engine_and_dialect()
+    info = model_admin.info
     scope = model_admin.scope(current_user)
-    rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values], columns, scope=scope)
-    if not rows or _snapshot(coerced(model_admin.info, rows[0]), columns) != original:
+    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
+    before = coerced(info, rows[0]) if rows else None
+    if before is None or _snapshot(before, columns) != original:
         raise _Stale()
     row = rows[0]
     # Floats, JSON and bytes do not compare reliably in SQL: the snapshot above covers them.
     expected = {c.name: row[c.name] for c in columns if c.kind not in ("json", "bytes", "float")}
-    if update(tx, dialect, model_admin.info, pk_values, changed, scope=scope,
-              expected=expected) == 0:
+    if update(tx, dialect, info, pk_values, changed, scope=scope, expected=expected) == 0:
         raise _Stale()
+    after = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)
+    audit_change(tx, model_admin, pk_values, action, before,
+                 coerced(info, after[0]) if after else None)
 
 
 def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, *,
@@ -509,9 +518,13 @@ def delete_view(model_admin: ModelAdmin, pk: str):
     try:
         with engine as tx:
             model_admin.on_model_delete(obj)
-            count = delete(tx, dialect, model_admin.info, [pk_values], scope=model_admin.scope(user))
-            if count == 0:
+            scope = model_admin.scope(user)
+            rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values],
+                                    model_admin.info.columns, scope=scope)
+            count = delete(tx, dialect, model_admin.info, [pk_values], scope=scope)
+            if count == 0 or not rows:
                 abort(404)
+            audit_change(tx, model_admin, pk_values, "delete", coerced(model_admin.info, rows[0]), None)
     except IntegrityProblem:
         return page(409, "The database refused the delete: other rows still refer to this one. "
                          "Delete or reassign them first.")

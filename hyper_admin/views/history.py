@@ -1,0 +1,127 @@
+"""GET /admin/<slug>/<pk>/history — a row's audit trail; the dashboard's recent actions."""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import abort, request
+from flask_login import current_user
+
+from .. import audit
+from ..cells import decode_pk, encode_pk
+from ..introspect import ColumnInfo
+from ..options import ModelAdmin
+from ..pipeline import admin_url, current_state, is_superuser
+from ..query import fetch_rows_by_pk
+from ..storage import ensure_tables
+from .common import engine_and_dialect, list_url, object_of
+from .render import Crumb, render_page
+
+PAGE = 50
+ACTION_LABELS = {"create": "Created", "update": "Changed", "delete": "Deleted"}
+
+
+def history_view(model_admin: ModelAdmin, pk: str):
+    """The row's changes, newest first, each with its fields before and after. A row that still
+    exists is shown within the user's scope (404 outside it); the history of a deleted row is
+    for those who may delete rows of this model."""
+    info = model_admin.info
+    pk_values = decode_pk(info, pk)
+    if pk_values is None:
+        abort(404)
+    engine, dialect = engine_and_dialect()
+    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)
+    if rows:
+        in_scope = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key,
+                                    scope=model_admin.scope(current_user))
+        if not in_scope:
+            abort(404)
+    elif not (is_superuser() or model_admin.has_permission("delete", current_user)):
+        abort(404)
+    ensure_tables(engine)
+    before_id = request.args.get("before_id", type=int)
+    found = audit.entries(engine, dialect, admin_name=current_state().name,
+                          model_slug=model_admin.slug, pk=encode_pk(pk_values),
+                          limit=PAGE + 1, before_id=before_id)
+    more = found[PAGE - 1]["id"] if len(found) > PAGE else None
+    entries = [_entry(model_admin, e) for e in found[:PAGE]]
+    if rows:
+        from ..cells import coerced
+
+        title = model_admin.row_label(object_of(model_admin, coerced(info, rows[0])))
+        row_url = admin_url(".detail", slug=model_admin.slug, pk=pk)
+    else:
+        title = found[0]["object_label"] if found else f"{model_admin.verbose_name} {pk}"
+        row_url = None
+    crumbs = [Crumb("Dashboard", admin_url(".dashboard")),
+              Crumb(model_admin.verbose_name_plural, list_url(model_admin))]
+    crumbs += [Crumb(title, row_url), Crumb("History")]
+    return render_page(
+        "history", slug=model_admin.slug, page_title=f"History of {title}", breadcrumbs=crumbs,
+        model_admin=model_admin, entries=entries, title=title, row_url=row_url, pk=pk,
+        deleted=not rows,
+        more_url=f"{request.path}?before_id={more}" if more is not None else None,
+    )
+
+
+def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any]) -> dict[str, t.Any]:
+    columns = {c.attribute: c for c in model_admin.info.columns}
+    fields = []
+    for attribute, (before, after) in sorted(entry["changes"].items(),
+                                              key=lambda kv: _order(columns, kv[0])):
+        column = columns.get(attribute)
+        fields.append({"label": column.label if column is not None else attribute,
+                       "before": _shown(column, before), "after": _shown(column, after)})
+    action = entry["action"]
+    if action.startswith("action:"):
+        name = action.partition(":")[2]
+        label = next((a.label for a in model_admin._all_actions() if a.name == name),
+                     name.replace("_", " ").capitalize())
+    else:
+        label = ACTION_LABELS.get(action, action.capitalize())
+    return {"id": entry["id"], "when": entry["created_at"], "user": entry["user_label"],
+            "action": action, "action_label": label, "fields": fields, "note": entry["note"]}
+
+
+def _order(columns: dict[str, ColumnInfo], attribute: str) -> int:
+    names = list(columns)
+    return names.index(attribute) if attribute in columns else len(names)
+
+
+def _shown(column: ColumnInfo | None, value: t.Any) -> str | None:
+    """A stored value as the page shows it (None: no value); choices by their label."""
+    if value is None:
+        return None
+    if column is not None and column.choices:
+        labels = {str(k.value if hasattr(k, "value") else k): v for k, v in column.choices}
+        return labels.get(str(value), str(value))
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def recent_actions(limit: int = 10) -> list[dict[str, t.Any]]:
+    """The latest changes to models the user may view (a scoped model only for superusers:
+    its entries would name rows outside the user's scope)."""
+    state = current_state()
+    superuser = is_superuser()
+    slugs = {ma.slug: ma for ma in state.model_admins()
+             if ma.has_permission("view", current_user)
+             and (superuser or ma.scope(current_user) is None)}
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    out = []
+    for entry in audit.entries(engine, dialect, admin_name=state.name, slugs=set(slugs),
+                               limit=limit):
+        model_admin = slugs[entry["model_slug"]]
+        url = None if entry["action"] == "delete" else admin_url(
+            ".detail", slug=model_admin.slug, pk=entry["pk"])
+        out.append({"action": _entry(model_admin, entry)["action_label"],
+                    "model_label": model_admin.verbose_name, "object_label": entry["object_label"],
+                    "url": url, "user_label": entry["user_label"], "when": entry["created_at"],
+                    "history_url": admin_url(".history", slug=model_admin.slug, pk=entry["pk"])})
+    return out

@@ -774,3 +774,56 @@ def count_referencing(engine, dialect: Dialect, child: ModelInfo, column: Column
     stmt.sql(f"LIMIT {int(cap) + 1}) AS reached")
     n = run(engine, stmt)[0]["n"]
     return (cap, True) if n > cap else (n, False)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the database does to referencing rows on delete
+
+ON_DELETE = {  # the database's words -> ours
+    "CASCADE": "cascade", "SET NULL": "set null", "SET DEFAULT": "set default",
+    "RESTRICT": "block", "NO ACTION": "block",
+    "c": "cascade", "n": "set null", "d": "set default", "r": "block", "a": "block",
+}
+_rules: "weakref.WeakKeyDictionary[t.Any, dict[tuple[str, str], str]]" = weakref.WeakKeyDictionary()
+
+
+def on_delete_rule(engine, dialect: Dialect, child: ModelInfo, column: ColumnInfo,
+                   parent: ModelInfo) -> str:
+    """What deleting a ``parent`` row does to ``child`` rows referencing it through ``column``,
+    as the database's schema says: "cascade", "set null", "set default", "block", or "none"
+    (no foreign key in the database, or SQLite with foreign keys off: the rows are left
+    pointing at nothing). Read once per engine and column."""
+    try:
+        cache = _rules.setdefault(engine, {})
+    except TypeError:
+        cache = {}
+    key = (child.table, column.name)
+    if key not in cache:
+        cache[key] = _read_on_delete_rule(engine, dialect, child, column, parent)
+    return cache[key]
+
+
+def _read_on_delete_rule(engine, dialect: Dialect, child: ModelInfo, column: ColumnInfo,
+                         parent: ModelInfo) -> str:
+    stmt = Statement(dialect)
+    if dialect.is_postgresql:
+        stmt.sql("SELECT c.confdeltype AS rule FROM pg_constraint c "
+                 "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+                 f"WHERE c.contype = 'f' AND c.conrelid = to_regclass({stmt.param(child.table)}) "
+                 f"AND c.confrelid = to_regclass({stmt.param(parent.table)}) "
+                 f"AND a.attname = {stmt.param(column.name)}")
+        rows = run(engine, stmt)
+        if not rows:
+            return "none"
+        rule = rows[0]["rule"]
+        return ON_DELETE.get(rule.decode() if isinstance(rule, bytes) else str(rule), "block")
+    enforced = run(engine, Statement(dialect).sql("PRAGMA foreign_keys"))
+    if not enforced or not list(dict(enforced[0]).values())[0]:
+        return "none"
+    # The table name comes from introspection; PRAGMA takes no parameters.
+    stmt.sql(f"PRAGMA foreign_key_list({quote_identifier(child.table)})")
+    for row in run(engine, stmt):
+        row = dict(row)
+        if row.get("from") == column.name and row.get("table") == parent.table:
+            return ON_DELETE.get(str(row.get("on_delete", "NO ACTION")).upper(), "block")
+    return "none"

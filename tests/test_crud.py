@@ -671,3 +671,34 @@ def test_a_batched_action_runs_per_batch_in_one_transaction(site, monkeypatch):
     assert re.findall(r'value="(\d+)" max="7"', page) == ["3", "6", "7"]
     assert "Tagged a batch of 1." in page
     assert scalar(engine, "SELECT count(*) AS n FROM orders WHERE currency = 'XTS'") == 7
+
+
+def test_delete_summary_says_what_the_database_will_do_and_it_does(site):
+    """The delete page reads each foreign key's ON DELETE rule from the schema: an order's
+    lines go with it (CASCADE), its tickets stay with no order (SET NULL); an account with
+    orders cannot be deleted (RESTRICT), and the page says so before anyone tries."""
+    client = client_for(site, "admin")
+    _, _, engine = site
+    order = first_id(engine, "orders", "id IN (SELECT order_id FROM order_lines) AND "
+                                       "id IN (SELECT order_id FROM tickets)")
+    lines = scalar(engine, f"SELECT count(*) AS n FROM order_lines WHERE order_id = {order}")
+    tickets = [r for r in (scalar(engine, f"SELECT count(*) AS n FROM tickets WHERE order_id = {order}"),)][0]
+    page = html(client.get(f"/admin/orders/{order}/delete"))
+    rules = dict(re.findall(r'data-reach-rule="([^"]+)">\s*<span class="font-medium">(\d+)', page))
+    assert rules == {"cascade": str(lines), "set null": str(tickets)}
+    assert "deleted with it" in page and "their reference cleared" in page and "disabled" not in page
+    total_tickets = scalar(engine, "SELECT count(*) AS n FROM tickets")
+    assert client.post(f"/admin/orders/{order}/delete",
+                       data={"csrf_token": token(client)}).status_code == 303
+    assert scalar(engine, f"SELECT count(*) AS n FROM order_lines WHERE order_id = {order}") == 0
+    assert scalar(engine, f"SELECT count(*) AS n FROM tickets WHERE order_id = {order}") == 0
+    assert scalar(engine, "SELECT count(*) AS n FROM tickets") == total_tickets
+
+    account = first_id(engine, "accounts", "id IN (SELECT account_id FROM orders)")
+    page = html(client.get(f"/admin/accounts/{account}/delete"))
+    assert 'data-reach-rule="block"' in page and "cannot be deleted while these rows refer to it" in page
+    assert re.search(r'<button type="submit" class="btn btn-error btn-sm" disabled', page)
+    # The bulk delete confirmation shows the same summary for the selection.
+    confirm = html(client.post("/admin/accounts/action", data={
+        "action": "delete", "pk": [str(account)], "csrf_token": token(client)}))
+    assert 'data-reach-rule="block"' in confirm and "disabled" in confirm

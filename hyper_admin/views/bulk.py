@@ -17,7 +17,7 @@ from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
 from .common import audit_change, engine_and_dialect, list_request, list_url, object_of, require
 from .render import Crumb, render_page, stream_page
-from .rows import _done
+from .rows import _done, reach_of
 
 MAX_SELECTION = 10_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -71,6 +71,7 @@ def action_view(model_admin: ModelAdmin):
     confirm_text = (f"Delete {len(objects)} {model_admin.verbose_name_plural.lower()}?" if name == "delete"
                     else (action.confirm or "").format(count=len(objects)))
     if confirm_text and request.form.get("confirmed") != "1":
+        reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if name == "delete" else []
         return render_page(
             "action_confirm", slug=model_admin.slug, page_title=label,
             breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
@@ -79,6 +80,8 @@ def action_view(model_admin: ModelAdmin):
             items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
             more=max(0, len(objects) - 50), pks=[encode_pk(info.pk_values(o)) for o in objects],
             all_matching=request.form.get("all") == "1", batch=BATCH,
+            reach=reach if name == "delete" else [],
+            blocked=name == "delete" and any(r["rule"] == "block" for r in reach),
             destructive=name == "delete" or action.destructive,
             cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
         )

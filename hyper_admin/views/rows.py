@@ -19,7 +19,7 @@ from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label
 from ..htmx import current_htmx
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
-from ..query import count_referencing, fetch_rows_by_pk, referencing_rows
+from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
 from ..writes import IntegrityProblem, delete, insert, update
 from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
                      model_admin_for, object_of, require, row_url)
@@ -489,10 +489,21 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
                 examples.append((label_for(child_admin, child.model, values),
                                  detail_url(child_admin, (values[child_info.primary_key[0].name],))))
         name = child_admin.verbose_name_plural if child_admin else child.model.__name__
+        rule = on_delete_rule(engine, dialect, child_info, child.column, info)
         out.append({"label": name, "count": f"{n:,}+" if capped else f"{n:,}",
                     "column": child.column.label, "examples": examples,
-                    "nullable": child.column.nullable})
+                    "nullable": child.column.nullable, "rule": rule,
+                    "outcome": REACH_OUTCOMES[rule]})
     return out
+
+
+REACH_OUTCOMES = {
+    "cascade": "deleted with it",
+    "set null": "kept, their reference cleared",
+    "set default": "kept, their reference set to its default",
+    "block": "block the delete: the database will refuse it",
+    "none": "kept, pointing at a row that no longer exists (no foreign key in the database)",
+}
 
 
 def delete_view(model_admin: ModelAdmin, pk: str):
@@ -502,12 +513,15 @@ def delete_view(model_admin: ModelAdmin, pk: str):
     require(model_admin, "delete", obj)
     title = model_admin.row_label(obj)
 
+    reach = reach_of(model_admin, [pk_values])
+
     def page(status: int = 200, error: str | None = None):
         return render_page(
             "delete", slug=model_admin.slug, page_title=f"Delete {title}?",
             breadcrumbs=_crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)),
                                 Crumb("Delete")),
-            model_admin=model_admin, title=title, reach=reach_of(model_admin, [pk_values]),
+            model_admin=model_admin, title=title, reach=reach,
+            blocked=any(r["rule"] == "block" for r in reach),
             pk=pk, cancel_url=detail_url(model_admin, pk_values), status_code=status,
             error=error,
         )

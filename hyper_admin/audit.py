@@ -102,6 +102,11 @@ def _kept(value: t.Any) -> t.Any:
     return value
 
 
+def is_cut(text: str) -> bool:
+    """Whether ``text`` is a long value as _kept stored it (its start, length and hash)."""
+    return text.endswith(")") and " characters, sha256 " in text[-60:]
+
+
 def diff(info: ModelInfo, before: dict[str, t.Any] | None, after: dict[str, t.Any] | None
          ) -> dict[str, list[t.Any]]:
     """``{attribute: [before, after]}`` of the columns that differ; ``before``/``after`` are

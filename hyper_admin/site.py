@@ -239,8 +239,8 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing, rows,
-                            saved)
+        from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing,
+                            revert, rows, saved)
 
         bp = Blueprint(
             name,
@@ -270,6 +270,10 @@ class Admin:
               model_action="add")
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
         route("/<slug>/<pk>/history", history.history_view, endpoint="history", model_action="view")
+        route("/<slug>/<pk>/history/<int:entry_id>/revert", revert.revert_view, endpoint="revert",
+              methods=["GET", "POST"], model_action="change")
+        route("/<slug>/<pk>/history/<int:entry_id>/restore", revert.restore_view,
+              endpoint="restore", methods=["POST"], model_action="add")
         route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
               model_action="view")
         route("/<slug>/<pk>/cell/<field>", inline.cell_view, endpoint="cell",

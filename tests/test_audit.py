@@ -199,3 +199,55 @@ def test_a_hook_adds_a_note_to_the_entry(site):
     (entry,) = audit_rows(engine, "contacts")
     assert entry["note"] == "Customer asked by phone"
     assert "Customer asked by phone" in client.get(f"/admin/contacts/{contact}/history").get_data(as_text=True)
+
+
+def test_revert_a_change_then_restore_a_deleted_row(site):
+    app, people, engine = site
+    client = as_user(app, people["support"])
+    with engine as tx:
+        contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
+        original = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data.update(name="Changed Name", role="Temporary")
+    assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
+    change = audit_rows(engine, "contacts")[-1]
+    # Someone changes the role again: the revert sets the name back and leaves the role.
+    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data["role"] = "Later role"
+    assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
+
+    history = client.get(f"/admin/contacts/{contact}/history").get_data(as_text=True)
+    revert_url = f"/admin/contacts/{contact}/history/{change['id']}/revert"
+    assert revert_url in history
+    preview = client.get(revert_url).get_data(as_text=True)
+    assert "Changed Name" in preview and original["name"] in preview
+    assert "Changed again since" in preview and "Later role" in preview
+    token = csrf_from(preview)
+    assert client.post(revert_url, data={"csrf_token": token}).status_code == 303
+    with engine as tx:
+        row = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    assert row["name"] == original["name"] and row["role"] == "Later role"
+    reverted = audit_rows(engine, "contacts")[-1]
+    assert reverted["action"] == "revert" and reverted["changes"] == {"name": ["Changed Name", original["name"]]}
+    assert reverted["note"] == f"Reverts change #{change['id']}"
+    # Viewers may read the history, not revert.
+    viewer = as_user(app, people["viewer"])
+    assert viewer.get(revert_url).status_code == 403
+
+    # Delete, then restore from the delete entry: the same row, key and values.
+    token = csrf_from(client.get(f"/admin/contacts/{contact}/delete").get_data(as_text=True))
+    assert client.post(f"/admin/contacts/{contact}/delete", data={"csrf_token": token}).status_code == 303
+    deleted = audit_rows(engine, "contacts")[-1]
+    history = client.get(f"/admin/contacts/{contact}/history").get_data(as_text=True)
+    restore_url = f"/admin/contacts/{contact}/history/{deleted['id']}/restore"
+    assert restore_url in history
+    assert client.post(restore_url, data={"csrf_token": token}).status_code == 303
+    with engine as tx:
+        back = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    assert back == row
+    assert audit_rows(engine, "contacts")[-1]["action"] == "restore"
+    # Restoring twice: the key is taken, nothing happens.
+    client.post(restore_url, data={"csrf_token": token})
+    assert audit_rows(engine, "contacts")[-1]["action"] == "restore"
+    with engine as tx:
+        assert tx.fetchscalar(SQL("SELECT count(*) AS v FROM contacts WHERE id =", SQL.Param(contact))) == 1

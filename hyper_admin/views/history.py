@@ -8,7 +8,7 @@ from flask import abort, request
 from flask_login import current_user
 
 from .. import audit
-from ..cells import decode_pk, encode_pk
+from ..cells import coerced, decode_pk, encode_pk
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
@@ -18,7 +18,8 @@ from .common import engine_and_dialect, list_url, object_of
 from .render import Crumb, render_page
 
 PAGE = 50
-ACTION_LABELS = {"create": "Created", "update": "Changed", "delete": "Deleted"}
+ACTION_LABELS = {"create": "Created", "update": "Changed", "delete": "Deleted",
+                 "revert": "Reverted", "restore": "Restored"}
 
 
 def history_view(model_admin: ModelAdmin, pk: str):
@@ -46,8 +47,6 @@ def history_view(model_admin: ModelAdmin, pk: str):
     more = found[PAGE - 1]["id"] if len(found) > PAGE else None
     entries = [_entry(model_admin, e) for e in found[:PAGE]]
     if rows:
-        from ..cells import coerced
-
         title = model_admin.row_label(object_of(model_admin, coerced(info, rows[0])))
         row_url = admin_url(".detail", slug=model_admin.slug, pk=pk)
     else:
@@ -56,6 +55,14 @@ def history_view(model_admin: ModelAdmin, pk: str):
     crumbs = [Crumb("Dashboard", admin_url(".dashboard")),
               Crumb(model_admin.verbose_name_plural, list_url(model_admin))]
     crumbs += [Crumb(title, row_url), Crumb("History")]
+    obj = object_of(model_admin, coerced(info, rows[0])) if rows else None
+    may_revert = bool(rows) and model_admin.has_permission("change", current_user, obj)
+    may_restore = not rows and model_admin.has_permission("add", current_user)
+    for entry in entries:
+        entry["revert_url"] = (admin_url(".revert", slug=model_admin.slug, pk=pk, entry_id=entry["id"])
+                               if may_revert and entry["action"] not in ("create", "delete") else None)
+        entry["restore_url"] = (admin_url(".restore", slug=model_admin.slug, pk=pk, entry_id=entry["id"])
+                                if may_restore and entry["action"] == "delete" else None)
     return render_page(
         "history", slug=model_admin.slug, page_title=f"History of {title}", breadcrumbs=crumbs,
         model_admin=model_admin, entries=entries, title=title, row_url=row_url, pk=pk,

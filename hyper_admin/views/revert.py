@@ -1,0 +1,156 @@
+"""Undo from the audit trail: revert one recorded change of a row, restore a deleted row.
+
+GET  /admin/<slug>/<pk>/history/<id>/revert   the fields the revert would set, and those that
+                                              changed again since (left as they are)
+POST the same URL                             applies it as a new, audited change ("revert"),
+                                              conflict-checked like an edit
+POST /admin/<slug>/<pk>/history/<id>/restore  inserts a deleted row again from its delete
+                                              entry, when its key is free ("restore")
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from flask import abort, request
+from flask_login import current_user
+
+from .. import audit
+from ..cells import coerced, decode_pk, encode_pk
+from ..introspect import ColumnInfo
+from ..options import ModelAdmin
+from ..pipeline import admin_url, current_state
+from ..query import BadQuery, fetch_rows_by_pk, parse_value
+from ..writes import IntegrityProblem, insert
+from .common import audit_change, engine_and_dialect, list_url, object_of, require
+from .history import _shown
+from .render import Crumb, render_page
+from .rows import _done, _snapshot, _Stale, update_if_unchanged
+
+
+def _entry(model_admin: ModelAdmin, pk_text: str, entry_id: int) -> dict[str, t.Any]:
+    engine, dialect = engine_and_dialect()
+    found = audit.entries(engine, dialect, admin_name=current_state().name,
+                          model_slug=model_admin.slug, pk=pk_text, before_id=entry_id + 1, limit=1)
+    if not found or found[0]["id"] != entry_id:
+        abort(404)
+    return found[0]
+
+
+def _value(column: ColumnInfo, stored: t.Any) -> t.Any:
+    """A value of the audit's JSON back as the column's Python value; ValueError when it
+    cannot be (redacted, or cut because it was long)."""
+    if stored is None:
+        return None
+    if column.secret or stored == audit.REDACTED:
+        raise ValueError(f"{column.label} is not kept in the audit trail")
+    if isinstance(stored, str) and audit.is_cut(stored):
+        raise ValueError(f"{column.label} was too long to keep in full")
+    if column.kind == "json" or isinstance(stored, (bool, int, float, dict, list)):
+        return stored
+    if column.kind in ("text", "enum") or column.choices:
+        return stored
+    try:
+        return parse_value(column, str(stored))
+    except BadQuery as exc:
+        raise ValueError(f"{column.label}: {exc}") from None
+
+
+def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
+    info = model_admin.info
+    pk_values = decode_pk(info, pk)
+    if pk_values is None:
+        abort(404)
+    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
+    if entry["action"] in ("create", "delete"):
+        abort(400, description="a create or a delete is undone by deleting or restoring the row")
+    engine, dialect = engine_and_dialect()
+    scope = model_admin.scope(current_user)
+    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
+    if not rows:
+        abort(404)
+    current = coerced(info, rows[0])
+    obj = object_of(model_admin, current)
+    require(model_admin, "change", obj)
+    columns = {c.attribute: c for c in info.columns}
+    plan, skipped, problems = {}, [], []
+    for attribute, (before, after) in entry["changes"].items():
+        column = columns.get(attribute)
+        if column is None or column.primary_key:
+            continue
+        now = audit.jsonable(current.get(column.name))
+        label = column.label
+        if now != after:
+            skipped.append({"label": label, "now": _shown(column, now), "then": _shown(column, after)})
+            continue
+        try:
+            plan[attribute] = _value(column, before)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        plan_row = {"label": label, "now": _shown(column, now), "back": _shown(column, before)}
+        plan.setdefault("__rows__", []).append(plan_row)  # type: ignore[union-attr]
+    shown = plan.pop("__rows__", [])
+    title = model_admin.row_label(obj)
+    history_url = admin_url(".history", slug=model_admin.slug, pk=pk)
+    if request.method == "POST" and plan and not problems:
+        touched = [columns[a] for a in plan]
+        try:
+            with engine as tx:
+                audit.note(f"Reverts change #{entry_id}")
+                update_if_unchanged(tx, dialect, model_admin, pk_values, touched, plan,
+                                    _snapshot(current, touched), action="revert")
+        except _Stale:
+            return _done(request.path, "The row changed while you were looking: check the "
+                                       "revert again.", "warning")
+        except IntegrityProblem as problem:
+            return _done(history_url, f"The database refused the revert: {problem.message}", "error")
+        return _done(history_url, f"Change #{entry_id} of “{title}” was reverted.")
+    return render_page(
+        "revert", slug=model_admin.slug, page_title=f"Revert change #{entry_id}",
+        breadcrumbs=[Crumb("Dashboard", admin_url(".dashboard")),
+                     Crumb(model_admin.verbose_name_plural, list_url(model_admin)),
+                     Crumb(title, admin_url(".detail", slug=model_admin.slug, pk=pk)),
+                     Crumb("History", history_url), Crumb(f"Revert #{entry_id}")],
+        model_admin=model_admin, entry=entry, fields=shown, skipped=skipped, problems=problems,
+        history_url=history_url, status_code=200 if request.method == "GET" else 409,
+    )
+
+
+def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
+    info = model_admin.info
+    pk_values = decode_pk(info, pk)
+    if pk_values is None:
+        abort(404)
+    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
+    if entry["action"] != "delete":
+        abort(400, description="only a deleted row can be restored")
+    require(model_admin, "add")
+    history_url = admin_url(".history", slug=model_admin.slug, pk=pk)
+    engine, dialect = engine_and_dialect()
+    if fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key):
+        return _done(history_url, "A row with this key exists again: nothing to restore.", "warning")
+    columns = {c.attribute: c for c in info.columns}
+    values = {}
+    try:
+        for attribute, (before, _after) in entry["changes"].items():
+            column = columns.get(attribute)
+            if column is not None and before is not None:
+                values[attribute] = _value(column, before)
+    except ValueError as exc:
+        return _done(history_url, f"This row cannot be restored: {exc}.", "error")
+    try:
+        with engine as tx:
+            audit.note(f"Restores the row deleted in change #{entry_id}")
+            key = insert(tx, dialect, info, values)
+            rows = fetch_rows_by_pk(engine, dialect, info, [key], info.columns)
+            restored = coerced(info, rows[0]) if rows else None
+            if restored is None or model_admin.scope(current_user) is not None and not \
+                    fetch_rows_by_pk(engine, dialect, info, [key], info.primary_key,
+                                     scope=model_admin.scope(current_user)):
+                abort(404)  # outside the user's scope: rolled back
+            audit_change(tx, model_admin, key, "restore", None, restored)
+    except IntegrityProblem as problem:
+        return _done(history_url, f"The database refused the restore: {problem.message}", "error")
+    return _done(admin_url(".detail", slug=model_admin.slug, pk=pk),
+                 f"“{entry['object_label']}” was restored.")

@@ -126,6 +126,27 @@
     link.href = link.pathname + "?" + (query ? query + "&" : "") + "format=" + link.dataset.exportFormat;
   }, true);
 
+  // (h) A conflict (409 on save): "Take theirs" puts the value someone else saved into that
+  // field of the form (which otherwise keeps the user's input); saving again applies it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-take-theirs]");
+    if (!button) return;
+    var field = document.getElementById(button.dataset.takeTheirs);
+    if (!field) return;
+    if (field.type === "checkbox") {
+      field.checked = button.dataset.value === "y";
+    } else {
+      field.value = button.dataset.value;
+      var picker = field.closest("[data-fk-picker]");
+      var search = picker && picker.querySelector("[data-fk-search]");
+      if (search) search.value = button.dataset.label;
+    }
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    button.textContent = "Taken";
+    button.disabled = true;
+    button.closest("tr").dataset.resolved = "theirs";
+  });
+
   syncToggles();
   watchToasts();
 })();

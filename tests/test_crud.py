@@ -380,6 +380,8 @@ def test_stale_edit_is_a_409_keeping_the_input(site):
     assert "Someone else changed this row" in body and "12345.67" in body
     conflict_table = body[body.index("What changed meanwhile"):body.index("</table>", body.index("What changed meanwhile"))]
     assert "Total" in conflict_table and "Status" not in conflict_table  # only what they changed
+    # "Take theirs" carries their value as the total field's widget holds it.
+    assert re.search(r'data-take-theirs="id_total" data-value="12345.67"', conflict_table)
     assert form_data(body)["status"] == "cancelled"  # the user's input is kept
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
     # Saving again from the conflict page (new version token) succeeds.

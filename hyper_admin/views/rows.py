@@ -437,18 +437,29 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
     the value the form was opened with, the value now, and the user's input (kept in the form);
     the form carries the new version, so saving again applies the user's input knowingly."""
     now = _snapshot(current, editable)
+    # Their values as the form's widgets hold them, for "Take theirs" (static/admin.js).
+    theirs = type(form)(formdata=None, data=form_fields.initial_data(editable, current))
     changed = []
     for column in editable:
         if original is not None and original.get(column.name) == now[column.name]:
             continue
         field = _field(form, column.attribute)
+        their_field = _field(theirs, column.attribute)
         was = original.get(column.name) if original is not None else None
+        if their_field is None:
+            their_value = None
+        elif their_field.type == "BooleanField":
+            their_value = "y" if their_field.data else ""
+        else:
+            their_value = their_field._value() if hasattr(their_field, "_value") else str(their_field.data or "")
         changed.append({
             "label": column.label,
             "was": "(unknown)" if original is None else ("—" if was is None else
                                                         "(long text)" if str(was).startswith("sha256:") else str(was)),
             "current": format_value(column, current.get(column.name)).text,
             "mine": format_value(column, field.data if field is not None else None).text,
+            "field_id": field.id if field is not None else None,
+            "theirs_value": their_value,
         })
     return _render_form(model_admin, form, obj_values=current, pk_text=pk, readonly=readonly,
                         version=version, title=title, status=409, conflict=changed,

@@ -87,4 +87,4 @@ def test_migrate_command_creates_the_tables(tmp_path, capsys, monkeypatch):
 
     names = {r[0] for r in sqlite3.connect(tmp_path / "m.db").execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "hyper_admin_saved_views" in names
+    assert {"hyper_admin_saved_views", "hyper_admin_audit"} <= names

@@ -499,7 +499,10 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
                 values = coerced(child_info, row)
                 examples.append((label_for(child_admin, child.model, values),
                                  detail_url(child_admin, (values[child_info.primary_key[0].name],))))
-        name = child_admin.verbose_name_plural if child_admin else child.model.__name__
+        if child_admin is None:
+            name = child.model.__name__
+        else:
+            name = child_admin.verbose_name if n == 1 and not capped else child_admin.verbose_name_plural
         rule = on_delete_rule(engine, dialect, child_info, child.column, info)
         out.append({"label": name, "count": f"{n:,}+" if capped else f"{n:,}",
                     "column": child.column.label, "examples": examples,

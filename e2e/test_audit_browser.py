@@ -74,6 +74,12 @@ def test_conflict_take_theirs_then_history_and_revert(browser, demo):
         recent = second.locator("section[aria-labelledby=recent-heading]")
         assert "Reverted" in recent.inner_text()
         shot(second, "dashboard-recent")
+        # The whole trail, as a list (superusers): the revert is the newest entry.
+        first.goto(f"{demo.url}/admin/audit/")
+        newest = first.locator("table tbody tr").first
+        newest.wait_for()
+        assert "revert" in newest.inner_text()
+        shot(first, "audit-trail")
     finally:
         first_ctx.close()
         second_ctx.close()

@@ -234,7 +234,7 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
                 abort(403)
             g._hyper_admin_shell = True
         if model_action is not None:
-            model_admin = current_state().admin.registry.get(kwargs.pop("slug"))
+            model_admin = current_state().model_admin_by_slug(kwargs.pop("slug"))
             if model_admin is None:
                 abort(404)
             if not model_admin.has_permission("view", current_user):

@@ -25,8 +25,9 @@ DEFAULTS: dict[str, t.Any] = {
     "login_max_failures": 5,
     "login_failure_window": 300,
     "statement_timeout": 10.0,
+    "audit_roles": frozenset(),
 }
-_ROLE_SETTINGS = ("access_roles", "superuser_roles")
+_ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
 _FLOAT_SETTINGS = ("statement_timeout",)
 
@@ -51,12 +52,17 @@ class AdminState:
     login_max_failures: int
     login_failure_window: int
     statement_timeout: float | None
+    audit_roles: frozenset[str]
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
+    audit_admin: ModelAdmin = field(init=False)
 
     def __post_init__(self) -> None:
         self.login_throttle = pipeline.LoginThrottle(
             self.login_max_failures, self.login_failure_window
         )
+        from .audit_list import AuditAdmin, HyperAdminAuditEntry
+
+        self.audit_admin = AuditAdmin(HyperAdminAuditEntry, self.admin)
 
     @property
     def engine(self):
@@ -78,7 +84,14 @@ class AdminState:
         return pipeline.roles_of(user, self.admin.roles_loader)
 
     def model_admins(self) -> list[ModelAdmin]:
-        return list(self.admin.registry.values())
+        """The registered models, then the Audit trail (last in the navigation)."""
+        return [*self.admin.registry.values(), self.audit_admin]
+
+    def model_admin_by_slug(self, slug: str) -> ModelAdmin | None:
+        found = self.admin.registry.get(slug)
+        if found is None and slug == self.audit_admin.slug:
+            return self.audit_admin
+        return found
 
 
 class Admin:
@@ -105,6 +118,7 @@ class Admin:
         login_max_failures: int | None = None,
         login_failure_window: int | None = None,
         statement_timeout: float | None = None,
+        audit_roles: t.Iterable[str] | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -116,6 +130,7 @@ class Admin:
             "login_max_failures": login_max_failures,
             "login_failure_window": login_failure_window,
             "statement_timeout": statement_timeout,
+            "audit_roles": audit_roles,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader

@@ -251,3 +251,37 @@ def test_revert_a_change_then_restore_a_deleted_row(site):
     assert audit_rows(engine, "contacts")[-1]["action"] == "restore"
     with engine as tx:
         assert tx.fetchscalar(SQL("SELECT count(*) AS v FROM contacts WHERE id =", SQL.Param(contact))) == 1
+
+
+def test_the_audit_trail_is_a_read_only_list_for_superusers(site):
+    app, people, engine = site
+    support, admin = as_user(app, people["support"]), as_user(app, people["admin"])
+    with engine as tx:
+        orders = [r["id"] for r in tx.fetchall("SELECT id FROM orders WHERE status <> 'paid' ORDER BY id LIMIT 3")]
+    token = csrf_from(support.get("/admin/orders/").get_data(as_text=True))
+    assert support.post("/admin/orders/action", data={
+        "action": "mark_paid", "pk": [str(i) for i in orders], "confirmed": "1",
+        "csrf_token": token}).status_code == 303
+    # Superusers only (Admin(audit_roles=...) opens it to more roles).
+    assert support.get("/admin/audit/").status_code == 403
+    assert "/admin/audit/" not in support.get("/admin/").get_data(as_text=True)
+    page = admin.get("/admin/audit/").get_data(as_text=True)
+    assert "Audit entries" in page and page.count("action:mark_paid") >= 3
+    assert f"/admin/orders/{orders[0]}/history" in page
+    # The list machinery: filters, search, export.
+    filtered = admin.get("/admin/audit/?model_slug__contains=orders&action__contains=mark").get_data(as_text=True)
+    assert filtered.count("action:mark_paid") >= 3
+    assert "action:mark_paid" not in admin.get("/admin/audit/?action__contains=nothing-like-it").get_data(as_text=True)
+    searched = admin.get(f"/admin/audit/?q=%3D{orders[1]}").get_data(as_text=True)
+    assert f"/admin/orders/{orders[1]}/history" in searched and f"/admin/orders/{orders[0]}/history" not in searched
+    export = admin.get("/admin/audit/export?format=csv&model_slug__contains=orders")
+    assert export.status_code == 200 and export.get_data(as_text=True).count("action:mark_paid") == 3
+    # Read only, even for a superuser.
+    entry = audit_rows(engine, "orders")[0]["id"]
+    assert admin.get(f"/admin/audit/{entry}/").status_code == 200
+    assert admin.get(f"/admin/audit/{entry}/edit").status_code == 403
+    assert admin.get("/admin/audit/new").status_code == 403
+    token = csrf_from(admin.get("/admin/audit/").get_data(as_text=True))
+    assert admin.post(f"/admin/audit/{entry}/delete", data={"csrf_token": token}).status_code == 403
+    assert admin.post("/admin/audit/action", data={"action": "delete", "pk": str(entry),
+                                                    "csrf_token": token}).status_code == 403

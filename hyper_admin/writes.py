@@ -133,6 +133,10 @@ def integrity_problem(exc: Exception, info: ModelInfo) -> IntegrityProblem | Non
             return IntegrityProblem("check", None, "A value breaks a rule of the database.")
         if sqlstate.startswith("23"):
             return IntegrityProblem("other", None, "The database refused this change.")
+        if sqlstate == "P0001":
+            # RAISE EXCEPTION from a trigger or function: a rule the database enforces itself
+            # (SQLite's RAISE(ABORT) in a trigger arrives as an IntegrityError, above).
+            return IntegrityProblem("other", None, "The database refused this change.")
     return None
 
 

@@ -285,3 +285,65 @@ def test_the_audit_trail_is_a_read_only_list_for_superusers(site):
     assert admin.post(f"/admin/audit/{entry}/delete", data={"csrf_token": token}).status_code == 403
     assert admin.post("/admin/audit/action", data={"action": "delete", "pk": str(entry),
                                                     "csrf_token": token}).status_code == 403
+
+
+def test_a_failing_trigger_leaves_row_and_audit_unchanged(site, engine):
+    """Failure injection: the database refuses the UPDATE from a trigger. The page says so in
+    the admin's layout without SQL or a traceback; neither the row nor the trail changed."""
+    app, people, engine = site
+    from hyper_admin.sqlorm_compat import is_postgresql
+
+    with engine as tx:
+        if is_postgresql(engine):
+            tx.execute("CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN "
+                       "IF NEW.name = 'BOOM' THEN RAISE EXCEPTION 'secret internal detail'; END IF; "
+                       "RETURN NEW; END $$ LANGUAGE plpgsql")
+            tx.execute("CREATE TRIGGER contacts_boom BEFORE UPDATE ON contacts "
+                       "FOR EACH ROW EXECUTE FUNCTION refuse_boom()")
+        else:
+            tx.execute("CREATE TRIGGER contacts_boom BEFORE UPDATE ON contacts "
+                       "WHEN NEW.name = 'BOOM' BEGIN SELECT RAISE(ABORT, 'secret internal detail'); END")
+        contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
+        before = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    client = as_user(app, people["support"])
+    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data["name"] = "BOOM"
+    response = client.post(f"/admin/contacts/{contact}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code in (409, 500)
+    assert "secret internal detail" not in page and "Traceback" not in page and "UPDATE" not in page
+    assert 'id="main"' in page  # in the admin's layout
+    with engine as tx:
+        after = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    assert after == before
+    assert audit_rows(engine, "contacts") == []
+
+
+def test_a_database_error_mid_write_is_a_clear_500_with_nothing_written(site, caplog):
+    app, people, engine = site
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 page, not a raise
+    admin = app.extensions["hyper_admin"]["hyper_admin"].admin
+    contacts = admin.registry["contacts"]
+
+    def broken_hook(values, obj, is_created):
+        with engine as tx:
+            tx.execute("UPDATE contacts SET role = 'half-written' WHERE id = %d" % obj.id)
+            tx.execute("SELECT * FROM no_such_table_for_this_test")
+
+    contacts.on_model_change = broken_hook
+    client = as_user(app, people["support"])
+    with engine as tx:
+        contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
+        before = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
+    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data["name"] = "Never saved"
+    response = client.post(f"/admin/contacts/{contact}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in page and 'id="main"' in page
+    assert "no_such_table" not in page and "Traceback" not in page
+    assert any("no_such_table" in (r.exc_text or "") or "no_such_table" in str(r.exc_info)
+               for r in caplog.records)  # logged server-side
+    with engine as tx:
+        assert dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact)))) == before
+    assert audit_rows(engine, "contacts") == []

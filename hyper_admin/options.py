@@ -138,6 +138,10 @@ class ModelAdmin:
     form_args: t.Mapping[str, t.Mapping[str, t.Any]] = {}
     #: attribute -> ``fn(value, row) -> str | Markup`` used wherever the value is shown.
     formatters: t.Mapping[str, t.Callable[[t.Any, t.Any], t.Any]] = {}
+    #: A column every save moves on (an integer counter, incremented; or a timestamp such as
+    #: ``updated_at``, set to now), carried by edit forms and checked by the UPDATE, so that a
+    #: change by anyone who maintains it is caught even in columns the form does not show.
+    version_field: str | None = None
 
     def __init__(self, model: type, admin: "Admin"):
         self.model = model
@@ -149,6 +153,11 @@ class ModelAdmin:
         self._permissions = {
             action_name: frozenset(roles) for action_name, roles in dict(self.permissions).items()
         }
+        if self.version_field is not None:
+            column = model_info(model).column(self.version_field)
+            if column is None or column.kind not in ("int", "datetime") or column.primary_key:
+                raise TypeError(f"version_field {self.version_field!r} of {type(self).__name__} "
+                                "must name an integer or timestamp column of the model")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model.__name__} at {self.slug!r}>"

@@ -704,3 +704,45 @@ def test_delete_summary_says_what_the_database_will_do_and_it_does(site):
     confirm = html(client.post("/admin/accounts/action", data={
         "action": "delete", "pk": [str(account)], "csrf_token": token(client)}))
     assert 'data-reach-rule="block"' in confirm and "disabled" in confirm
+
+
+def test_a_version_field_catches_changes_the_form_does_not_show(site, monkeypatch):
+    """ModelAdmin.version_field: the form carries the row's version and the UPDATE checks and
+    moves it, so another writer that changed a column outside the form (and moved the
+    version, as the application does) is caught; a save moves the version on."""
+    app, _, engine = site
+    order_admin = app.extensions["hyper_admin"]["hyper_admin"].admin.registry["orders"]
+    monkeypatch.setattr(order_admin, "version_field", "updated_at")
+    monkeypatch.setattr(order_admin, "exclude", ["shipped_at", "updated_at"])
+    client = client_for(site, "support")
+    order = first_id(engine, "orders", "status <> 'cancelled'")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    assert "shipped_at" not in data and "updated_at" not in data
+    with engine as tx:  # the application ships it, and moves the version
+        tx.execute(SQL("UPDATE orders SET shipped_at = created_at, updated_at = ",
+                       SQL.Param("2099-01-01 00:00:00"), "WHERE id =", SQL.Param(order)))
+    data["status"] = "cancelled"
+    assert client.post(f"/admin/orders/{order}/edit", data=data).status_code == 409
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
+    # From a fresh form the save goes through and moves the version past the one it read.
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    data["status"] = "cancelled"
+    assert client.post(f"/admin/orders/{order}/edit", data=data).status_code == 303
+    assert str(scalar(engine, f"SELECT updated_at AS v FROM orders WHERE id = {order}")) > "2099-01-01 00:00:00"
+
+
+def test_version_field_must_be_a_counter_or_a_timestamp():
+    from hyper_admin import Admin, ModelAdmin
+    from hyper_admin.demo.models import Order
+
+    class Bad(ModelAdmin):
+        version_field = "reference"
+
+    with pytest.raises(TypeError, match="version_field"):
+        Admin().register(Order, Bad)
+
+    from hyper_admin.introspect import model_info
+    from hyper_admin.views.rows import next_version
+
+    counter = next(c for c in model_info(Order).columns if c.name == "id")
+    assert next_version(counter, 41) == 42 and next_version(counter, None) == 1

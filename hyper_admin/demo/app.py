@@ -242,6 +242,7 @@ def register_models(admin, engine) -> None:
         actions = ["mark_shipped"]
         list_filter = ["status", "currency", "created_at"]
         readonly_fields = ["created_at", "updated_at"]
+        version_field = "updated_at"  # a save moves it on; a change by the app is a conflict
         inlines = [OrderLine, Ticket]
 
         @action("Mark as shipped", permission="change",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import datetime
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -357,7 +358,8 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     editable, readonly = _form_columns(model_admin, user, obj)
     form_class = _form_class(model_admin, editable)
     title = model_admin.row_label(obj)
-    version = _version(values, editable)
+    tokened = token_columns(model_admin, editable)
+    version = _version(values, tokened)
     if request.method == "GET":
         form = form_class(data=form_fields.initial_data(editable, values))
         _prepare_fk_fields(form, editable, values)
@@ -373,7 +375,7 @@ def edit_view(model_admin: ModelAdmin, pk: str):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=posted_version or version, title=title, status=422)
     original = _read_version(posted_version)
-    if original != _snapshot(values, editable):
+    if original != _snapshot(values, tokened):
         return _conflict(model_admin, form, values, editable, readonly, pk, title, version,
                          original=original)
     new_values = form_fields.cleaned_values(form, editable)
@@ -383,12 +385,12 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     try:
         with engine as tx:
             model_admin.on_model_change(changed, obj, False)
-            update_if_unchanged(tx, dialect, model_admin, pk_values, editable, changed, original)
+            update_if_unchanged(tx, dialect, model_admin, pk_values, tokened, changed, original)
             model_admin.after_model_change(obj, False)
     except _Stale:
         _, fresh = load_row(model_admin, pk)
         return _conflict(model_admin, form, fresh, editable, readonly, pk, title,
-                         _version(fresh, editable), original=_snapshot(values, editable))
+                         _version(fresh, tokened), original=_snapshot(values, tokened))
     except ValidationError as exc:
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title, status=422, error=str(exc))
@@ -402,6 +404,33 @@ def edit_view(model_admin: ModelAdmin, pk: str):
 
 class _Stale(Exception):
     pass
+
+
+def version_column(model_admin: ModelAdmin) -> ColumnInfo | None:
+    """The column named by ModelAdmin.version_field (checked when the ModelAdmin is built)."""
+    name = getattr(model_admin, "version_field", None)
+    return model_admin.info.column(name) if name else None
+
+
+def token_columns(model_admin: ModelAdmin, editable: list[ColumnInfo]) -> list[ColumnInfo]:
+    """The columns an edit form's version token snapshots: the editable ones, and the version
+    column when the ModelAdmin names one."""
+    version = version_column(model_admin)
+    if version is None or version in editable:
+        return editable
+    return [*editable, version]
+
+
+def next_version(column: ColumnInfo, current: t.Any) -> t.Any:
+    """The value a save writes into the version column: a counter plus one, or now (UTC)."""
+    if column.kind == "int":
+        return (current or 0) + 1
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if isinstance(current, datetime.datetime) and current.tzinfo is None:
+        now = now.replace(tzinfo=None)
+    if isinstance(current, datetime.datetime) and current >= now:
+        now = current + datetime.timedelta(microseconds=1)  # always a different value
+    return now
 
 
 def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
@@ -424,6 +453,12 @@ def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
     row = rows[0]
     # Floats, JSON and bytes do not compare reliably in SQL: the snapshot above covers them.
     expected = {c.name: row[c.name] for c in columns if c.kind not in ("json", "bytes", "float")}
+    version = version_column(model_admin)
+    if version is not None:
+        # The row's version moves with every save, and the UPDATE is conditioned on it too:
+        # a writer that changed only columns this form does not show is caught as well.
+        expected[version.name] = row[version.name]
+        changed = {**changed, version.attribute: next_version(version, before.get(version.name))}
     if update(tx, dialect, info, pk_values, changed, scope=scope, expected=expected) == 0:
         raise _Stale()
     after = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)

@@ -36,25 +36,28 @@ def test_conflict_take_theirs_then_history_and_revert(browser, demo):
         edit = f"{demo.url}/admin/orders/7/edit"
         first.goto(edit)
         second.goto(edit)
-        # The first agent changes the currency and saves.
-        first.select_option("#id_currency", "GBP") if first.locator("select#id_currency").count() \
-            else first.fill("#id_currency", "GBP")
+        # The first agent changes the currency and the total, and saves.
+        first.fill("#id_currency", "GBP")
+        first.fill("#id_total", "111.11")
         first.click("button:has-text('Save')")
         first.wait_for_url(re.compile(r"/admin/orders/7/$"))
 
-        # The second, from a form opened before, changes the total: 409, the conflict screen.
+        # The second, from a form opened before, changes the total and the currency: 409.
         second.fill("#id_total", "999.99")
+        second.fill("#id_currency", "EUR")
         second.click("button:has-text('Save')")
         table = second.locator("table:has-text('What changed meanwhile')")
         table.wait_for()
-        assert "GBP" in table.inner_text()
-        assert second.input_value("#id_total") == "999.99"  # their input kept
+        assert "GBP" in table.inner_text() and "111.11" in table.inner_text()
+        assert second.input_value("#id_total") == "999.99"  # their input kept where both changed
         shot(second, "order-conflict")
+        # Both changed the currency: take theirs; keep mine for the total.
         second.click("[data-take-theirs='id_currency']")
-        currency = second.locator("#id_currency")
-        assert currency.input_value() == "GBP"
+        assert second.input_value("#id_currency") == "GBP"
         second.click("button:has-text('Save')")
         second.wait_for_url(re.compile(r"/admin/orders/7/$"))
+        detail = second.locator("main").inner_text()
+        assert "GBP" in detail and "999.99" in detail  # nothing lost, the merge as chosen
 
         # Both changes are in the history; revert the second one.
         second.click("a:has-text('History')")

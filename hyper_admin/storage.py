@@ -13,6 +13,7 @@ import weakref
 from .sql import dialect_of
 
 _ready: "weakref.WeakSet" = weakref.WeakSet()  # engines whose tables exist
+_DDL_LOCK = 0x6861646D  # "hadm": the advisory lock key of hyper_admin's DDL
 _lock = threading.Lock()
 
 
@@ -56,6 +57,11 @@ def ensure_tables(engine) -> None:
             return
         postgresql = dialect_of(engine).is_postgresql
         with engine as tx:
+            if postgresql:
+                # Several workers starting at once: concurrent CREATE TABLE IF NOT EXISTS can
+                # still collide in PostgreSQL's catalog (a unique violation on pg_class). One
+                # creates while the others wait, then find the tables there.
+                tx.execute(f"SELECT pg_advisory_xact_lock({_DDL_LOCK})")
             for ddl in TABLES.values():
                 for statement in ddl(postgresql):
                     tx.execute(statement)

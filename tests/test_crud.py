@@ -380,14 +380,31 @@ def test_stale_edit_is_a_409_keeping_the_input(site):
     assert "Someone else changed this row" in body and "12345.67" in body
     conflict_table = body[body.index("What changed meanwhile"):body.index("</table>", body.index("What changed meanwhile"))]
     assert "Total" in conflict_table and "Status" not in conflict_table  # only what they changed
-    # "Take theirs" carries their value as the total field's widget holds it.
-    assert re.search(r'data-take-theirs="id_total" data-value="12345.67"', conflict_table)
+    # Only they changed the total: the form now holds theirs (saving again keeps it).
+    assert "data-merged" in conflict_table and form_data(body)["total"] == "12345.67"
     assert form_data(body)["status"] == "cancelled"  # the user's input is kept
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") != "cancelled"
-    # Saving again from the conflict page (new version token) succeeds.
+    # Saving again from the conflict page (new version token) succeeds, and keeps their total.
     retry = form_data(body)
     assert client.post(f"/admin/orders/{order}/edit", data=retry).status_code == 303
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "cancelled"
+    assert str(scalar(engine, f"SELECT total AS v FROM orders WHERE id = {order}")) in ("12345.67", "12345.670")
+
+
+def test_a_field_both_changed_is_the_users_choice(site):
+    client = client_for(site, "support")
+    _, _, engine = site
+    order = first_id(engine, "orders")
+    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
+    with engine as tx:
+        tx.execute(SQL("UPDATE orders SET total = 12345.67 WHERE id =", SQL.Param(order)))
+    data["total"] = "99.50"
+    body = html(client.post(f"/admin/orders/{order}/edit", data=data))
+    table = body[body.index("What changed meanwhile"):body.index("</table>", body.index("What changed meanwhile"))]
+    assert "data-merged" not in table and "99.50" in table
+    # Theirs is one click away ("Take theirs" puts it in the field); the form keeps mine.
+    assert re.search(r'data-take-theirs="id_total" data-value="12345.67"', table)
+    assert form_data(body)["total"] == "99.50"
 
 
 def test_forged_version_token_is_a_conflict_not_a_save(site):

@@ -466,6 +466,20 @@ def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
                  coerced(info, after[0]) if after else None)
 
 
+def _input_values(form, editable: list[ColumnInfo]) -> dict[ColumnInfo, t.Any]:
+    """The user's input, as the values it would write (None where a field does not parse)."""
+    out = {}
+    for column in editable:
+        field = _field(form, column.attribute)
+        if field is None:
+            continue
+        try:
+            out[column] = form_fields.cleaned_values(form, [column]).get(column.attribute)
+        except Exception:  # noqa: BLE001 - an input that does not parse is a change of its own
+            out[column] = field.data
+    return out
+
+
 def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, version, *,
               original: dict | None):
     """409: the row changed since the form was opened. Lists, per field someone else changed,
@@ -474,12 +488,25 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
     now = _snapshot(current, editable)
     # Their values as the form's widgets hold them, for "Take theirs" (static/admin.js).
     theirs = type(form)(formdata=None, data=form_fields.initial_data(editable, current))
+    mine = _snapshot({c.name: v for c, v in _input_values(form, editable).items()}, editable)
     changed = []
     for column in editable:
         if original is not None and original.get(column.name) == now[column.name]:
             continue
         field = _field(form, column.attribute)
         their_field = _field(theirs, column.attribute)
+        if (original is not None and field is not None and their_field is not None
+                and mine.get(column.name) == original.get(column.name)):
+            # Only they changed this field: the form takes their value, or saving again would
+            # silently undo their change (a three-way merge; only fields both changed remain
+            # for the user to choose).
+            field.data, field.raw_data = their_field.data, None
+            changed.append({"label": column.label,
+                            "was": "—" if original.get(column.name) is None else str(original.get(column.name)),
+                            "current": format_value(column, current.get(column.name)).text,
+                            "mine": None, "field_id": field.id, "theirs_value": None,
+                            "merged": True})
+            continue
         was = original.get(column.name) if original is not None else None
         if their_field is None:
             their_value = None
@@ -495,11 +522,13 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
             "mine": format_value(column, field.data if field is not None else None).text,
             "field_id": field.id if field is not None else None,
             "theirs_value": their_value,
+            "merged": False,
         })
     return _render_form(model_admin, form, obj_values=current, pk_text=pk, readonly=readonly,
                         version=version, title=title, status=409, conflict=changed,
-                        error="Someone else changed this row since you opened the form. "
-                              "Your input is kept below; check their changes and save again.")
+                        error="Someone else changed this row since you opened the form. The "
+                              "form now holds their changes, and your input where you changed "
+                              "the same fields: check and save again.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import hashlib
 import json
 import typing as t
 from dataclasses import dataclass, field
@@ -272,14 +273,29 @@ def render_cell(cell: Cell) -> str:
     return f"<td{attrs}>{inner}</td>"
 
 
-def row_checkbox(pk: str) -> str:
+def row_checkbox(pk: str, token: str = "") -> str:
     pk = pk if pk.isdigit() else esc(pk)
-    return (f'<td><input type="checkbox" class="checkbox checkbox-xs" name="pk" value="{pk}" '
+    value = f"{pk}{TOKEN_SEPARATOR}{token}" if token else pk
+    return (f'<td><input type="checkbox" class="checkbox checkbox-xs" name="pk" value="{value}" '
             f'aria-label="Select {pk}"></td>')
 
 
-def render_row(row: ListRow, selectable: bool) -> Markup:
-    check = row_checkbox(row.pk) if selectable else ""
+# A selected row's checkbox posts "<pk>!<token>": the token is a short hash of the values the
+# list showed (and the version column), so that a bulk action leaves out a row someone changed
+# since (the edit form's rule, for selections). "!" never appears in an encoded key.
+TOKEN_SEPARATOR = "!"
+
+
+def row_token(row: t.Any, columns: t.Sequence[ColumnInfo]) -> str:
+    """The token of ``row`` (raw database values keyed by column name) over ``columns``."""
+    if not columns:
+        return ""
+    text = "\x1f".join("\x00" if row[c.name] is None else str(row[c.name]) for c in columns)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def render_row(row: ListRow, selectable: bool, token: str = "") -> Markup:
+    check = row_checkbox(row.pk, token) if selectable else ""
     return Markup(f"<tr>{check}{''.join(map(render_cell, row.cells))}</tr>")
 
 

@@ -61,7 +61,7 @@ def test_following_next_visits_every_row_once(site):
     url, seen, pages = "/admin/orders/?per_page=7", [], 0
     while url and pages < 50:
         page = html(client.get(url))
-        seen += re.findall(r'name="pk" value="([^"]+)"', page)
+        seen += re.findall(r'name="pk" value="([^"!]+)', page)
         match = re.search(r'href="([^"]+)" rel="next"', page)
         url = match.group(1).replace("&amp;", "&") if match else None
         pages += 1
@@ -75,7 +75,7 @@ def test_prev_link_returns_to_the_previous_page(site):
     second = html(client.get(next_url))
     prev_url = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
     back = html(client.get(prev_url))
-    pks = lambda page: re.findall(r'name="pk" value="([^"]+)"', page)  # noqa: E731
+    pks = lambda page: re.findall(r'name="pk" value="([^"!]+)', page)  # noqa: E731
     assert pks(back) == pks(first)
 
 
@@ -271,7 +271,7 @@ def test_scope_hides_rows_as_404_everywhere(site):
         assert client.get(f"/admin/tickets/{outside}{suffix}").status_code == 404
         assert client.get(f"/admin/tickets/{inside}{suffix}").status_code == 200
     listing = html(client.get("/admin/tickets/?per_page=500"))
-    assert f'name="pk" value="{outside}"' not in listing and f'name="pk" value="{inside}"' in listing
+    assert f'name="pk" value="{outside}!' not in listing and f'name="pk" value="{inside}!' in listing
     lookup = html(client.get("/admin/tickets/lookup?q="))
     assert f'data-value="{outside}"' not in lookup
     csrf = token(client)
@@ -763,3 +763,37 @@ def test_version_field_must_be_a_counter_or_a_timestamp():
 
     counter = next(c for c in model_info(Order).columns if c.name == "id")
     assert next_version(counter, 41) == 42 and next_version(counter, None) == 1
+
+
+def test_a_bulk_action_leaves_out_rows_changed_since_the_list_showed_them(site):
+    """The edit form's rule for selections: each checkbox carries a token of the values the
+    list showed; a row someone changed since is left out, and the confirmation says so."""
+    client = client_for(site, "support")
+    _, _, engine = site
+    page = html(client.get("/admin/orders/?total__gte=0&per_page=3&sort=id"))
+    posted = re.findall(r'name="pk" value="([^"]+)"', page)
+    assert len(posted) == 3 and all("!" in p for p in posted)
+    ids = [int(p.split("!")[0]) for p in posted]
+    with engine as tx:
+        tx.execute(SQL("UPDATE orders SET status = 'pending' WHERE id =", SQL.Param(ids[1])))
+    before = "pending"
+    page = html(client.get("/admin/orders/?total__gte=0&per_page=3&sort=id"))
+    posted = re.findall(r'name="pk" value="([^"]+)"', page)
+    with engine as tx:  # someone changes the second one's total meanwhile
+        tx.execute(SQL("UPDATE orders SET total = total + 1 WHERE id =", SQL.Param(ids[1])))
+    url = "/admin/orders/action?total__gte=0&per_page=3&sort=id"
+    data = {"action": "mark_paid", "pk": posted, "confirmed": "1", "csrf_token": token(client)}
+    confirm = html(client.post(url, data=data))  # confirmed, but asks again: the selection changed
+    assert "1 of the selected rows changed since the list was shown" in confirm
+    again = re.findall(r'name="pk" value="([^"]+)"', confirm)
+    assert [int(p.split("!")[0]) for p in again] == [ids[0], ids[2]]
+    assert client.post(url, data={**data, "pk": again}).status_code == 303
+    statuses = {i: scalar(engine, f"SELECT status AS v FROM orders WHERE id = {i}") for i in ids}
+    assert statuses[ids[0]] == statuses[ids[2]] == "paid" and statuses[ids[1]] == before
+    # All changed: nothing done.
+    with engine as tx:
+        tx.execute(SQL("UPDATE orders SET total = total + 1 WHERE id =", SQL.Param(ids[1])))
+    response = client.post(url, data={**data, "pk": [posted[1]]})
+    assert response.status_code == 303
+    assert "nothing was done" in html(client.get(response.headers["Location"]))
+    assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {ids[1]}") == before

@@ -38,7 +38,7 @@ def csrf(client) -> str:
 
 def row_pks(page: str) -> list[str]:
     """Row keys of a list page, in order (each row links its detail page)."""
-    return re.findall(r'<input type="checkbox" class="checkbox checkbox-xs" name="pk" value="([^"]+)"', page)
+    return re.findall(r'<input type="checkbox" class="checkbox checkbox-xs" name="pk" value="([^"!]+)', page)
 
 
 def detail_links(page: str, slug: str) -> list[str]:

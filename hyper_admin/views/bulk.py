@@ -11,11 +11,12 @@ from flask import Response, abort, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
-from ..cells import coerced, decode_pk, encode_pk
+from ..cells import TOKEN_SEPARATOR, coerced, decode_pk, encode_pk, row_token
 from ..options import ModelAdmin
 from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
-from .common import audit_change, engine_and_dialect, list_request, list_url, object_of, require
+from .common import (audit_change, engine_and_dialect, list_request, list_url, object_of, require,
+                     selection_columns)
 from .render import Crumb, render_page, stream_page
 from .rows import _done, reach_of
 
@@ -23,7 +24,9 @@ MAX_SELECTION = 10_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _selected_pks(model_admin: ModelAdmin) -> list[tuple]:
+def _selected_pks(model_admin: ModelAdmin) -> tuple[list[tuple], dict[tuple, str]]:
+    """The selected keys, and the selection token each checkbox carried (see
+    cells.row_token); ``all=1`` selects rows the user did not see: no tokens."""
     info = model_admin.info
     if request.form.get("all") == "1":
         listing = list_request(model_admin, request.args)
@@ -34,17 +37,20 @@ def _selected_pks(model_admin: ModelAdmin) -> list[tuple]:
         page = select_list(engine, dialect, spec, params, [], [], count_cap=None)
         if page.has_next:
             abort(400, description=f"at most {MAX_SELECTION:,} rows at once: narrow the search")
-        return [tuple(r[c.name] for c in info.primary_key) for r in page.rows]
+        return [tuple(r[c.name] for c in info.primary_key) for r in page.rows], {}
     raw = request.form.getlist("pk")
     if len(raw) > MAX_SELECTION:
         abort(400, description=f"at most {MAX_SELECTION:,} rows at once")
-    pks = []
+    pks, tokens = [], {}
     for text in raw:
-        pk = decode_pk(info, text)
+        key_text, _, token = text.partition(TOKEN_SEPARATOR)
+        pk = decode_pk(info, key_text)
         if pk is None:
             abort(400, description="malformed pk")
         pks.append(pk)
-    return list(dict.fromkeys(pks))
+        if token:
+            tokens[pk] = token
+    return list(dict.fromkeys(pks)), tokens
 
 
 def action_view(model_admin: ModelAdmin):
@@ -55,7 +61,7 @@ def action_view(model_admin: ModelAdmin):
         require(model_admin, "delete")
     elif name not in actions:
         abort(403 if name in model_admin.action_names() else 400, description="unknown action")
-    pks = _selected_pks(model_admin)
+    pks, tokens = _selected_pks(model_admin)
     if not pks:
         return _done(list_url(model_admin), "Select at least one row first.", "warning")
     engine, dialect = engine_and_dialect()
@@ -63,14 +69,32 @@ def action_view(model_admin: ModelAdmin):
     scope = model_admin.scope(user)
     rows = [row for chunk in _chunks(pks) for row in
             fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)]
+    # The edit form's rule for selections: a row changed since the list showed it is left out.
+    stale = []
+    if tokens:
+        shown = selection_columns(model_admin, list_request(model_admin, request.args).columns)
+        fresh = []
+        for row in rows:
+            pk = tuple(coerced(info, row)[c.name] for c in info.primary_key)
+            if pk in tokens and row_token(row, shown) != tokens[pk]:
+                stale.append(model_admin.row_label(object_of(model_admin, coerced(info, row))))
+            else:
+                fresh.append(row)
+        rows = fresh
     objects = [object_of(model_admin, coerced(info, r)) for r in rows]
+    if not objects and stale:
+        return _done(list_url(model_admin), "Every selected row changed since the list was "
+                     "shown: nothing was done. Check them and select again.", "warning")
     if not objects:
         abort(404)
     action = actions.get(name)
     label = "Delete" if name == "delete" else action.label
     confirm_text = (f"Delete {len(objects)} {model_admin.verbose_name_plural.lower()}?" if name == "delete"
                     else (action.confirm or "").format(count=len(objects)))
-    if confirm_text and request.form.get("confirmed") != "1":
+    if stale:
+        confirm_text = (f"{len(stale)} of the selected rows changed since the list was shown and "
+                        f"are left out. {confirm_text or label + ' the ' + str(len(objects)) + ' others?'}")
+    if confirm_text and (request.form.get("confirmed") != "1" or stale):
         reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if name == "delete" else []
         return render_page(
             "action_confirm", slug=model_admin.slug, page_title=label,
@@ -78,7 +102,8 @@ def action_view(model_admin: ModelAdmin):
                          Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
             model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
             items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
-            more=max(0, len(objects) - 50), pks=[encode_pk(info.pk_values(o)) for o in objects],
+            more=max(0, len(objects) - 50), stale=stale[:50],
+            pks=[_posted(info.pk_values(o), tokens) for o in objects],
             all_matching=request.form.get("all") == "1", batch=BATCH,
             reach=reach if name == "delete" else [],
             blocked=name == "delete" and any(r["rule"] == "block" for r in reach),
@@ -171,6 +196,12 @@ class _BulkRun:
             values = coerced(info, row)
             out[tuple(values[c.name] for c in info.primary_key)] = values
         return out
+
+
+def _posted(pk: tuple, tokens: dict[tuple, str]) -> str:
+    """A key as the confirmation posts it again: with the token it was selected with."""
+    token = tokens.get(pk)
+    return f"{encode_pk(pk)}{TOKEN_SEPARATOR}{token}" if token else encode_pk(pk)
 
 
 def _chunks(items: list, size: int = 1000) -> list[list]:

@@ -218,3 +218,14 @@ def audit_change(tx, model_admin: ModelAdmin, pk: t.Sequence[t.Any], action: str
                  user_label=user_label(current_user), model_slug=model_admin.slug,
                  info=model_admin.info, pk=encode_pk(pk), object_label=label, action=action,
                  before=before, after=after)
+
+
+def selection_columns(model_admin: ModelAdmin, columns: t.Sequence[t.Any]) -> list[ColumnInfo]:
+    """What a list row's selection token covers: the row's own displayed columns (``columns``
+    are the list's DisplayColumns) and the version column when the ModelAdmin names one."""
+    out = [c.column for c in columns if c.column is not None and c.related is None]
+    version = getattr(model_admin, "version_field", None)
+    column = model_admin.info.column(version) if version else None
+    if column is not None and column not in out:
+        out.append(column)
+    return out

@@ -13,13 +13,13 @@ from markupsafe import Markup
 
 from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                     label_columns, label_for, label_needs_row, make_object, render_cell,
-                    render_row, row_checkbox, td_renderer, esc)
+                    render_row, row_checkbox, row_token, td_renderer, esc)
 from ..htmx import current_htmx
 from ..options import ModelAdmin, default_label
 from ..query import count_matching, lookup_rows, select_list
 from .facets import filter_chips, filter_panel
 from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
-                     model_admin_for)
+                     model_admin_for, selection_columns)
 from ..pipeline import URL_PLACEHOLDER, admin_url, is_superuser
 from .render import Crumb, render_page, templates_for
 
@@ -41,11 +41,13 @@ def list_view(model_admin: ModelAdmin):
     if any(c.function is not None for c in columns):
         # Callables get a model object: give them every column, not only the displayed ones.
         plain = [c for c in spec.info.columns if not c.lazy]
+    tokened = selection_columns(model_admin, columns)
+    plain += [c for c in tokened if c not in plain]
     page = select_list(engine, dialect, spec, params, plain, joins, defer_count=True)
     actions = model_admin.get_actions(user)
     can_delete = model_admin.has_permission("delete", user)
     formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None,
-                              selectable=bool(actions or can_delete))
+                              selectable=bool(actions or can_delete), tokened=tokened)
     rows = [formatter.row(row) for row in page.rows]
 
     base = list_url(model_admin)
@@ -192,9 +194,10 @@ class _RowFormatter:
     _PK = URL_PLACEHOLDER + "pk__"
 
     def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any,
-                 selectable: bool = False):
+                 selectable: bool = False, tokened: list | None = None):
         self.model_admin = model_admin
         self.selectable = selectable
+        self.tokened = tokened or []
         self.columns = columns
         self.info = model_admin.info
         keys = set(sample.keys()) if sample is not None else set()
@@ -341,7 +344,7 @@ class _RowFormatter:
         else:
             encoded = encode_pk(tuple(c.coerce(row[c.name]) for c in self.info.primary_key))
         url = self.detail_parts[0] + encoded + self.detail_parts[1]
-        check = row_checkbox(encoded) if self.selectable else ""
+        check = row_checkbox(encoded, row_token(row, self.tokened)) if self.selectable else ""
         tds = "".join([render(row, url) for render in self.fast])
         return ListRow(pk=encoded, url=url, html=Markup(f"<tr>{check}{tds}</tr>"),
                        make_cells=lambda: self._cells(row)[0])
@@ -349,7 +352,7 @@ class _RowFormatter:
     def _general_row(self, row: t.Any) -> ListRow:
         cells, pk, url = self._cells(row)
         list_row = ListRow(pk=encode_pk(pk), url=url, cells=cells)
-        list_row.html = render_row(list_row, self.selectable)
+        list_row.html = render_row(list_row, self.selectable, row_token(row, self.tokened))
         return list_row
 
     def _cells(self, row: t.Any) -> tuple[list[Cell], tuple, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
-import hashlib
+import zlib
 import json
 import typing as t
 from dataclasses import dataclass, field
@@ -290,8 +290,10 @@ def row_token(row: t.Any, columns: t.Sequence[ColumnInfo]) -> str:
     """The token of ``row`` (raw database values keyed by column name) over ``columns``."""
     if not columns:
         return ""
-    text = "\x1f".join("\x00" if row[c.name] is None else str(row[c.name]) for c in columns)
-    return hashlib.sha1(text.encode()).hexdigest()[:10]
+    # Change detection, not a secret (a forged token only leaves the user's own row out): a
+    # CRC is enough, stable across processes, and a tenth of a hash's cost on 50 rows.
+    text = "\x1f".join(["\x00" if (v := row[c.name]) is None else str(v) for c in columns])
+    return f"{zlib.crc32(text.encode()):08x}"
 
 
 def render_row(row: ListRow, selectable: bool, token: str = "") -> Markup:

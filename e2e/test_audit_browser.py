@@ -99,3 +99,29 @@ def test_delete_summary_in_the_browser(page, demo):
     assert "refuse" in summary.inner_text() or "cannot be deleted" in summary.inner_text()
     assert page.locator("button:has-text('Yes, delete')").is_disabled()
     shot(page, "account-delete-blocked")
+
+
+def test_leaving_an_edited_form_asks_first(page, demo):
+    page.goto(f"{demo.url}/admin/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "admin")
+    page.click("button[type=submit]")
+    page.goto(f"{demo.url}/admin/orders/9/edit")
+    page.fill("#id_total", "1.23")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()  # stay
+        else:
+            dialog.accept()  # leave
+
+    page.on("dialog", answer)
+    page.click("#nav >> text=Tickets")
+    page.wait_for_timeout(300)
+    assert asked and "not saved" in asked[0]
+    assert page.url.endswith("/admin/orders/9/edit") and page.input_value("#id_total") == "1.23"
+    page.click("#nav >> text=Tickets")
+    page.wait_for_url(re.compile(r"/admin/tickets/$"))
+    assert len(asked) == 2

@@ -96,7 +96,10 @@ def parse_value(column: ColumnInfo, raw: str) -> t.Any:
     kind = column.kind
     try:
         if kind == "int":
-            return int(text)
+            value = int(text)
+            if not -2**63 <= value < 2**63:
+                raise ValueError  # no database column holds it (SQLite raised OverflowError)
+            return value
         if kind == "float":
             value = float(text)
             if value != value or value in (float("inf"), float("-inf")):

@@ -21,6 +21,7 @@ from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state
 from ..query import BadQuery, fetch_rows_by_pk, parse_value
+from ..storage import ensure_tables
 from ..writes import IntegrityProblem, insert
 from .common import audit_change, engine_and_dialect, list_url, object_of, require
 from .history import _shown
@@ -30,6 +31,7 @@ from .rows import _done, _snapshot, _Stale, update_if_unchanged
 
 def _entry(model_admin: ModelAdmin, pk_text: str, entry_id: int) -> dict[str, t.Any]:
     engine, dialect = engine_and_dialect()
+    ensure_tables(engine)  # a GET may come before any write created the trail's table
     found = audit.entries(engine, dialect, admin_name=current_state().name,
                           model_slug=model_admin.slug, pk=pk_text, before_id=entry_id + 1, limit=1)
     if not found or found[0]["id"] != entry_id:
@@ -61,14 +63,14 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
     pk_values = decode_pk(info, pk)
     if pk_values is None:
         abort(404)
-    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
-    if entry["action"] in ("create", "delete"):
-        abort(400, description="a create or a delete is undone by deleting or restoring the row")
     engine, dialect = engine_and_dialect()
     scope = model_admin.scope(current_user)
     rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
     if not rows:
-        abort(404)
+        abort(404)  # before the trail is read: a row outside the scope is not there
+    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
+    if entry["action"] in ("create", "delete"):
+        abort(400, description="a create or a delete is undone by deleting or restoring the row")
     current = coerced(info, rows[0])
     obj = object_of(model_admin, current)
     require(model_admin, "change", obj)

@@ -150,52 +150,46 @@ def _ensure_login_manager() -> None:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per account and per client address in a sliding window.
+    """Counts failed sign-ins per account and per client address in a moving window.
 
-    In-process: with several workers each counts its own (the limit is then per worker).
+    The counts live in a ``limits`` storage (the rate-limit engine of flask-limiter):
+    ``memory://`` (the default) counts per process; ``redis://host:6379`` shares the counts
+    between every worker and host, so that the limit is the same however many there are.
     """
 
-    def __init__(self, max_failures: int, window_seconds: int):
+    def __init__(self, max_failures: int, window_seconds: int, storage_uri: str = "memory://"):
+        from limits import RateLimitItemPerSecond
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
         self.max_failures = max_failures
         self.window = window_seconds
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        # An address may hold several users (an office behind one NAT): four times as many.
+        self._per_account = RateLimitItemPerSecond(max_failures, window_seconds)
+        self._per_address = RateLimitItemPerSecond(max_failures * 4, window_seconds)
 
-    def _keys(self, username: str, address: str | None) -> list[str]:
+    def _limits(self, username: str, address: str | None):
         account = hashlib.sha256(username.strip().lower().encode()).hexdigest()
-        return [f"u:{account}", f"a:{address or '-'}"]
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        stamps = self._failures.get(key)
-        if stamps is None:
-            return deque()
-        while stamps and stamps[0] <= now - self.window:
-            stamps.popleft()
-        if not stamps:
-            self._failures.pop(key, None)
-        return stamps
+        return [(self._per_account, ("hyper_admin_login", "user", account)),
+                (self._per_address, ("hyper_admin_login", "addr", address or "-"))]
 
     def blocked_for(self, username: str, address: str | None) -> int:
         """Seconds until another attempt is allowed, 0 when allowed now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for i, key in enumerate(self._keys(username, address)):
-                limit = self.max_failures * (4 if i else 1)  # an address may hold several users
-                stamps = self._recent(key, now)
-                if len(stamps) >= limit:
-                    waits.append(int(stamps[0] + self.window - now) + 1)
-            return max(waits, default=0)
+        waits = []
+        for item, keys in self._limits(username, address):
+            if not self._limiter.test(item, *keys):
+                reset = self._limiter.get_window_stats(item, *keys).reset_time
+                waits.append(max(1, int(reset - time.time()) + 1))
+        return max(waits, default=0)
 
     def failed(self, username: str, address: str | None) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in self._keys(username, address):
-                self._failures.setdefault(key, deque()).append(now)
+        for item, keys in self._limits(username, address):
+            self._limiter.hit(item, *keys)
 
     def succeeded(self, username: str, address: str | None) -> None:
-        with self._lock:
-            self._failures.pop(self._keys(username, address)[0], None)
+        item, keys = self._limits(username, address)[0]
+        self._limiter.clear(item, *keys)
 
 
 # ---------------------------------------------------------------------------------------------

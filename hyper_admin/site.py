@@ -26,6 +26,7 @@ DEFAULTS: dict[str, t.Any] = {
     "login_failure_window": 300,
     "statement_timeout": 10.0,
     "audit_roles": frozenset(),
+    "login_storage_uri": "memory://",
 }
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
@@ -53,12 +54,13 @@ class AdminState:
     login_failure_window: int
     statement_timeout: float | None
     audit_roles: frozenset[str]
+    login_storage_uri: str
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
     audit_admin: ModelAdmin = field(init=False)
 
     def __post_init__(self) -> None:
         self.login_throttle = pipeline.LoginThrottle(
-            self.login_max_failures, self.login_failure_window
+            self.login_max_failures, self.login_failure_window, self.login_storage_uri
         )
         from .audit_list import AuditAdmin, HyperAdminAuditEntry
 
@@ -119,6 +121,7 @@ class Admin:
         login_failure_window: int | None = None,
         statement_timeout: float | None = None,
         audit_roles: t.Iterable[str] | None = None,
+        login_storage_uri: str | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -131,6 +134,7 @@ class Admin:
             "login_failure_window": login_failure_window,
             "statement_timeout": statement_timeout,
             "audit_roles": audit_roles,
+            "login_storage_uri": login_storage_uri,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader

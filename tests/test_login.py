@@ -105,3 +105,43 @@ def test_empty_fields_are_422(app):
     response = client.post("/admin/login", data={"username": "", "password": "",
                                                  "csrf_token": token})
     assert response.status_code == 422
+
+
+REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+def redis_db():
+    """Redis database 13, emptied before and after (nothing left from an earlier run)."""
+    import os
+
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        client.flushdb()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} unreachable: {exc} (CI is set)")
+        pytest.skip(f"Redis at {REDIS_URL} unreachable: {exc}")
+    yield REDIS_URL
+    client.flushdb()
+
+
+def test_throttling_is_shared_by_every_worker_through_redis(engine, redis_db):
+    """Two apps stand for two workers: with a Redis storage, failures counted by one block the
+    account on the other (with the default memory storage each would count its own)."""
+    create_schema(engine)
+    worker_a = create_app(engine, login_max_failures=3, login_storage_uri=redis_db)[0]
+    worker_b = create_app(engine, login_max_failures=3, login_storage_uri=redis_db)[0]
+    assert login(worker_a.test_client(), "root", "bad").status_code == 401
+    assert login(worker_b.test_client(), "root", "bad").status_code == 401
+    assert login(worker_a.test_client(), "root", "bad").status_code == 401
+    assert login(worker_b.test_client(), "root").status_code == 429  # the third failure was on A
+    # Memory storage: per worker.
+    solo_a = create_app(engine, login_max_failures=3)[0]
+    solo_b = create_app(engine, login_max_failures=3)[0]
+    for _ in range(3):
+        assert login(solo_a.test_client(), "agent", "bad").status_code == 401
+    assert login(solo_a.test_client(), "agent").status_code == 429
+    assert login(solo_b.test_client(), "agent").status_code == 303

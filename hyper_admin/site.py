@@ -290,7 +290,7 @@ class Admin:
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
         route("/<slug>/<pk>/history", history.history_view, endpoint="history", model_action="view")
         route("/<slug>/<pk>/history/<int:entry_id>/revert", revert.revert_view, endpoint="revert",
-              methods=["GET", "POST"], model_action="change")
+              methods=["GET", "POST"], model_action="view")
         route("/<slug>/<pk>/history/<int:entry_id>/restore", revert.restore_view,
               endpoint="restore", methods=["POST"], model_action="add")
         route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],

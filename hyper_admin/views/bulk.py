@@ -75,9 +75,10 @@ def action_view(model_admin: ModelAdmin):
         shown = selection_columns(model_admin, list_request(model_admin, request.args).columns)
         fresh = []
         for row in rows:
-            pk = tuple(coerced(info, row)[c.name] for c in info.primary_key)
+            values = coerced(info, row)
+            pk = tuple(values[c.name] for c in info.primary_key)
             if pk in tokens and row_token(row, shown) != tokens[pk]:
-                stale.append(model_admin.row_label(object_of(model_admin, coerced(info, row))))
+                stale.append(model_admin.row_label(object_of(model_admin, values)))
             else:
                 fresh.append(row)
         rows = fresh

@@ -224,8 +224,13 @@ def selection_columns(model_admin: ModelAdmin, columns: t.Sequence[t.Any]) -> li
     """What a list row's selection token covers: the row's own displayed columns (``columns``
     are the list's DisplayColumns) and the version column when the ModelAdmin names one."""
     out = [c.column for c in columns if c.column is not None and c.related is None]
-    version = getattr(model_admin, "version_field", None)
-    column = model_admin.info.column(version) if version else None
-    if column is not None and column not in out:
-        out.append(column)
+    version = version_column(model_admin)
+    if version is not None and version not in out:
+        out.append(version)
     return out
+
+
+def version_column(model_admin: ModelAdmin) -> ColumnInfo | None:
+    """The column named by ModelAdmin.version_field (checked when the ModelAdmin is built)."""
+    name = model_admin.version_field
+    return model_admin.info.column(name) if name else None

@@ -31,14 +31,11 @@ def history_view(model_admin: ModelAdmin, pk: str):
     if pk_values is None:
         abort(404)
     engine, dialect = engine_and_dialect()
-    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)
-    if rows:
-        in_scope = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key,
-                                    scope=model_admin.scope(current_user))
-        if not in_scope:
-            abort(404)
-    elif not (is_superuser() or model_admin.has_permission("delete", current_user)):
-        abort(404)
+    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns,
+                            scope=model_admin.scope(current_user))
+    if not rows and (fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key)
+                     or not (is_superuser() or model_admin.has_permission("delete", current_user))):
+        abort(404)  # outside the scope, or a deleted row's history for someone who may not delete
     ensure_tables(engine)
     before_id = request.args.get("before_id", type=int)
     found = audit.entries(engine, dialect, admin_name=current_state().name,
@@ -79,15 +76,18 @@ def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any]) -> dict[str, t.Any]
         column = columns.get(attribute)
         fields.append({"label": column.label if column is not None else attribute,
                        "before": _shown(column, before), "after": _shown(column, after)})
-    action = entry["action"]
+    return {"id": entry["id"], "when": entry["created_at"], "user": entry["user_label"],
+            "action": entry["action"], "action_label": _action_label(model_admin, entry["action"]),
+            "fields": fields, "note": entry["note"]}
+
+
+def _action_label(model_admin: ModelAdmin, action: str) -> str:
+    """"Changed", "Deleted"..., or a custom action's own label (whoever may run it now)."""
     if action.startswith("action:"):
         name = action.partition(":")[2]
-        label = next((a.label for a in model_admin._all_actions() if a.name == name),
-                     name.replace("_", " ").capitalize())
-    else:
-        label = ACTION_LABELS.get(action, action.capitalize())
-    return {"id": entry["id"], "when": entry["created_at"], "user": entry["user_label"],
-            "action": action, "action_label": label, "fields": fields, "note": entry["note"]}
+        return next((a.label for a in model_admin._all_actions() if a.name == name),
+                    name.replace("_", " ").capitalize())
+    return ACTION_LABELS.get(action, action.capitalize())
 
 
 def _order(columns: dict[str, ColumnInfo], attribute: str) -> int:
@@ -127,7 +127,7 @@ def recent_actions(limit: int = 10) -> list[dict[str, t.Any]]:
         model_admin = slugs[entry["model_slug"]]
         url = None if entry["action"] == "delete" else admin_url(
             ".detail", slug=model_admin.slug, pk=entry["pk"])
-        out.append({"action": _entry(model_admin, entry)["action_label"],
+        out.append({"action": _action_label(model_admin, entry["action"]),
                     "model_label": model_admin.verbose_name, "object_label": entry["object_label"],
                     "url": url, "user_label": entry["user_label"], "when": entry["created_at"],
                     "history_url": admin_url(".history", slug=model_admin.slug, pk=entry["pk"])})

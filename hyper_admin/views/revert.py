@@ -68,14 +68,14 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
     rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
     if not rows:
         abort(404)  # before the trail is read: a row outside the scope is not there
-    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
-    if entry["action"] in ("create", "delete"):
-        abort(400, description="a create or a delete is undone by deleting or restoring the row")
     current = coerced(info, rows[0])
     obj = object_of(model_admin, current)
     require(model_admin, "change", obj)
+    entry = _entry(model_admin, encode_pk(pk_values), entry_id)
+    if entry["action"] in ("create", "delete"):
+        abort(400, description="a create or a delete is undone by deleting or restoring the row")
     columns = {c.attribute: c for c in info.columns}
-    plan, skipped, problems = {}, [], []
+    plan, shown, skipped, problems = {}, [], [], []
     for attribute, (before, after) in entry["changes"].items():
         column = columns.get(attribute)
         if column is None or column.primary_key:
@@ -90,9 +90,7 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
         except ValueError as exc:
             problems.append(str(exc))
             continue
-        plan_row = {"label": label, "now": _shown(column, now), "back": _shown(column, before)}
-        plan.setdefault("__rows__", []).append(plan_row)  # type: ignore[union-attr]
-    shown = plan.pop("__rows__", [])
+        shown.append({"label": label, "now": _shown(column, now), "back": _shown(column, before)})
     title = model_admin.row_label(obj)
     history_url = admin_url(".history", slug=model_admin.slug, pk=pk)
     if request.method == "POST" and plan and not problems:

@@ -22,8 +22,8 @@ from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
 from ..writes import IntegrityProblem, delete, insert, update
-from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row, may_view,
-                     model_admin_for, object_of, require, row_url)
+from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row,
+                     may_view, model_admin_for, object_of, require, row_url, version_column)
 from .render import Crumb, render_page
 
 
@@ -404,12 +404,6 @@ def edit_view(model_admin: ModelAdmin, pk: str):
 
 class _Stale(Exception):
     pass
-
-
-def version_column(model_admin: ModelAdmin) -> ColumnInfo | None:
-    """The column named by ModelAdmin.version_field (checked when the ModelAdmin is built)."""
-    name = getattr(model_admin, "version_field", None)
-    return model_admin.info.column(name) if name else None
 
 
 def token_columns(model_admin: ModelAdmin, editable: list[ColumnInfo]) -> list[ColumnInfo]:

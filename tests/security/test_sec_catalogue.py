@@ -164,6 +164,8 @@ def test_B09_revert_needs_change_permission(site):
     order = one(engine, "SELECT min(id) AS v FROM orders")
     assert viewer.post(f"/admin/orders/{order}/history/1/revert",
                        data={"csrf_token": token(viewer)}).status_code == 403
+    # The contract's order: a row that is not there is 404 before "not granted" is 403.
+    assert viewer.get("/admin/orders/999999/history/1/revert").status_code == 404
 
 
 # --- CSRF ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A small application used by the tests: users in the database, two models, an Admin."""
 
 import typing as t
+from html.parser import HTMLParser
 
 from flask import Flask
 from flask_login import LoginManager, UserMixin
@@ -133,3 +134,52 @@ def as_user(app: Flask, user: t.Any):
         sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
     return client
+
+
+class _FormReader(HTMLParser):
+    """The values a browser would post from a page's <form method=post> with fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.data, self._select, self._textarea, self._first_option = {}, None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        name = a.get("name")
+        if tag == "input" and name and name != "q":
+            kind = a.get("type", "text")
+            if kind == "checkbox":
+                if "checked" in a:
+                    self.data[name] = a.get("value") or "y"
+            elif kind not in ("submit", "button"):
+                self.data.setdefault(name, a.get("value") or "")
+        elif tag == "select" and name:
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+                self.data.setdefault(self._select, self._first_option)
+            if "selected" in a:
+                self.data[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
+
+
+def form_data(page: str) -> dict:
+    reader = _FormReader()
+    reader.feed(page[page.find("<form method=\"post\" action=\"/admin/") if "data-warn-unsaved" not in page else page.find("data-warn-unsaved") - 200:])
+    data = reader.data
+    data.pop("pk", None)
+    data.pop("action", None)
+    return {k: (v[1:] if k in ("body", "notes") and v.startswith("\n") else v) for k, v in data.items()}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlorm import SQL
 
-from apps import as_user, csrf_from
+from apps import as_user, csrf_from, form_data
 from crud_app import create_app, seeded, staff
 from hyper_admin import audit
 
@@ -29,18 +29,6 @@ def audit_rows(engine, slug=None):
     return [r for r in out if slug is None or r["model_slug"] == slug]
 
 
-def form_of(page: str) -> dict:
-    data = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
-        data[name] = value.replace("&amp;", "&").replace("&#34;", '"').replace("&#39;", "'")
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = re.search(r'<option[^>]*value="([^"]*)"[^>]*selected', body)
-        data[name] = chosen.group(1) if chosen else ""
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
-        data[name] = body.strip()
-    return data
-
-
 def test_create_edit_delete_are_audited_with_their_values(site):
     app, people, engine = site
     client = as_user(app, people["support"])
@@ -57,7 +45,7 @@ def test_create_edit_delete_are_audited_with_their_values(site):
     assert created["changes"]["name"] == [None, "Ada Audit"]
     assert created["user_label"] and created["user_id"] == str(people["support"].id)
 
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data["name"] = "Ada Lovelace"
     assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
     updated = audit_rows(engine, "contacts")[-1]
@@ -65,7 +53,7 @@ def test_create_edit_delete_are_audited_with_their_values(site):
     assert updated["changes"] == {"name": ["Ada Audit", "Ada Lovelace"]}
 
     # Saving an unchanged form writes nothing, and records nothing.
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
     assert len(audit_rows(engine, "contacts")) == 2
 
@@ -170,7 +158,7 @@ def test_replaying_the_audit_reproduces_the_row(site, edits):
     assert response.status_code == 303
     contact = response.headers["Location"].rstrip("/").rsplit("/", 1)[1]
     for edit in edits:
-        data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+        data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
         data.update(edit)
         assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
     replayed: dict = {}
@@ -193,7 +181,7 @@ def test_a_hook_adds_a_note_to_the_entry(site):
     client = as_user(app, people["support"])
     with engine as tx:
         contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data["role"] = "Head of noted changes"
     assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
     (entry,) = audit_rows(engine, "contacts")
@@ -207,12 +195,12 @@ def test_revert_a_change_then_restore_a_deleted_row(site):
     with engine as tx:
         contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
         original = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data.update(name="Changed Name", role="Temporary")
     assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
     change = audit_rows(engine, "contacts")[-1]
     # Someone changes the role again: the revert sets the name back and leaves the role.
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data["role"] = "Later role"
     assert client.post(f"/admin/contacts/{contact}/edit", data=data).status_code == 303
 
@@ -306,7 +294,7 @@ def test_a_failing_trigger_leaves_row_and_audit_unchanged(site, engine):
         contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
         before = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
     client = as_user(app, people["support"])
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data["name"] = "BOOM"
     response = client.post(f"/admin/contacts/{contact}/edit", data=data)
     page = response.get_data(as_text=True)
@@ -335,7 +323,7 @@ def test_a_database_error_mid_write_is_a_clear_500_with_nothing_written(site, ca
     with engine as tx:
         contact = tx.fetchscalar("SELECT id AS v FROM contacts ORDER BY id LIMIT 1")
         before = dict(tx.fetchone(SQL("SELECT * FROM contacts WHERE id =", SQL.Param(contact))))
-    data = form_of(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
+    data = form_data(client.get(f"/admin/contacts/{contact}/edit").get_data(as_text=True))
     data["name"] = "Never saved"
     response = client.post(f"/admin/contacts/{contact}/edit", data=data)
     page = response.get_data(as_text=True)

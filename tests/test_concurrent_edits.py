@@ -4,7 +4,6 @@ the conflict page with the winner's value and its own input kept, and saves agai
 merging. Nothing is lost, on SQLite and on PostgreSQL."""
 
 import multiprocessing
-import re
 
 import pytest
 from sqlorm import SQL
@@ -14,22 +13,13 @@ from crud_app import seeded
 CTX = multiprocessing.get_context("spawn")  # fresh interpreters: no connection shared by fork
 
 
-def selects(page: str) -> dict[str, str]:
-    out = {}
-    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
-        chosen = [re.search(r'value="([^"]*)"', attrs).group(1)
-                  for attrs in re.findall(r"<option([^>]*)>", body) if " selected" in attrs]
-        out[name] = chosen[0] if chosen else ""
-    return out
-
-
 def agent(db_url, username, field, value, order, barrier, results):
     import sys
 
     sys.path.insert(0, __file__.rsplit("/", 1)[0])
     from sqlorm import Engine
 
-    from apps import as_user
+    from apps import as_user, form_data
     from crud_app import create_app, staff
     from hyper_admin import enable_postgresql
 
@@ -38,8 +28,7 @@ def agent(db_url, username, field, value, order, barrier, results):
     app, _ = create_app(engine)
     client = as_user(app, staff(engine)[username])
     page = client.get(f"/admin/orders/{order}/edit").get_data(as_text=True)
-    data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page))
-    data.update(selects(page))
+    data = form_data(page)
     data[field] = value
     barrier.wait(timeout=30)  # both forms are open: save together
     response = client.post(f"/admin/orders/{order}/edit", data=data)
@@ -47,9 +36,7 @@ def agent(db_url, username, field, value, order, barrier, results):
     retried = None
     if response.status_code == 409:
         # The conflict page keeps this agent's input and carries the new version: save again.
-        retry = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', body))
-        retry.update(selects(body))
-        retried = client.post(f"/admin/orders/{order}/edit", data=retry).status_code
+        retried = client.post(f"/admin/orders/{order}/edit", data=form_data(body)).status_code
     results.put((username, response.status_code, retried, "What changed meanwhile" in body))
     engine.disconnect_all()
 

@@ -90,3 +90,26 @@ def live_server():
     yield start
     for server in servers:
         server.stop()
+
+
+def serve_demo(tmp_path_factory, name: str, rows: int):
+    """The demo back office on a fresh SQLite file, served on loopback: a fixture's body
+    (``yield from serve_demo(...)``)."""
+    from hyper_admin.demo.app import create_app
+
+    app = create_app(f"sqlite://{tmp_path_factory.mktemp(name) / 'demo.db'}", rows=rows)
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+def sign_in(page, url: str, who: str) -> None:
+    """Open ``url``, sign in on the page it leads to as the demo user ``who`` (whose password
+    is its name), and wait until ``url`` is back."""
+    import re
+
+    page.goto(url)
+    page.fill("input[name=username]", who)
+    page.fill("input[name=password]", who)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(url.split("://", 1)[1].split("/", 1)[1]) + "$"))

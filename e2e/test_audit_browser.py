@@ -5,33 +5,24 @@ import re
 
 import pytest
 
-from conftest import LiveServer, shot
+from conftest import serve_demo, shot, sign_in
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, browser):
-    from hyper_admin.demo.app import create_app
-
-    app = create_app(f"sqlite://{tmp_path_factory.mktemp('audit') / 'demo.db'}", rows=200)
-    server = LiveServer(app)
-    yield server
-    server.stop()
+    yield from serve_demo(tmp_path_factory, "audit", rows=200)
 
 
-def sign_in(browser, demo, who):
+def signed_in_context(browser, demo, who):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{demo.url}/admin/")
-    page.fill("input[name=username]", who)
-    page.fill("input[name=password]", who)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    sign_in(page, f"{demo.url}/admin/", who)
     return context, page
 
 
 def test_conflict_take_theirs_then_history_and_revert(browser, demo):
-    first_ctx, first = sign_in(browser, demo, "admin")
-    second_ctx, second = sign_in(browser, demo, "support")
+    first_ctx, first = signed_in_context(browser, demo, "admin")
+    second_ctx, second = signed_in_context(browser, demo, "support")
     try:
         edit = f"{demo.url}/admin/orders/7/edit"
         first.goto(edit)
@@ -89,11 +80,7 @@ def test_conflict_take_theirs_then_history_and_revert(browser, demo):
 
 
 def test_delete_summary_in_the_browser(page, demo):
-    page.goto(f"{demo.url}/admin/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.goto(f"{demo.url}/admin/accounts/1/delete")
+    sign_in(page, f"{demo.url}/admin/accounts/1/delete", "admin")
     summary = page.locator("section[aria-labelledby=reach-heading]")
     summary.wait_for()
     assert "refuse" in summary.inner_text() or "cannot be deleted" in summary.inner_text()
@@ -102,11 +89,7 @@ def test_delete_summary_in_the_browser(page, demo):
 
 
 def test_leaving_an_edited_form_asks_first(page, demo):
-    page.goto(f"{demo.url}/admin/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.goto(f"{demo.url}/admin/orders/9/edit")
+    sign_in(page, f"{demo.url}/admin/orders/9/edit", "admin")
     page.fill("#id_total", "1.23")
     asked = []
 

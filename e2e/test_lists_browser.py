@@ -4,25 +4,16 @@ import re
 
 import pytest
 
-from conftest import LiveServer, shot
+from conftest import serve_demo, shot, sign_in
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, browser):
-    from hyper_admin.demo.app import create_app
-
-    app = create_app(f"sqlite://{tmp_path_factory.mktemp('lists') / 'demo.db'}", rows=400)
-    server = LiveServer(app)
-    yield server
-    server.stop()
+    yield from serve_demo(tmp_path_factory, "lists", rows=400)
 
 
 def test_filter_sort_page_and_save_a_view(page, demo):
-    page.goto(f"{demo.url}/admin/orders/")
-    page.fill("input[name=username]", "support")
-    page.fill("input[name=password]", "support")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/orders/$"))
+    sign_in(page, f"{demo.url}/admin/orders/", "support")
 
     # The counts arrive in their own request; then filter by clicking an option.
     paid = page.locator("#facet-status a", has_text="Paid").first
@@ -65,11 +56,7 @@ def test_filter_sort_page_and_save_a_view(page, demo):
 
 
 def test_inline_edit_of_a_ticket_status(page, demo):
-    page.goto(f"{demo.url}/admin/tickets/")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "admin")
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/tickets/$"))
+    sign_in(page, f"{demo.url}/admin/tickets/", "admin")
     cell = page.locator("table tbody tr").first.locator("td").nth(4)  # checkbox, id, subject, account, status
     before = cell.inner_text().strip()
     cell.locator("[data-cell-edit], button").first.click()

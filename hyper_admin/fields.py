@@ -435,6 +435,11 @@ class ForeignKeyField(Field):
         self.data = None
         self.data = strict_coerce(self.key_column, text) if self.key_column is not None else text
 
+    def pre_validate(self, form: t.Any) -> None:
+        # InputRequired lets "  " through: a blank key is no key.
+        if self.data is None and not self.nullable and self.raw_data and not self.process_errors:
+            raise v.StopValidation("This field is required.")
+
 
 _KIND_TYPES: dict[str, type | tuple[type, ...]] = {
     "int": int,
@@ -453,8 +458,8 @@ def strict_coerce(column: ColumnInfo, text: str) -> t.Any:
     expected = _KIND_TYPES.get(column.kind)
     if expected is not None and not isinstance(value, expected):
         raise ValueError("Not a valid choice.")
-    if column.kind == "int" and isinstance(value, bool):
-        raise ValueError("Not a valid choice.")
+    if column.kind == "int" and (isinstance(value, bool) or not -2**63 <= value < 2**63):
+        raise ValueError("Not a valid choice.")  # beyond 64 bits no database column holds it
     return value
 
 
@@ -665,6 +670,15 @@ class AdminForm(wtforms.Form):
 
     def field(self, attribute: str) -> Field:
         return self._fields[self._keys.get(attribute, attribute)]
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        valid = super().validate(extra_validators)
+        # No column holds a NUL (PostgreSQL refuses it; elsewhere it cuts strings short).
+        for field in self:
+            if any("\x00" in value for value in (field.raw_data or []) if isinstance(value, str)):
+                field.errors = [*field.errors, "NUL characters are not allowed."]
+                valid = False
+        return valid
 
 
 _RESERVED = frozenset(name for name in dir(AdminForm) if not name.startswith("_"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import pipeline
 from .introspect import ColumnInfo, ModelInfo, model_info, model_names
+from .panels import bind_detail_panels
 
 if t.TYPE_CHECKING:
     from .site import Admin
@@ -132,6 +133,9 @@ class ModelAdmin:
     inlines: t.Sequence[t.Any] = ()
     #: Rows per inline on the detail page.
     inline_per_page: int = 10
+    #: Panels shown on the detail page (Metric, TimeSeries, Breakdown, Table... from
+    #: hyper_admin.panels), each filtered to the row shown; see docs/dashboards.md.
+    detail_panels: t.Sequence[t.Any] = ()
     #: attribute -> WTForms field class replacing the converter's choice.
     form_overrides: t.Mapping[str, type] = {}
     #: attribute -> extra keyword arguments of the form field (label, description, validators…).
@@ -153,6 +157,7 @@ class ModelAdmin:
         self._permissions = {
             action_name: frozenset(roles) for action_name, roles in dict(self.permissions).items()
         }
+        self._detail_panels = bind_detail_panels(self)
         if self.version_field is not None:
             column = model_info(model).column(self.version_field)
             if column is None or column.kind not in ("int", "datetime") or column.primary_key:

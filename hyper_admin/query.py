@@ -30,6 +30,9 @@ FILTER_OPS = ("gte", "lte", "in", "isnull", "contains")
 MAX_FILTER_VALUES = 1000
 MAX_SEARCH_LENGTH = 200
 MAX_PAGE = 1_000_000
+#: What PostgreSQL's numeric holds: digits before the decimal point, and after it.
+NUMERIC_MAX_DIGITS = 131_072
+NUMERIC_MAX_SCALE = 16_383
 
 
 class BadQuery(ValueError):
@@ -107,8 +110,9 @@ def parse_value(column: ColumnInfo, raw: str) -> t.Any:
             return value
         if kind == "decimal":
             value = decimal.Decimal(text)
-            if not value.is_finite():
-                raise ValueError
+            if (not value.is_finite() or value.adjusted() >= NUMERIC_MAX_DIGITS
+                    or value.as_tuple().exponent < -NUMERIC_MAX_SCALE):
+                raise ValueError  # PostgreSQL's numeric cannot hold it (an error there: a 500)
             return value
         if kind == "bool":
             lowered = text.lower()
@@ -327,7 +331,28 @@ def decode_cursor(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]])
         raise BadQuery("invalid cursor") from None
     if not isinstance(values, list) or len(values) != len(sort):
         raise BadQuery("invalid cursor")
+    for (column, _), value in zip(sort, values):
+        if not _fits(column, value):
+            # Signed by us, yet not a value of the column (issued before a schema change, or
+            # with a leaked secret): a bad query, not a database error.
+            raise BadQuery("invalid cursor: it does not fit this list")
     return values
+
+
+_TYPED_KINDS = frozenset({"int", "float", "decimal", "bool", "date", "datetime", "time"})
+
+
+def _fits(column: ColumnInfo, value: t.Any) -> bool:
+    """Whether a cursor value can be compared with ``column`` (keyset columns are NOT NULL)."""
+    if value is None or not isinstance(value, (str, int, float)):
+        return False
+    if column.kind not in _TYPED_KINDS:
+        return True  # text and choices: any scalar the database gave (legacy values too)
+    try:
+        parse_value(column, str(value))
+    except BadQuery:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -732,7 +757,10 @@ def lookup_rows(engine, dialect: Dialect, info: ModelInfo, columns: list[ColumnI
     if term:
         tests = []
         if term.isdigit() and pk.kind == "int":
-            tests.append(f"{pk.sql} = {stmt.param(int(term))}")
+            try:  # within 64 bits: SQLite cannot even bind a larger one
+                tests.append(f"{pk.sql} = {stmt.param(parse_value(pk, term))}")
+            except BadQuery:
+                pass
         pattern = like_pattern(term.lower())
         for column in search:
             tests.append(f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'")

@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask
 
 from . import pipeline
+from .cookies import harden_session_cookie
 from .introspect import model_names
+from .cache import Cache, cache_from_uri
 from .options import ModelAdmin
+from .panels import Dashboard
 from .paths import STATIC_DIR, TEMPLATES_DIR
 
 #: Built-in defaults; ``HYPER_ADMIN_<NAME>`` in app.config overrides them, and an argument given
@@ -27,6 +30,7 @@ DEFAULTS: dict[str, t.Any] = {
     "statement_timeout": 10.0,
     "audit_roles": frozenset(),
     "login_storage_uri": "memory://",
+    "cache_uri": "memory://",
 }
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
@@ -55,7 +59,9 @@ class AdminState:
     statement_timeout: float | None
     audit_roles: frozenset[str]
     login_storage_uri: str
+    cache_uri: str
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
+    panel_cache: "Cache" = field(init=False)
     audit_admin: ModelAdmin = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +71,7 @@ class AdminState:
         from .audit_list import AuditAdmin, HyperAdminAuditEntry
 
         self.audit_admin = AuditAdmin(HyperAdminAuditEntry, self.admin)
+        self.panel_cache = cache_from_uri(self.cache_uri)
 
     @property
     def engine(self):
@@ -122,6 +129,7 @@ class Admin:
         statement_timeout: float | None = None,
         audit_roles: t.Iterable[str] | None = None,
         login_storage_uri: str | None = None,
+        cache_uri: str | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -135,6 +143,7 @@ class Admin:
             "statement_timeout": statement_timeout,
             "audit_roles": audit_roles,
             "login_storage_uri": login_storage_uri,
+            "cache_uri": cache_uri,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader
@@ -142,6 +151,8 @@ class Admin:
         self.engine = engine
         self.name = name
         self.registry: dict[str, ModelAdmin] = {}
+        #: The dashboard's panels (see docs/dashboards.md).
+        self.dashboard = Dashboard()
         if app is not None:
             self.init_app(app)
 
@@ -255,11 +266,12 @@ class Admin:
             )
         state = AdminState(admin=self, app=app, name=name, **settings)
         states[name] = state
+        harden_session_cookie(app)
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
         from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing,
-                            revert, rows, saved)
+                            panels, revert, rows, saved)
 
         bp = Blueprint(
             name,
@@ -273,6 +285,8 @@ class Admin:
         route("/", dashboard.index, endpoint="dashboard")
         route("/login", auth.login, methods=["GET", "POST"], public=True)
         route("/logout", auth.logout, methods=["POST"])
+        # "-" cannot start a slug: no model's URLs collide with the dashboard's panels.
+        route("/-/panels/<panel_id>", panels.panel_view, endpoint="panel")
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
@@ -289,6 +303,8 @@ class Admin:
               model_action="add")
         route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
         route("/<slug>/<pk>/history", history.history_view, endpoint="history", model_action="view")
+        route("/<slug>/<pk>/panels/<panel_id>", panels.detail_panel_view, endpoint="detail_panel",
+              model_action="view")
         route("/<slug>/<pk>/history/<int:entry_id>/revert", revert.revert_view, endpoint="revert",
               methods=["GET", "POST"], model_action="view")
         route("/<slug>/<pk>/history/<int:entry_id>/restore", revert.restore_view,

@@ -113,6 +113,94 @@ def _is_timeout(exc: Exception) -> bool:
     return type(exc).__module__.startswith("sqlite3") and "interrupted" in str(exc)
 
 
+#: What keeps the database from serving a request, as :func:`database_problem` names it.
+TIMEOUT, UNREACHABLE, READ_ONLY, FULL, BUSY = "timeout", "unreachable", "read_only", "full", "busy"
+
+# SQLite's result codes (sqlite3 errors carry them as ``sqlite_errorname`` from Python 3.11).
+_SQLITE_PROBLEMS = {
+    "SQLITE_INTERRUPT": TIMEOUT,
+    "SQLITE_READONLY": READ_ONLY,
+    "SQLITE_FULL": FULL,
+    "SQLITE_BUSY": BUSY,
+    "SQLITE_LOCKED": BUSY,
+    "SQLITE_CANTOPEN": UNREACHABLE,
+    "SQLITE_IOERR": UNREACHABLE,
+}
+_SQLITE_MESSAGES = (  # the same, from the message, for an error without its code
+    ("interrupted", TIMEOUT), ("readonly", READ_ONLY), ("disk is full", FULL),
+    ("is locked", BUSY), ("unable to open database", UNREACHABLE), ("disk i/o error", UNREACHABLE),
+)
+# PostgreSQL's SQLSTATEs, by code then by class.
+_PG_STATES = {
+    "57014": TIMEOUT,       # query_canceled (statement_timeout)
+    "25006": READ_ONLY,     # read_only_sql_transaction (a standby, default_transaction_read_only)
+    "53100": FULL,          # disk_full
+    "53300": UNREACHABLE,   # too_many_connections
+    "57P01": UNREACHABLE,   # admin_shutdown: the server is stopping or restarting
+    "57P02": UNREACHABLE,   # crash_shutdown
+    "57P03": UNREACHABLE,   # cannot_connect_now: starting up or shutting down
+    "40001": BUSY,          # serialization_failure
+    "40P01": BUSY,          # deadlock_detected
+    "55P03": BUSY,          # lock_not_available (lock_timeout)
+}
+_PG_CLASSES = {"08": UNREACHABLE, "58": UNREACHABLE}  # connection exceptions, system errors
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """What the database could not do, when ``exc`` (or an error it was raised from) says the
+    database is out of reach or refuses work for now: TIMEOUT, UNREACHABLE (connection refused
+    or lost, server restarting), READ_ONLY, FULL (no space left) or BUSY (locked, deadlock).
+    None for any other error: a bug, answered 500.
+
+    These are conditions of the database, not of the request: the admin answers them 503 with
+    a sentence of its own, never the driver's text.
+    """
+    seen = 0
+    while exc is not None and seen < 5:
+        module = type(exc).__module__
+        if module.startswith("sqlite3"):
+            code = getattr(exc, "sqlite_errorname", None) or ""
+            for prefix, problem in _SQLITE_PROBLEMS.items():
+                if code == prefix or code.startswith(prefix + "_"):
+                    return problem
+            message = str(exc).lower()
+            for text, problem in _SQLITE_MESSAGES:
+                if text in message:
+                    return problem
+        elif module.startswith("psycopg"):
+            state = getattr(exc, "sqlstate", None)
+            if state:
+                problem = _PG_STATES.get(state) or _PG_CLASSES.get(state[:2])
+                if problem:
+                    return problem
+            else:
+                import psycopg  # loaded already: the error is one of its own
+
+                if isinstance(exc, psycopg.OperationalError):
+                    # No SQLSTATE: raised by the client (connection refused, lost, closed,
+                    # timed out).
+                    return UNREACHABLE
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def driver_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes :func:`database_problem` may recognise, of the drivers
+    installed: error handlers are registered for these only."""
+    import sqlite3
+
+    classes: list[type[BaseException]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+        from psycopg import errors as pg_errors
+    except ImportError:
+        return tuple(classes)
+    # Most are OperationalError; the read-only transaction is an InternalError.
+    classes += [psycopg.OperationalError, pg_errors.ReadOnlySqlTransaction]
+    return tuple(classes)
+
+
 @contextlib.contextmanager
 def _deadline(tx, dialect: Dialect, seconds: float | None):
     if not seconds:

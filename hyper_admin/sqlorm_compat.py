@@ -13,14 +13,18 @@ working sqlorm database on PostgreSQL, with flask-sqlorm or without it::
 
 from __future__ import annotations
 
+import contextlib
+import select
+import threading
 import typing as t
 
 from sqlorm import Engine, EngineDispatcher
-from sqlorm.engine import Session, Transaction
+from sqlorm.engine import EngineError, Session, Transaction, session_context
 from sqlorm.sql import ParametrizedStmt, SQLStr, render
 
 __all__ = [
     "enable_postgresql",
+    "guard_pool",
     "engines_of",
     "is_postgresql",
     "Row",
@@ -114,7 +118,125 @@ class PostgresTransaction(Transaction):
 
 
 class PostgresSession(Session):
+    """A session that survives losing its connection.
+
+    sqlorm pops a session off its (per-thread) session stack only after the transaction's
+    COMMIT or ROLLBACK succeeded. On a connection the server closed (a restart, a terminated
+    backend) the ROLLBACK raises too: the session stayed on the stack, its connection went back
+    to the pool, and every later request of that worker failed on the same dead connection.
+    Here the stack is always unwound, and a rollback on a closed connection is a no-op (the
+    server discarded the transaction with the connection), so the error that broke the
+    connection is the one raised.
+    """
+
     transaction_class = PostgresTransaction
+
+    def rollback(self):
+        if self.conn is not None and not self.ended and _is_closed(self.conn):
+            return
+        super().rollback()
+
+    def __exit__(self, exc_type, exc_value, exc_tb):
+        # sqlorm's Session.__exit__, with the bookkeeping in a ``finally``.
+        tx = self.transactions.pop()
+        try:
+            tx.__exit__(exc_type, exc_value, exc_tb)
+        finally:
+            if not self.transactions:
+                self.last_tx_was_virtual = tx.virtual
+                session_context.pop()
+                if self.close_after_tx:
+                    self.close()
+
+
+def _is_closed(conn) -> bool:
+    """psycopg: closed by us, or found broken (``closed`` is true for both)."""
+    return bool(getattr(conn, "closed", False))
+
+
+def _idle_connection_alive(conn) -> bool:
+    """Whether a pooled (idle) psycopg connection may still be used, without a round trip.
+
+    An idle connection has nothing to read. When the server shuts down or terminates the
+    backend it sends an error and closes the socket, which makes it readable: such a
+    connection is dead even though psycopg does not know yet. (A server that vanished without
+    closing its sockets is only found out by the next query, which then fails.)
+    """
+    if _is_closed(conn):
+        return False
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except Exception:  # noqa: BLE001 - any doubt: not alive, a new connection will do
+        return False
+    return not readable
+
+
+def guard_pool(engine: Engine) -> Engine:
+    """Make ``engine``'s connection pool thread-safe and keep dead connections out of it.
+
+    sqlorm 0.4.2's pool is a plain list: ``if self.pool: self.pool.pop(0)`` in two threads at
+    once (gunicorn's gthread workers) pops an empty list, and a connection returned to the pool
+    is never checked, so after a PostgreSQL restart every pooled connection fails forever.
+    Here checkouts and returns hold a lock; a pooled connection the server closed is dropped at
+    checkout, and a broken connection is closed and forgotten when returned (with every idle
+    one: they were opened before the same outage). ``disconnect(conn, force=True)`` forgets
+    the connection as well (sqlorm leaves it counted against ``max_pool_conns``).
+    """
+    if getattr(engine, "_hyper_admin_pool_guard", False) or engine.pool is False:
+        return engine
+    lock = threading.Lock()
+
+    def close_quietly(conn) -> None:
+        with contextlib.suppress(Exception):
+            conn.close()
+        engine.disconnected.send(engine, conn=conn)
+
+    def connect(from_pool: bool = True):
+        if not from_pool or engine.pool is False:
+            return engine._connect()
+        with lock:
+            while engine.pool:
+                conn = engine.pool.pop(0)
+                if _idle_connection_alive(conn):
+                    engine.active_conns.append(conn)
+                    engine.pool_checkout.send(engine, conn=conn)
+                    return conn
+                close_quietly(conn)
+            if engine.max_pool_conns and len(engine.active_conns) >= engine.max_pool_conns:
+                raise EngineError("Max number of connections reached")
+        conn = engine._connect()  # outside the lock: connecting may take a while
+        with lock:
+            engine.active_conns.append(conn)
+        return conn
+
+    def disconnect(conn, force: bool = False):
+        with lock:
+            known = conn in engine.active_conns
+            if known:
+                engine.active_conns.remove(conn)
+            if force or engine.pool is False or _is_closed(conn):
+                if getattr(conn, "broken", False):
+                    idle, engine.pool = engine.pool, []
+                    for other in idle:
+                        close_quietly(other)
+                close_quietly(conn)
+                return
+            if not known:
+                raise EngineError("Cannot close connection which is not part of pool")
+            engine.pool.append(conn)
+        engine.pool_checkin.send(engine, conn=conn)
+
+    def disconnect_all():
+        with lock:
+            conns, engine.pool, engine.active_conns = engine.pool + engine.active_conns, [], []
+        for conn in conns:
+            close_quietly(conn)
+
+    engine.connect = connect
+    engine.disconnect = disconnect
+    engine.disconnect_all = disconnect_all
+    engine._hyper_admin_pool_guard = True
+    return engine
 
 
 def _configure_connection(conn) -> None:
@@ -162,4 +284,5 @@ def enable_postgresql(target: t.Any) -> t.Any:
         engine._hyper_admin_pg = True
         # Connections opened before we were called lack the row factory: drop them.
         engine.disconnect_all()
+        guard_pool(engine)
     return target

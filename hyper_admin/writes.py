@@ -95,6 +95,14 @@ def _execute(tx, stmt: Statement, info: ModelInfo, *, fetch: bool = False):
 
 
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$", re.I)
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CHECK_MESSAGE = "A value breaks a rule of the database."
+
+
+def _only_column(expression: str, info: ModelInfo) -> str | None:
+    """The field of a check whose expression (SQLite gives it) names exactly one column."""
+    named = {word for word in _WORDS.findall(expression) if word in info.by_name}
+    return _attribute(info, named.pop()) if len(named) == 1 else None
 _PG_KEY = re.compile(r"Key \(([^)]+)\)")
 
 
@@ -113,7 +121,9 @@ def integrity_problem(exc: Exception, info: ModelInfo) -> IntegrityProblem | Non
         if "not null" in lowered:
             return IntegrityProblem("not_null", _sqlite_field(text, info), "This field is required.")
         if "check" in lowered:
-            return IntegrityProblem("check", None, "A value breaks a rule of the database.")
+            match = _SQLITE_COLUMNS.search(text)
+            field = _only_column(match.group(1) if match else "", info)
+            return IntegrityProblem("check", field, CHECK_MESSAGE)
         return IntegrityProblem("other", None, "The database refused this change.")
     if module.startswith("psycopg"):
         sqlstate = getattr(exc, "sqlstate", None) or ""
@@ -130,7 +140,10 @@ def integrity_problem(exc: Exception, info: ModelInfo) -> IntegrityProblem | Non
             column = getattr(diag, "column_name", None)
             return IntegrityProblem("not_null", _attribute(info, column), "This field is required.")
         if sqlstate == "23514":
-            return IntegrityProblem("check", None, "A value breaks a rule of the database.")
+            # PostgreSQL names an unnamed column check <table>_<column>_check.
+            constraint = getattr(diag, "constraint_name", None) or ""
+            name = constraint.removeprefix(info.table.split(".")[-1] + "_").removesuffix("_check")
+            return IntegrityProblem("check", _attribute(info, name), CHECK_MESSAGE)
         if sqlstate.startswith("23"):
             return IntegrityProblem("other", None, "The database refused this change.")
         if sqlstate == "P0001":

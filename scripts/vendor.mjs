@@ -28,6 +28,8 @@ const ICONS = [
   "chevron-right", "chevron-left", "chevron-down", "chevrons-up-down", "arrow-up", "arrow-down",
   // status
   "check", "circle-check", "circle-alert", "triangle-alert", "info", "loader-circle",
+  // dashboard panels
+  "activity", "refresh-cw", "trending-up", "trending-down", "minus",
 ];
 
 const lucide = join(modules, "lucide-static");

@@ -51,6 +51,15 @@
     alert.querySelector("[data-toast-text]").textContent = text;
     region.appendChild(alert);
   }
+  // A panel whose query failed answers 500/503 with an error card to show in its place
+  // (marked X-Hyper-Admin-Panel: error); other 5xx answers are not swapped (htmx-config).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status >= 500 && xhr.getResponseHeader("X-Hyper-Admin-Panel") === "error") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   document.addEventListener("htmx:responseError", function (event) {
     showError("Request failed (" + event.detail.xhr.status + ")");
   });

@@ -7,6 +7,7 @@ Where PostgreSQL is unreachable they skip with the reason, except under ``CI``, 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 import weakref
 
@@ -16,9 +17,9 @@ from flask import appcontext_pushed, appcontext_tearing_down
 from pg import PG_URL, require_pg  # noqa: E402  (shared with test modules)
 
 
-@pytest.fixture
-def pg_schema():
-    """A fresh PostgreSQL schema; yields (schema, url whose search_path is that schema)."""
+@contextlib.contextmanager
+def fresh_pg_schema():
+    """A new PostgreSQL schema, dropped on exit: (schema, url whose search_path is it)."""
     require_pg()
     import psycopg
 
@@ -34,6 +35,13 @@ def pg_schema():
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.fixture
+def pg_schema():
+    """A fresh PostgreSQL schema; yields (schema, url whose search_path is that schema)."""
+    with fresh_pg_schema() as made:
+        yield made
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path):
     """A URL to an empty database, once per backend."""
@@ -41,6 +49,16 @@ def db_url(request, tmp_path):
         yield f"sqlite://{tmp_path / 'test.db'}"
     else:
         yield request.getfixturevalue("pg_schema")[1]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(request, tmp_path_factory):
+    """Like ``db_url``, one database for a whole module (tests that only read, or fuzz)."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        with fresh_pg_schema() as (_, url):
+            yield url
 
 
 @pytest.fixture

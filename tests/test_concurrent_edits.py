@@ -1,7 +1,10 @@
 """Two agents, two processes, one row (issue 6): both open the edit form, then both save at
 the same moment. The database's conditional UPDATE lets exactly one through; the other gets
 the conflict page with the winner's value and its own input kept, and saves again after
-merging. Nothing is lost, on SQLite and on PostgreSQL."""
+merging. Nothing is lost, on SQLite and on PostgreSQL.
+
+The same through real gunicorn workers, four editors on two instances (sync and gthread):
+tests/reliability/test_shared_state.py."""
 
 import multiprocessing
 

@@ -168,3 +168,178 @@ def test_upstream_still_decodes_json_twice_on_postgresql(pg_schema):
         plain.disconnect(conn)
     finally:
         plain.disconnect_all()
+
+
+# --- Connections that die: PostgreSQL restarts, terminated backends, threads ------------------
+# A backend terminated with pg_terminate_backend is what a server restart does to every
+# connection of a pool, without restarting the shared server.
+
+
+def _terminate(backend_pid: int) -> None:
+    """End one backend of the shared server, and wait until it is gone."""
+    import time
+
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        deadline = time.monotonic() + 10
+        while conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                           (backend_pid,)).fetchone():
+            assert time.monotonic() < deadline, f"backend {backend_pid} still there"
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def session_stack():
+    """sqlorm's per-thread session stack, restored afterwards (a test that fails may leave a
+    session on it, which later tests in this thread would pick up)."""
+    from sqlorm.engine import session_context
+
+    before = list(session_context.stack)
+    yield session_context
+    session_context.stack[:] = before
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced(pg_schema):
+    """guard_pool: sqlorm hands out a pooled connection without looking at it; after a
+    PostgreSQL restart every one of them fails, forever (sync workers pool one each)."""
+    engine = enable_postgresql(Engine.from_uri(pg_schema[1]))
+    try:
+        with engine as tx:
+            backend = tx.fetchscalar("SELECT pg_backend_pid() AS pid")
+        assert len(engine.pool) == 1
+        _terminate(backend)
+        with engine as tx:
+            assert tx.fetchscalar("SELECT pg_backend_pid() AS pid") != backend
+        assert len(engine.pool) == 1 and engine.active_conns == []
+    finally:
+        engine.disconnect_all()
+
+
+def test_a_connection_lost_in_a_transaction_raises_its_own_error_and_is_dropped(
+        pg_schema, session_stack):
+    """PostgresSession and guard_pool: sqlorm's ROLLBACK on the dead connection raised over
+    the real error, left the session on the stack and put the connection back in the pool."""
+    import psycopg
+
+    engine = enable_postgresql(Engine.from_uri(pg_schema[1]))
+    depth = len(session_stack.stack)
+    try:
+        with pytest.raises(psycopg.OperationalError) as caught:
+            with engine as tx:
+                _terminate(tx.fetchscalar("SELECT pg_backend_pid() AS pid"))
+                tx.execute("SELECT 1")
+        assert "terminat" in str(caught.value)  # the server's reason, not the rollback's
+        assert len(session_stack.stack) == depth
+        assert engine.pool == [] and engine.active_conns == []
+        with engine as tx:
+            assert tx.fetchscalar("SELECT 3 AS three") == 3
+    finally:
+        engine.disconnect_all()
+
+
+def test_a_commit_on_a_lost_connection_unwinds_the_session(pg_schema, session_stack):
+    """PostgresSession.__exit__: a COMMIT that fails left the session on sqlorm's stack."""
+    import psycopg
+
+    engine = enable_postgresql(Engine.from_uri(pg_schema[1]))
+    depth = len(session_stack.stack)
+    try:
+        with pytest.raises(psycopg.OperationalError):
+            with engine as tx:
+                _terminate(tx.fetchscalar("SELECT pg_backend_pid() AS pid"))
+        assert len(session_stack.stack) == depth
+        assert engine.pool == [] and engine.active_conns == []
+    finally:
+        engine.disconnect_all()
+
+
+class _RacingPool(list):
+    """A pool whose emptiness test waits for a second thread to test it too (at most 1 s):
+    the interleaving sqlorm's ``if self.pool: self.pool.pop(0)`` loses."""
+
+    def __init__(self, items, barrier):
+        super().__init__(items)
+        self.barrier = barrier
+
+    def __bool__(self):
+        import threading
+
+        not_empty = len(self) > 0
+        try:
+            self.barrier.wait(timeout=1)
+        except threading.BrokenBarrierError:
+            pass  # the other thread is held elsewhere (by guard_pool's lock): go on alone
+        return not_empty
+
+
+def _check_out_together(engine) -> list[str]:
+    import threading
+
+    problems, conns = [], []
+
+    def check_out():
+        try:
+            conns.append(engine.connect())
+        except Exception as exc:  # noqa: BLE001 - what the test looks for
+            problems.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=check_out) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    for conn in conns:
+        engine.disconnect(conn)
+    return problems
+
+
+def test_two_threads_take_the_last_pooled_connection_at_once(pg_schema):
+    """guard_pool's lock: gunicorn's gthread workers check connections out concurrently."""
+    import threading
+
+    engine = enable_postgresql(Engine.from_uri(pg_schema[1]))
+    try:
+        with engine as tx:
+            tx.execute("SELECT 1")
+        engine.pool = _RacingPool(engine.pool, threading.Barrier(2))
+        assert _check_out_together(engine) == []
+        assert len(engine.pool) == 2 and engine.active_conns == []
+    finally:
+        engine.disconnect_all()
+
+
+def test_upstream_still_pools_dead_connections_and_races(pg_schema, session_stack):
+    """If this fails, sqlorm's pool learnt to drop dead connections, to unwind a session whose
+    rollback failed, or to lock: remove the matching part of guard_pool / PostgresSession."""
+    import threading
+
+    import psycopg
+
+    plain = Engine.from_uri(conninfo_uri(pg_schema[1]))
+    try:
+        conn = plain.connect()
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        plain.disconnect(conn)
+        _terminate(backend)
+        assert plain.connect() is conn  # handed out again, dead
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT 1")
+        plain.disconnect(conn)
+        assert plain.pool == [conn]  # and pooled again
+
+        depth = len(session_stack.stack)
+        with pytest.raises(psycopg.OperationalError, match="lost|closed"):  # the rollback's
+            with plain as tx:
+                tx.cursor("SELECT 1")
+        assert len(session_stack.stack) == depth + 1  # left on the stack: the next
+        session_stack.stack.pop()  # ``with plain`` of this thread would reuse it, dead
+
+        plain.disconnect_all()
+        with plain as tx:
+            tx.cursor("SELECT 1").close()
+        plain.pool = _RacingPool(plain.pool, threading.Barrier(2))
+        assert any("IndexError" in p for p in _check_out_together(plain))
+    finally:
+        plain.disconnect_all()

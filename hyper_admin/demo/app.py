@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import typing as t
 import urllib.parse
 
 from flask import Flask
 from flask_login import LoginManager
 from flask_sqlorm import FlaskSQLORM
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..passwords import verify_password
 from . import schema
 from .models import utcnow
 from .models import (
@@ -33,7 +34,8 @@ from .models import (
 )
 from .seed import DEFAULT_ROWS, seed
 
-__all__ = ["create_app", "run_demo", "sqlorm_uri", "resolve_database_url", "prepare_database"]
+__all__ = ["create_app", "create_app_from_env", "run_demo", "sqlorm_uri", "resolve_database_url",
+           "prepare_database", "ConfigurationError"]
 
 DEFAULT_SQLITE_PATH = os.path.join("instance", "demo.db")
 DEFAULT_PG_SCHEMA = "hyper_admin_demo"
@@ -132,8 +134,13 @@ def _order_count(engine) -> int | None:
 # --- the application ---------------------------------------------------------------------------
 
 
-def create_app(database_url: str | None = None, rows: int | None = None) -> Flask:
-    """The demo app. ``rows``: seed that many orders if the database is empty (None: don't)."""
+def create_app(database_url: str | None = None, rows: int | None = None, *,
+               config: dict | None = None, ensure_schema: bool = True) -> Flask:
+    """The demo app. ``rows``: seed that many orders if the database is empty (None: don't).
+
+    ``config`` is added to ``app.config`` before the admin reads it (``HYPER_ADMIN_*`` keys).
+    ``ensure_schema=False`` opens no connection at start-up (see :func:`create_app_from_env`).
+    """
     from hyper_admin import Admin, enable_postgresql
 
     url = resolve_database_url(database_url)
@@ -142,14 +149,16 @@ def create_app(database_url: str | None = None, rows: int | None = None) -> Flas
 
     app = Flask(__name__)
     # A random key per process unless one is configured: sessions end on restart, which a demo
-    # can afford, and no secret is ever written down.
+    # can afford, and no secret is ever written down. Several workers need one shared key:
+    # create_app_from_env requires it.
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config.update(config or {})
 
     db = FlaskSQLORM(app, uri)
     enable_postgresql(db)
     engine = db.engine
-    if is_pg:
+    if is_pg and ensure_schema:
         ensure_pg_schema(engine, pg_schema_name())
     if rows is not None:
         prepare_database(engine, rows)
@@ -167,21 +176,16 @@ def create_app(database_url: str | None = None, rows: int | None = None) -> Flas
             user = StaffUser.get(pk)
         return user if user is not None and user.is_active else None
 
-    # Compared against when the username is unknown, so that both paths cost one hash check.
-    dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
-
     def authenticate(username: str, password: str):
         username = (username or "").strip()
         user = None
         if 0 < len(username) <= 150:
             with engine:
                 user = StaffUser.find_one(username=username)
-        if user is None:
-            check_password_hash(dummy_hash, password or "")
-            return None
-        if not check_password_hash(user.password_hash or "!", password or ""):
-            return None
-        return user if user.is_active else None
+        # One hash check whatever the case (unknown user, "!" for no password, inactive): the
+        # time taken tells nothing about which usernames exist.
+        matches = verify_password(user.password_hash if user else None, password)
+        return user if matches and user.is_active else None
 
     admin = Admin(
         app,
@@ -197,11 +201,14 @@ def create_app(database_url: str | None = None, rows: int | None = None) -> Flas
 
 
 def register_models(admin, engine) -> None:
-    """The eight models with their permissions (role ``admin`` is the superuser: everything)."""
+    """The eight models with their permissions (role ``admin`` is the superuser: everything),
+    the "Support health" dashboard and the panels of an account's page (demo/dashboard.py)."""
     from sqlorm import SQL
 
     from hyper_admin import ModelAdmin
     from hyper_admin import action
+
+    from .dashboard import account_panels, register_dashboard
 
     support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
 
@@ -215,6 +222,7 @@ def register_models(admin, engine) -> None:
         list_filter = ["plan", "region", "is_active"]
         readonly_fields = ["created_at"]
         inlines = [Contact, Order, Ticket]
+        detail_panels = account_panels()
 
     @admin.register(Contact)
     class ContactAdmin(ModelAdmin):
@@ -290,6 +298,71 @@ def register_models(admin, engine) -> None:
         list_display = ["username", "name", "email", "roles_csv", "is_active"]
         search_fields = ["username", "name", "email"]
         list_filter = ["is_active"]
+
+    register_dashboard(admin)
+
+
+# --- deployed behind a production server -------------------------------------------------------
+
+
+class ConfigurationError(RuntimeError):
+    """The environment lacks a setting a deployment of several workers needs."""
+
+
+#: What a deployment must set, and why: each worker is a process of its own, so anything one
+#: of them keeps in memory the others do not see.
+REQUIRED_ENV = {
+    "DATABASE_URL": "the database every worker shares, e.g. postgresql://app@db.internal:5432/app",
+    "SECRET_KEY": "one key for every worker, so that a session or a form signed by one is "
+                  "accepted by the others (e.g. python -c 'import secrets; "
+                  "print(secrets.token_hex(32))')",
+    "HYPER_ADMIN_LOGIN_STORAGE_URI": "where failed sign-ins are counted: redis://host:6379/0 "
+                                     "shares the count between workers and hosts; memory:// "
+                                     "counts per process (for a single process only)",
+}
+MIN_SECRET_KEY_LENGTH = 16
+
+
+def settings_from_env(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
+    """The ``HYPER_ADMIN_<SETTING>`` variables of ``environ`` as app config (only the admin's
+    own settings; role lists comma-separated)."""
+    from hyper_admin.site import DEFAULTS, _ROLE_SETTINGS
+
+    config: dict[str, t.Any] = {}
+    for name in DEFAULTS:
+        key = f"HYPER_ADMIN_{name.upper()}"
+        if key not in environ:
+            continue
+        value = environ[key].strip()
+        if name in _ROLE_SETTINGS:
+            config[key] = frozenset(r.strip() for r in value.split(",") if r.strip())
+        else:
+            config[key] = value
+    return config
+
+
+def create_app_from_env(environ: t.Mapping[str, str] | None = None) -> Flask:
+    """The demo for a production server (``hyper_admin.demo.wsgi:app``), configured only by the
+    environment: the variables of REQUIRED_ENV, ``DEMO_PG_SCHEMA`` and ``HYPER_ADMIN_*``.
+
+    Nothing is seeded and no connection is opened here: a worker that starts (or is replaced)
+    while the database is down still starts, and answers 503 until the database is back; and
+    a preloaded app forks without a connection its workers would share. Seed beforehand with
+    ``python -m hyper_admin.demo --seed-only``.
+    """
+    environ = os.environ if environ is None else environ
+    problems = [f"{name} is not set: {why}" for name, why in REQUIRED_ENV.items()
+                if not environ.get(name, "").strip()]
+    key = environ.get("SECRET_KEY", "").strip()
+    if key and len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is too short: at least {MIN_SECRET_KEY_LENGTH} random "
+                        "characters")
+    if problems:
+        raise ConfigurationError("the demo cannot start:\n  " + "\n  ".join(problems))
+    config = settings_from_env(environ)
+    config["SECRET_KEY"] = key
+    app = create_app(environ["DATABASE_URL"].strip(), config=config, ensure_schema=False)
+    return app
 
 
 # --- running it --------------------------------------------------------------------------------

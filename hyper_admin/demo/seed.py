@@ -260,16 +260,24 @@ def _ascii(text: str) -> str:
 
 
 class _Clock:
-    """Seconds since ``start`` → 'YYYY-MM-DD HH:MM:SS' text, from precomputed pieces."""
+    """Seconds since ``start`` → 'YYYY-MM-DD HH:MM:SS' text, from precomputed pieces.
+
+    The pieces count from the midnight before ``start``: ``offset`` (``start``'s time of day,
+    in seconds) is added to a second before it is split into day and time of day, so that the
+    text is ``start + sec`` whatever the hour ``now`` (and so ``start``) falls on.
+    """
 
     def __init__(self, start: dt.datetime, days: int):
         self.start = start
-        self.days = [(start + dt.timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(days + 2)]
+        midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        self.offset = int((start - midnight).total_seconds())
+        self.days = [(midnight + dt.timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(days + 2)]
         self.tod = [
             f"{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)
         ]
 
     def __call__(self, sec: int) -> str:
+        sec += self.offset
         return self.days[sec // DAY] + self.tod[sec % DAY]
 
 
@@ -402,7 +410,7 @@ class _Data:
         now_sec, window_start = self.now_sec, self.window_start
         window = now_sec - window_start
         rand = rng.random
-        days, tod = self.clock.days, self.clock.tod
+        days, tod, off = self.clock.days, self.clock.tod, self.clock.offset
         # more orders lately (the business grows): density rises over the window
         secs = sorted([window_start + int(window * rand() ** 0.75) for _ in range(n)])
         self.order_secs = secs
@@ -482,16 +490,17 @@ class _Data:
                     statuses,
                     totals,
                     [currency_of[a] for a in accounts],
-                    [days[s // DAY] + tod[s % DAY] for s in chunk_secs],
-                    [days[s // DAY] + tod[s % DAY] for s in updated],
-                    [None if s is None else days[s // DAY] + tod[s % DAY] for s in shipped],
+                    [days[(s + off) // DAY] + tod[(s + off) % DAY] for s in chunk_secs],
+                    [days[(s + off) // DAY] + tod[(s + off) % DAY] for s in updated],
+                    [None if s is None else days[(s + off) // DAY] + tod[(s + off) % DAY]
+                     for s in shipped],
                 )
             )
 
     def _gen_tickets(self) -> Iterator[list[tuple]]:
         """Ticket rows in chunks; fills ``tables["ticket_comments"]`` along the way."""
         rng, now_sec = self.rng, self.now_sec
-        days, tod = self.clock.days, self.clock.tod
+        clock = self.clock
         rand = rng.random
         n = self.rows // 5
         n_orders = self.rows
@@ -542,11 +551,11 @@ class _Data:
                     updated = min(now_sec, created + 3600 + int(rand() * 10 * DAY))
                 else:
                     updated = min(now_sec, created + int(rand() * min(age, 2 * DAY)))
-                created_s = days[created // DAY] + tod[created % DAY]
+                created_s = clock(created)
                 add_ticket(
                     (
                         tid, account_id, order_id, subject, status, priority, assignee, created_s,
-                        days[updated // DAY] + tod[updated % DAY],
+                        clock(updated),
                     )
                 )
                 # the customer writes first; agents answer (mean: 2 comments a ticket)
@@ -561,7 +570,7 @@ class _Data:
                         (
                             cid, tid, assignee or agents[int(rand() * n_agents)],
                             agent_bodies[int(rand() * 300)], rand() < 0.3,
-                            days[when // DAY] + tod[when % DAY],
+                            clock(when),
                         )
                     )
             yield tickets

@@ -1,8 +1,11 @@
-"""GET /admin/ — the models the user may view, and the latest changes made through the admin."""
+"""GET /admin/ — the dashboard's panels (placeholders: each loads in its own request), the
+models the user may view, and the latest changes made through the admin."""
 
 from __future__ import annotations
 
+from ..pipeline import current_state
 from .history import recent_actions
+from .panels import dashboard_slots
 from .render import Crumb, navigation, render_page
 
 
@@ -15,4 +18,6 @@ def index():
         models=models,
         nav=models,
         recent_actions=recent_actions(),
+        panels=dashboard_slots(),
+        dashboard_title=current_state().admin.dashboard.title,
     )

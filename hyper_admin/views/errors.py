@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .. import sql
 from ..pipeline import may_show_shell
 from ..sql import QueryTimeout
 from .render import Crumb, render_page, render_standalone
@@ -17,6 +18,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    414: "Address too long",
     422: "Check the form",
     429: "Too many requests",
     500: "Something went wrong",
@@ -68,13 +70,64 @@ def _server_error(error: InternalServerError):
                         mimetype="text/plain")
 
 
+TIMEOUT_MESSAGE = ("The database took too long to answer and the query was stopped. "
+                   "Narrow the search or filter on an indexed column, then try again.")
+#: What a person is told when the database cannot serve the request (never the driver's text).
+DATABASE_MESSAGES = {
+    sql.TIMEOUT: TIMEOUT_MESSAGE,
+    sql.UNREACHABLE: "The database cannot be reached right now. Try again in a moment; if "
+                     "this goes on, tell your administrator.",
+    sql.READ_ONLY: "The database is read-only right now, so nothing could be saved. Tell your "
+                   "administrator.",
+    sql.FULL: "The database has run out of storage space, so nothing could be saved. Tell "
+              "your administrator.",
+    sql.BUSY: "The database is busy with other changes to the same rows. Nothing was saved: "
+              "try again in a moment.",
+}
+UNSURE_WRITE = (" If you were saving a change, open the record again to see whether it was "
+                "saved before you save it again.")
+RETRY_AFTER = {sql.UNREACHABLE: "5", sql.BUSY: "2"}
+
+
 def _timeout(error: QueryTimeout):
     current_app.logger.warning("hyper_admin: statement cancelled after the time limit: %s", error)
-    return render_error(503, "The database took too long to answer and the query was stopped. "
-                             "Narrow the search or filter on an indexed column, then try again.")
+    return render_error(503, TIMEOUT_MESSAGE)
+
+
+def _database_error(error: Exception):
+    """503 for a database that cannot serve the request (sql.database_problem): out of reach,
+    read-only, full, busy, too slow. Anything else is a bug and goes on to the 500 page."""
+    problem = sql.database_problem(error)
+    if problem is None:
+        raise error
+    current_app.logger.warning("hyper_admin: database %s on %s %s: %s: %s", problem,
+                               request.method, request.path, type(error).__name__,
+                               str(error).strip().splitlines()[0] if str(error).strip() else "")
+    message = DATABASE_MESSAGES[problem]
+    if problem == sql.UNREACHABLE and request.method not in ("GET", "HEAD"):
+        message += UNSURE_WRITE  # the connection may have gone during the COMMIT
+    if "_login_user" not in g:
+        # The user could not be loaded (the database is the problem): render the page as for
+        # an anonymous visitor, instead of letting flask-login try the database again.
+        manager = getattr(current_app, "login_manager", None)
+        if manager is not None:
+            g._login_user = manager.anonymous_user()
+    try:
+        # Without the admin's shell: its navigation must not need the database either.
+        response = render_standalone("hyper_admin/error_plain.html", page_title=TITLES[503],
+                                     status_code=503, status=503, title=TITLES[503],
+                                     message=message)
+    except Exception:  # noqa: BLE001 - the page itself failed: answer plainly
+        current_app.logger.exception("hyper_admin: the error page failed too")
+        response = Response(message, status=503, mimetype="text/plain")
+    if problem in RETRY_AFTER:
+        response.headers["Retry-After"] = RETRY_AFTER[problem]
+    return response
 
 
 def install(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(QueryTimeout, _timeout)
+    for error_class in sql.driver_errors():
+        blueprint.register_error_handler(error_class, _database_error)
     blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(InternalServerError, _server_error)

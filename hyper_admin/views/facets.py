@@ -232,6 +232,8 @@ def _fk_labels(column: ColumnInfo, raw: list[str]) -> dict[str, str]:
 
 
 _OPS = {"eq": "=", "gte": "≥", "lte": "≤", "in": "=", "contains": "contains"}
+#: Values of one repeated filter (``status=a&status=b``) shown as a chip each; more: one chip.
+MAX_VALUE_CHIPS = 20
 
 
 def filter_chips(spec: ListSpec, params: ListParams, pairs: Pairs, base: str) -> list[FilterChip]:
@@ -240,6 +242,13 @@ def filter_chips(spec: ListSpec, params: ListParams, pairs: Pairs, base: str) ->
     chips: list[FilterChip] = []
     for flt in params.filters:
         label = flt.column.label
+        given = [raw for raw in flt.raw if raw.strip() != ""]
+        if flt.op == "eq" and len(given) > MAX_VALUE_CHIPS:
+            # One chip for them all: each chip's link repeats the whole query string, so a chip
+            # per value made a page grow with the square of their number (40 MB for 1,000).
+            chips.append(FilterChip(f"{label} is one of {len(given):,} values",
+                                    _url(base, _without(pairs, flt.key))))
+            continue
         if flt.op == "eq":
             names = _value_labels(flt)
             for i, raw in enumerate(flt.raw):

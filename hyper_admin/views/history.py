@@ -25,7 +25,7 @@ ACTION_LABELS = {"create": "Created", "update": "Changed", "delete": "Deleted",
 def history_view(model_admin: ModelAdmin, pk: str):
     """The row's changes, newest first, each with its fields before and after. A row that still
     exists is shown within the user's scope (404 outside it); the history of a deleted row is
-    for those who may delete rows of this model."""
+    for those who may delete rows of this model and see all of them (_may_see_deleted)."""
     info = model_admin.info
     pk_values = decode_pk(info, pk)
     if pk_values is None:
@@ -34,8 +34,8 @@ def history_view(model_admin: ModelAdmin, pk: str):
     rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns,
                             scope=model_admin.scope(current_user))
     if not rows and (fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key)
-                     or not (is_superuser() or model_admin.has_permission("delete", current_user))):
-        abort(404)  # outside the scope, or a deleted row's history for someone who may not delete
+                     or not _may_see_deleted(model_admin)):
+        abort(404)  # outside the scope, or a deleted row's history for someone who may not see it
     ensure_tables(engine)
     before_id = request.args.get("before_id", type=int)
     found = audit.entries(engine, dialect, admin_name=current_state().name,
@@ -66,6 +66,17 @@ def history_view(model_admin: ModelAdmin, pk: str):
         deleted=not rows,
         more_url=f"{request.path}?before_id={more}" if more is not None else None,
     )
+
+
+def _may_see_deleted(model_admin: ModelAdmin) -> bool:
+    """Whether the user may read the trail of a row that no longer exists: its entries hold the
+    row's values, and whether the row was within the user's scope can no longer be asked of the
+    database. So, as for recent actions: superusers, and users who may delete rows of a model
+    that has no scope for them."""
+    if is_superuser():
+        return True
+    return (model_admin.has_permission("delete", current_user)
+            and model_admin.scope(current_user) is None)
 
 
 def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -16,7 +16,7 @@ from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_va
                     render_row, row_checkbox, row_token, td_renderer, esc)
 from ..htmx import current_htmx
 from ..options import ModelAdmin, default_label
-from ..query import count_matching, lookup_rows, select_list
+from ..query import BadQuery, count_matching, lookup_rows, parse_value, select_list
 from .facets import filter_chips, filter_panel
 from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
                      model_admin_for, selection_columns)
@@ -423,8 +423,8 @@ def lookup_view(model_admin: ModelAdmin):
     after = None
     if after_text is not None:
         try:
-            after = int(after_text) if pk_column.kind == "int" else after_text
-        except ValueError:
+            after = parse_value(pk_column, after_text) if pk_column.kind == "int" else after_text
+        except BadQuery:
             abort(400, description="invalid after")
     engine, dialect = engine_and_dialect()
     search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]

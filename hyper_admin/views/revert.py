@@ -14,6 +14,7 @@ import typing as t
 
 from flask import abort, request
 from flask_login import current_user
+from wtforms import ValidationError
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk
@@ -105,6 +106,8 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
                                        "revert again.", "warning")
         except IntegrityProblem as problem:
             return _done(history_url, f"The database refused the revert: {problem.message}", "error")
+        except ValidationError as exc:  # it would put the row outside the user's scope
+            return _done(history_url, f"The revert was refused: {exc}", "error")
         return _done(history_url, f"Change #{entry_id} of “{title}” was reverted.")
     return render_page(
         "revert", slug=model_admin.slug, page_title=f"Revert change #{entry_id}",

@@ -24,6 +24,7 @@ from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referen
 from ..writes import IntegrityProblem, delete, insert, update
 from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row,
                      may_view, model_admin_for, object_of, require, row_url, version_column)
+from .panels import detail_slots
 from .render import Crumb, render_page
 
 
@@ -102,6 +103,7 @@ def detail_view(model_admin: ModelAdmin, pk: str):
         inlines=[i for i in inlines if i is not None], pk=encode_pk(pk_values),
         can_change=model_admin.has_permission("change", user, obj),
         can_delete=model_admin.has_permission("delete", user, obj),
+        panels=detail_slots(model_admin, encode_pk(pk_values)),
     )
 
 
@@ -304,6 +306,7 @@ def create_view(model_admin: ModelAdmin):
         with engine as tx:
             model_admin.on_model_change(values, None, True)
             pk = insert(tx, dialect, model_admin.info, values)
+            require_in_scope(engine, dialect, model_admin, pk)
             rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk], model_admin.info.columns)
             created = coerced(model_admin.info, rows[0]) if rows else None
             obj = object_of(model_admin, created) if created is not None else None
@@ -406,6 +409,20 @@ class _Stale(Exception):
     pass
 
 
+OUTSIDE_SCOPE = ("These values would put the row outside what you may see and change: "
+                 "nothing was saved.")
+
+
+def require_in_scope(engine, dialect, model_admin: ModelAdmin, pk_values: tuple) -> None:
+    """After a write in the current transaction: the row must still be within the user's scope,
+    else ValidationError (the caller's transaction rolls back). The scope bounds what a user
+    writes as well as what they read: no creating rows in, or moving rows to, another's part."""
+    scope = model_admin.scope(current_user)
+    if scope is not None and not fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values],
+                                                  model_admin.info.primary_key, scope=scope):
+        raise ValidationError(OUTSIDE_SCOPE)
+
+
 def token_columns(model_admin: ModelAdmin, editable: list[ColumnInfo]) -> list[ColumnInfo]:
     """The columns an edit form's version token snapshots: the editable ones, and the version
     column when the ModelAdmin names one."""
@@ -455,6 +472,7 @@ def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
         changed = {**changed, version.attribute: next_version(version, before.get(version.name))}
     if update(tx, dialect, info, pk_values, changed, scope=scope, expected=expected) == 0:
         raise _Stale()
+    require_in_scope(engine, dialect, model_admin, pk_values)
     after = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)
     audit_change(tx, model_admin, pk_values, action, before,
                  coerced(info, after[0]) if after else None)

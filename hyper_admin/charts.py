@@ -1,0 +1,306 @@
+"""Charts as server-rendered SVG, and the number formats panels share. No Flask, no browser code.
+
+A chart is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that says what it shows
+in words, a ``viewBox`` (it scales to its container; strokes keep their width), axis labels on
+round numbers, and a ``<title>`` per bucket that the browser shows on hover. Colours are
+daisyUI's theme colours through Tailwind classes (``fill-primary`` is ``fill:
+var(--color-primary)``), so the dark theme applies without a second chart. The numbers are also
+given as a table next to the chart (the panel templates do that).
+
+Tailwind compiles only the classes it finds in ``templates/`` and ``hyper_admin/``: every class
+used here is written out in full in this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import typing as t
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+
+@dataclass(frozen=True)
+class Palette:
+    fill: str
+    stroke: str
+    swatch: str     # for HTML legends and bar lists
+    soft_fill: str  # the area under a line
+
+
+#: Series colours by daisyUI colour name; a panel names one, or they are used in this order.
+PALETTES: dict[str, Palette] = {
+    "primary": Palette("fill-primary", "stroke-primary", "bg-primary", "fill-primary/10"),
+    "accent": Palette("fill-accent", "stroke-accent", "bg-accent", "fill-accent/10"),
+    "secondary": Palette("fill-secondary", "stroke-secondary", "bg-secondary", "fill-secondary/10"),
+    "info": Palette("fill-info", "stroke-info", "bg-info", "fill-info/10"),
+    "success": Palette("fill-success", "stroke-success", "bg-success", "fill-success/10"),
+    "warning": Palette("fill-warning", "stroke-warning", "bg-warning", "fill-warning/10"),
+    "error": Palette("fill-error", "stroke-error", "bg-error", "fill-error/10"),
+    "neutral": Palette("fill-base-content/40", "stroke-base-content/40", "bg-base-content/40",
+                       "fill-base-content/5"),
+}
+DEFAULT_ORDER = ("primary", "accent", "warning", "info", "secondary", "success", "error")
+
+
+def palette(name: str | None, index: int = 0) -> Palette:
+    if name is None:
+        name = DEFAULT_ORDER[index % len(DEFAULT_ORDER)]
+    try:
+        return PALETTES[name]
+    except KeyError:
+        raise ValueError(f"unknown colour {name!r}: one of {', '.join(PALETTES)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers
+
+
+def format_value(value: t.Any, fmt: t.Any = None) -> str:
+    """A panel's number as text. ``fmt``: None (a number with thousands separators and no more
+    decimals than it needs), ``"duration"`` (seconds as "3 h 5 min"), ``"percent"``, a format
+    string such as ``"{:,.2f} €"``, or a function of the value."""
+    if value is None:
+        return "—"
+    if callable(fmt):
+        return str(fmt(value))
+    if fmt == "duration":
+        return format_duration(float(value))
+    if fmt == "percent":
+        return f"{float(value):.1f}%"
+    if isinstance(fmt, str) and "{" in fmt:
+        return fmt.format(value)
+    if fmt not in (None, "number"):
+        raise ValueError(f"unknown format {fmt!r}")
+    return format_number(value)
+
+
+def format_number(value: t.Any) -> str:
+    number = float(value)
+    if number == int(number) and abs(number) < 1e15:
+        return f"{int(number):,}"
+    size = abs(number)
+    if size >= 100:
+        return f"{number:,.0f}"
+    if size >= 10:
+        return f"{number:,.1f}"
+    return f"{number:,.2f}"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    hours, minutes = divmod(int(round(minutes)), 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def compact(value: float, fmt: t.Any = None) -> str:
+    """A short axis label: 1.2k, 3.4M; durations in their largest unit."""
+    if fmt == "duration":
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+            if value >= size:
+                return f"{value / size:g}{unit}"
+        return f"{value:g}s"
+    size = abs(value)
+    for suffix, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if size >= scale:
+            text = f"{value / scale:.1f}".rstrip("0").rstrip(".")
+            return text + suffix
+    if value == int(value):
+        return f"{int(value)}"
+    return f"{value:.2g}"
+
+
+def nice_ticks(maximum: float, count: int = 4, *, integer: bool = False) -> list[float]:
+    """Round tick values from 0 to at least ``maximum``: 0, 5, 10, 15, 20 rather than 0, 4.6…
+    ``integer``: the values are counts, so no tick between two whole numbers."""
+    if not maximum or maximum <= 0 or not math.isfinite(maximum):
+        return [0.0, 1.0]
+    rough = maximum / count
+    magnitude = 10 ** math.floor(math.log10(rough))
+    for step in (1, 2, 2.5, 5, 10):
+        if step * magnitude >= rough:
+            break
+    step *= magnitude
+    if integer:
+        step = max(1.0, float(math.ceil(step)))
+    top = math.ceil(maximum / step - 1e-9) * step
+    ticks, value = [], 0.0
+    while value <= top + step / 2:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+# ---------------------------------------------------------------------------------------------
+# Time buckets as text
+
+
+def bucket_label(start: dt.datetime, bucket: str, *, short: bool = True) -> str:
+    """How a bucket is named: an hour "14:00" (or "Mon 3 Jun 14:00"), a day "3 Jun" (or "Mon
+    3 Jun 2024"), a week by its Monday "w/c 3 Jun" (or "week of Mon 3 Jun 2024")."""
+    day = f"{start.day} {start:%b}"
+    if bucket == "hour":
+        return f"{start:%H}:00" if short else f"{start:%a} {day} {start:%Y} {start:%H}:00"
+    if bucket == "week":
+        return day if short else f"week of {start:%a} {day} {start:%Y}"
+    return day if short else f"{start:%a} {day} {start:%Y}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The time series chart
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    name: str
+    values: list[float | None]
+    color: str | None = None
+
+
+WIDTH, HEIGHT = 600, 190
+TOP, BOTTOM, RIGHT = 10, 24, 6
+FONT = 11
+
+
+def _x_label_every(n: int, room: float) -> int:
+    """Every how many buckets an x label fits (a label is ~48 units wide)."""
+    fits = max(1, int(room // 52))
+    return max(1, math.ceil(n / fits))
+
+
+def time_series_svg(*, chart_id: str, title: str, buckets: t.Sequence[dt.datetime], bucket: str,
+                    series: t.Sequence[ChartSeries], kind: str = "bars", fmt: t.Any = None,
+                    description: str | None = None, partial_last: bool = False) -> Markup:
+    """An SVG chart of one or more series over time buckets (bars side by side, or lines).
+
+    ``partial_last``: the last bucket is still running (today, this week): its bar is paler
+    and the line's last segment dashed, so that a half-finished day does not read as a drop.
+    """
+    if kind not in ("bars", "line"):
+        raise ValueError("kind is 'bars' or 'line'")
+    n = len(buckets)
+    values = [v for s in series for v in s.values if v is not None]
+    integer = all(float(v).is_integer() for v in values)
+    ticks = nice_ticks(max(values, default=0), integer=integer)
+    top = ticks[-1] or 1.0
+    tick_texts = [compact(v, fmt) for v in ticks]
+    left = 10 + FONT * 0.62 * max(len(text) for text in tick_texts)
+    plot_w = WIDTH - left - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    band = plot_w / max(n, 1)
+
+    def y(value: float) -> float:
+        return TOP + plot_h - (value / top) * plot_h
+
+    desc = description or describe(buckets, bucket, series, fmt, partial_last=partial_last)
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'preserveAspectRatio="xMidYMid meet" role="img" class="block h-auto w-full" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" font-size="{FONT}">',
+        f'<title id="{chart_id}-title">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
+    ]
+    # Grid and y axis labels.
+    out.append('<g class="stroke-base-content/10" shape-rendering="crispEdges">')
+    for value in ticks[1:]:
+        out.append(f'<line x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
+                   f'y2="{y(value):.1f}" vector-effect="non-scaling-stroke"/>')
+    out.append("</g>")
+    out.append(f'<line class="stroke-base-content/30" x1="{left:.1f}" x2="{WIDTH - RIGHT}" '
+               f'y1="{y(0):.1f}" y2="{y(0):.1f}" shape-rendering="crispEdges" '
+               'vector-effect="non-scaling-stroke"/>')
+    out.append('<g class="fill-base-content/60 tabular-nums" text-anchor="end" aria-hidden="true">')
+    for value, text in zip(ticks, tick_texts):
+        out.append(f'<text x="{left - 6:.1f}" y="{y(value) + FONT * 0.35:.1f}">{escape(text)}</text>')
+    out.append("</g>")
+    # X axis labels.
+    every = _x_label_every(n, plot_w)
+    out.append('<g class="fill-base-content/60 tabular-nums" text-anchor="middle" aria-hidden="true">')
+    for i in range(0, n, every):
+        x = left + band * (i + 0.5)
+        out.append(f'<text x="{x:.1f}" y="{HEIGHT - 7}">{escape(bucket_label(buckets[i], bucket))}</text>')
+    out.append("</g>")
+    # The data.
+    if kind == "bars":
+        k = max(len(series), 1)
+        group = band * (0.72 if band > 6 else 0.9)
+        bar_w = max(group / k - (1 if k > 1 else 0), 0.8)
+        for s_index, one in enumerate(series):
+            colours = palette(one.color, s_index)
+            out.append(f'<g class="{colours.fill}" shape-rendering="crispEdges">')
+            for i, value in enumerate(one.values):
+                if not value:
+                    continue
+                x = left + band * i + (band - group) / 2 + s_index * (group / k)
+                height = max(y(0) - y(value), 1.0)
+                pale = ' fill-opacity="0.4"' if partial_last and i == n - 1 else ""
+                out.append(f'<rect x="{x:.2f}" y="{y(0) - height:.2f}" width="{bar_w:.2f}" '
+                           f'height="{height:.2f}" rx="{min(2.0, bar_w / 3):.2f}"{pale}/>')
+            out.append("</g>")
+    else:
+        for s_index, one in enumerate(series):
+            colours = palette(one.color, s_index)
+            points = [(left + band * (i + 0.5), y(v or 0)) for i, v in enumerate(one.values)]
+            if not points:
+                continue
+            path = " ".join(f"{x:.2f},{py:.2f}" for x, py in points)
+            if len(series) == 1:
+                area = (f"{points[0][0]:.2f},{y(0):.2f} {path} {points[-1][0]:.2f},{y(0):.2f}")
+                out.append(f'<polygon class="{colours.soft_fill}" points="{area}"/>')
+            line = 'fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" ' \
+                   'vector-effect="non-scaling-stroke"'
+            solid = points[:-1] if partial_last and len(points) > 1 else points
+            if len(solid) > 1:
+                out.append(f'<polyline class="{colours.stroke}" {line} points="'
+                           + " ".join(f"{x:.2f},{py:.2f}" for x, py in solid) + '"/>')
+            if partial_last and len(points) > 1:
+                tail = " ".join(f"{x:.2f},{py:.2f}" for x, py in points[-2:])
+                out.append(f'<polyline class="{colours.stroke}" {line} stroke-dasharray="3 4" '
+                           f'points="{tail}"/>')
+            last_x, last_y = points[-1]
+            out.append(f'<circle class="{colours.fill}" cx="{last_x:.2f}" cy="{last_y:.2f}" r="2.5"/>')
+    # One hover target per bucket, with every series' value in its tooltip.
+    out.append('<g class="fill-base-content/0">')
+    for i, start in enumerate(buckets):
+        parts = [f"{one.name}: {format_value(one.values[i], fmt)}" for one in series]
+        so_far = " (so far)" if partial_last and i == n - 1 else ""
+        tip = f"{bucket_label(start, bucket, short=False)}{so_far} — " + ", ".join(parts)
+        out.append(f'<rect class="hover:fill-base-content/5" x="{left + band * i:.2f}" y="{TOP}" '
+                   f'width="{band:.2f}" height="{plot_h:.2f}"><title>{escape(tip)}</title></rect>')
+    out.append("</g></svg>")
+    return Markup("".join(out))
+
+
+def describe(buckets: t.Sequence[dt.datetime], bucket: str, series: t.Sequence[ChartSeries],
+             fmt: t.Any = None, *, totals: bool = True, partial_last: bool = False) -> str:
+    """The chart in a sentence or two, for its ``<desc>``. ``totals``: whether the values add
+    up (counts, sums; not averages or medians)."""
+    if not buckets:
+        return "No data."
+    text = [f"Per {bucket}, from {bucket_label(buckets[0], bucket, short=False)} to "
+            f"{bucket_label(buckets[-1], bucket, short=False)}."]
+    for one in series:
+        numbers = [(v, i) for i, v in enumerate(one.values) if v is not None]
+        if not numbers:
+            text.append(f"{one.name}: no data.")
+            continue
+        high, at = max(numbers)
+        parts = []
+        if totals:
+            parts.append(f"total {format_value(sum(v for v, _ in numbers), fmt)}")
+        parts.append(f"highest {format_value(high, fmt)} "
+                     f"({bucket_label(buckets[at], bucket, short=False)})")
+        parts.append(f"latest {format_value(one.values[-1], fmt)}")
+        text.append(f"{one.name}: " + ", ".join(parts) + ".")
+    if partial_last:
+        text.append(f"The last {bucket} is still in progress.")
+    return " ".join(text)

@@ -1,0 +1,134 @@
+"""The demo's "Support health" dashboard, and the panels of an account's page.
+
+What the demo's schema does not record is derived from what it does:
+
+- a ticket's *closing* time is its last update once it is solved or closed (``updated_at``:
+  nothing else changes a closed ticket in the demo);
+- a ticket's *first response* is its first comment by an agent that the customer could see
+  (``author_id`` set, not internal).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import typing as t
+
+from sqlorm import SQL
+
+from hyper_admin.panels import Breakdown, Markdown, Metric, PanelContext, Series, Table, TimeSeries
+
+from .models import Order, Ticket, TicketComment
+
+OPEN = ["open", "pending"]
+CLOSED = ["solved", "closed"]
+#: Money that came in: orders neither cancelled nor refunded. Amounts are in the order's
+#: currency, so the dashboard's sums are of euro orders only (a sum across currencies means
+#: nothing).
+PAID_EUR = {"status__not_in": ["cancelled", "refunded"], "currency": "EUR"}
+WEEK = dt.timedelta(days=7)
+QUARTER = dt.timedelta(days=90)
+
+ON_CALL_NOTE = """\
+**Urgent tickets** get a first answer within the hour, **high** ones within four hours.
+
+- [Open urgent tickets](/admin/tickets/?status=open&priority=urgent)
+- [Tickets waiting on us](/admin/tickets/?status=open)
+- [Orders paid but not shipped](/admin/orders/?status=paid)
+
+Escalate delivery problems to logistics; refunds above 1,000 € need a second agent.
+"""
+
+
+def register_dashboard(admin) -> None:
+    board = admin.dashboard
+    board.title = "Support health"
+    board.add(
+        Metric("Open tickets", model=Ticket, where={"status__in": OPEN}, good=None,
+               description="Open or waiting on the customer", refresh=60),
+        Metric("Tickets opened", model=Ticket, timestamp="created_at", period=WEEK, good="down"),
+    )
+    board.panel("Median first response", kind="metric", model=(Ticket, TicketComment),
+                format="duration", good="down", period=WEEK,
+                description="To the first agent reply")(median_first_response)
+    board.add(
+        Metric("Revenue (EUR)", model=Order, value=("sum", "total"), timestamp="created_at",
+               period=WEEK, where=PAID_EUR, format="{:,.0f} €"),
+        TimeSeries("Tickets opened vs closed", model=Ticket, bucket="day", days=30,
+                   series=[Series("Opened", timestamp="created_at", color="primary"),
+                           Series("Closed", timestamp="updated_at",
+                                  where={"status__in": CLOSED}, color="success")]),
+        Breakdown("Open tickets by priority", model=Ticket, by="priority",
+                  where={"status__in": OPEN}, order=["urgent", "high", "normal", "low"],
+                  colors={"urgent": "error", "high": "warning", "normal": "primary",
+                          "low": "neutral"}),
+        Breakdown("Top accounts by open tickets", model=Ticket, by="account_id",
+                  where={"status__in": OPEN}, top=6),
+        TimeSeries("Orders per week", model=Order, timestamp="created_at", bucket="week",
+                   days=12 * 7),
+        TimeSeries("Revenue per week (EUR)", model=Order, timestamp="created_at", bucket="week",
+                   days=12 * 7, value=("sum", "total"), where=PAID_EUR, chart="line",
+                   format="{:,.0f} €", color="accent"),
+        Table("Urgent tickets waiting", model=Ticket,
+              columns=["subject", "account_id", "status", "created_at"],
+              where={"status__in": OPEN, "priority": "urgent"}, order_by="created_at", limit=6),
+        Markdown("On call", ON_CALL_NOTE),
+    )
+
+
+def median_first_response(ctx: PanelContext) -> dict[str, t.Any]:
+    """The median time to a ticket's first agent reply, tickets opened in the last week
+    against the week before (tickets not answered yet are left out)."""
+    end = ctx.now
+    middle = end - WEEK
+    start = middle - WEEK
+    query = SQL(
+        "SELECT tickets.created_at AS opened, min(ticket_comments.created_at) AS answered "
+        "FROM tickets JOIN ticket_comments ON ticket_comments.ticket_id = tickets.id "
+        "AND ticket_comments.author_id IS NOT NULL AND ticket_comments.is_internal =",
+        SQL.Param(False, "internal"),
+        "WHERE tickets.created_at >=", SQL.Param(ctx.timestamp(start), "since"),
+        "AND tickets.created_at <", SQL.Param(ctx.timestamp(end), "until"),
+    )
+    scope = ctx.scope(Ticket)
+    if scope is not None:
+        query = SQL(query, "AND (", scope, ")")
+    query = SQL(query, "GROUP BY tickets.id, tickets.created_at")
+    current, previous = [], []
+    for row in ctx.fetch(query):
+        opened, answered = _when(row["opened"]), _when(row["answered"])
+        seconds = (answered - opened).total_seconds()
+        if seconds >= 0:
+            (current if opened >= middle else previous).append(seconds)
+    return {"value": statistics.median(current) if current else None,
+            "previous": statistics.median(previous) if previous else None}
+
+
+def _when(value: t.Any) -> dt.datetime:
+    """SQLite hands timestamps back as text."""
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def account_panels() -> list:
+    """The panels of an account's page: each reads the account's own rows (the foreign key to
+    accounts is found by itself)."""
+    return [
+        Metric("Open tickets", model=Ticket, where={"status__in": OPEN}, good=None),
+        Metric("Tickets, 90 days", model=Ticket, timestamp="created_at", period=QUARTER,
+               good="down"),
+        Metric("Orders, 90 days", model=Order, timestamp="created_at", period=QUARTER),
+        Metric("Spent, 90 days", model=Order, value=("sum", "total"), timestamp="created_at",
+               period=QUARTER, where={"status__not_in": ["cancelled", "refunded"]},
+               format="{:,.2f}", description="In the account's currency"),
+        TimeSeries("Orders per week", model=Order, timestamp="created_at", bucket="week",
+                   days=26 * 7),
+        Table("Latest orders", model=Order, columns=["reference", "status", "total", "created_at"],
+              order_by="-created_at", limit=6),
+        Table("Cancelled and refunded", model=Order,
+              columns=["reference", "status", "total", "updated_at"],
+              where={"status__in": ["cancelled", "refunded"]}, order_by="-updated_at", limit=5),
+        Breakdown("Tickets by status", model=Ticket, by="status",
+                  order=["open", "pending", "solved", "closed"],
+                  colors={"open": "warning", "pending": "info", "solved": "success",
+                          "closed": "neutral"}, width=2),
+    ]

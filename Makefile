@@ -15,13 +15,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test,postgres]"
 	touch $(STAMP)
 
+# Hyperflask pins an older gunicorn than the test environment's: its tests get a venv of their own.
+HF_VENV  := .venv-hyperflask
+HF_STAMP := $(HF_VENV)/.installed
+
+$(HF_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(HF_VENV)
+	$(HF_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(HF_VENV)/bin/python -m pip install --quiet -e ".[hyperflask,postgres]" pytest
+	touch $(HF_STAMP)
+
 ## Serve the demo back office at http://127.0.0.1:$(PORT)/admin (ROWS=1000000 for a big one).
 demo: $(STAMP)
 	$(PY) -m hyper_admin.demo --rows $(ROWS) --port $(PORT) $(if $(RESEED),--reseed)
 
 ## Every test: unit, integration (SQLite and PostgreSQL) and browser.
-test: $(STAMP) chromium
+test: $(STAMP) $(HF_STAMP) chromium
 	$(PY) -m pytest tests e2e
+	$(HF_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_hyperflask.py
 
 ## The same without the slow ones (wheel build, big seeds) while you work.
 test-fast: $(STAMP)
@@ -41,4 +52,4 @@ css:
 	npm run build
 
 clean:
-	rm -rf $(VENV) dist build instance e2e/screenshots
+	rm -rf $(VENV) $(HF_VENV) dist build instance e2e/screenshots

@@ -104,29 +104,32 @@ class Case:
 # --- the apps ----------------------------------------------------------------------------------
 
 
+def driver_connection(kind: str, target: str, pg_schema: str | None):
+    """One connection of the bare driver (sqlite3, or psycopg in autocommit on the schema),
+    rows as mappings: what the floors of the benches run their SQL on."""
+    if kind == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(target, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        return conn
+    import psycopg
+    from psycopg.rows import dict_row
+
+    return psycopg.connect(target, autocommit=True, row_factory=dict_row,
+                           options=f"-c search_path={pg_schema}")
+
+
 def b0_app(kind: str, target: str, pg_schema: str | None):
     """The floor: driver + a Jinja template compiled once, in a bare Flask route."""
     import jinja2
     from flask import Flask
 
     template = jinja2.Environment(autoescape=True).from_string(B0_TEMPLATE)
-    if kind == "sqlite":
-        import sqlite3
+    conn = driver_connection(kind, target, pg_schema)
 
-        conn = sqlite3.connect(target, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-
-        def fetch():
-            return conn.execute(B0_SQL).fetchall()
-    else:
-        import psycopg
-        from psycopg.rows import dict_row
-
-        conn = psycopg.connect(target, autocommit=True, row_factory=dict_row,
-                               options=f"-c search_path={pg_schema}")
-
-        def fetch():
-            return conn.execute(B0_SQL).fetchall()
+    def fetch():
+        return conn.execute(B0_SQL).fetchall()
 
     app = Flask("b0")
 

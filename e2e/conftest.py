@@ -92,12 +92,13 @@ def live_server():
         server.stop()
 
 
-def serve_demo(tmp_path_factory, name: str, rows: int):
+def serve_demo(tmp_path_factory, name: str, rows: int, config: dict | None = None):
     """The demo back office on a fresh SQLite file, served on loopback: a fixture's body
-    (``yield from serve_demo(...)``)."""
+    (``yield from serve_demo(...)``). ``config``: app config such as ``HYPER_ADMIN_*`` settings."""
     from hyper_admin.demo.app import create_app
 
-    app = create_app(f"sqlite://{tmp_path_factory.mktemp(name) / 'demo.db'}", rows=rows)
+    app = create_app(f"sqlite://{tmp_path_factory.mktemp(name) / 'demo.db'}", rows=rows,
+                     config=config)
     server = LiveServer(app)
     yield server
     server.stop()

@@ -57,6 +57,8 @@ def ddl(postgresql: bool) -> list[str]:
         )""",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_row ON {TABLE} (admin_name, model_slug, pk, id)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_recent ON {TABLE} (admin_name, id)",
+        # The command palette's "recently changed by you": one user's newest entries.
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_user ON {TABLE} (admin_name, user_id, id)",
     ]
 
 
@@ -153,9 +155,9 @@ def record(tx, dialect, *, admin_name: str, user_id: t.Any, user_label: str, mod
 
 def entries(engine, dialect, *, admin_name: str, model_slug: str | None = None,
             pk: str | None = None, slugs: t.Collection[str] | None = None, limit: int = 100,
-            before_id: int | None = None) -> list[dict[str, t.Any]]:
+            before_id: int | None = None, user_id: str | None = None) -> list[dict[str, t.Any]]:
     """Audit entries, newest first: of one row (``model_slug`` and ``pk``), or of the models
-    in ``slugs``. ``before_id`` pages back."""
+    in ``slugs``; only ``user_id``'s when given. ``before_id`` pages back."""
     stmt = Statement(dialect)
     conditions = [f"admin_name = {stmt.param(admin_name)}"]
     if model_slug is not None:
@@ -168,6 +170,8 @@ def entries(engine, dialect, *, admin_name: str, model_slug: str | None = None,
         conditions.append(f"model_slug IN {stmt.params_list(sorted(slugs))}")
     if before_id is not None:
         conditions.append(f"id < {stmt.param(int(before_id))}")
+    if user_id is not None:
+        conditions.append(f"user_id = {stmt.param(user_id)}")
     stmt.sql(f"SELECT id, created_at, user_id, user_label, model_slug, pk, object_label, action, "
              f"changes, note FROM {TABLE} WHERE " + " AND ".join(conditions)
              + f" ORDER BY id DESC LIMIT {int(limit)}")

@@ -10,6 +10,8 @@ commands:
   demo      serve the customer-support demo back office (hyper-admin demo --help)
   migrate   create hyper_admin's own tables in an app's database:
             hyper-admin migrate --app package.module:app   (or a create_app() factory)
+  templates-path
+            print the folder of the admin's templates (for a Tailwind @source)
   version   print the version
 """
 
@@ -24,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         from . import __version__
 
         print(__version__)
+        return 0
+    if command == "templates-path":
+        from .paths import TEMPLATES_DIR
+
+        print(TEMPLATES_DIR)
         return 0
     if command == "migrate":
         return _migrate(rest)

@@ -433,11 +433,18 @@ def _enum_label(member: enum.Enum) -> str:
 
 
 def model_info_table(model: type) -> str:
+    declared = model.__dict__.get("__hyper_admin_info__")
+    if declared is not None:
+        return declared.table
     return str(model.__mapper__.table)
 
 
 @lru_cache(maxsize=None)
 def model_info(model: type) -> ModelInfo:
+    # A query view's row class (hyper_admin.queries) is no sqlorm model: it carries its own.
+    declared = model.__dict__.get("__hyper_admin_info__")
+    if declared is not None:
+        return declared
     mapper = model.__mapper__
     table = str(mapper.table)
     hints = _type_hints(model)

@@ -118,6 +118,14 @@ class ModelAdmin:
     #: Not a primary key nor a foreign key.
     list_editable: t.Sequence[str] = ()
 
+    #: Offer a "Live" toggle on the list: while it is on, the page follows new rows matching
+    #: its filters (Server-Sent Events) and shows "N new rows" to prepend. See
+    #: docs/dashboards.md#live-lists.
+    live: bool = False
+    #: The increasing column that tells new rows (an integer key or a creation timestamp).
+    #: Default: the integer primary key.
+    live_column: str | None = None
+
     # -- detail and forms -----------------------------------------------------------------------
     #: Fields shown on the detail page (default: every visible column).
     detail_fields: t.Sequence[str] | None = None
@@ -158,6 +166,8 @@ class ModelAdmin:
             action_name: frozenset(roles) for action_name, roles in dict(self.permissions).items()
         }
         self._detail_panels = bind_detail_panels(self)
+        if self.live:
+            self._live_column()  # checked at registration
         if self.version_field is not None:
             column = model_info(model).column(self.version_field)
             if column is None or column.kind not in ("int", "datetime") or column.primary_key:
@@ -166,6 +176,19 @@ class ModelAdmin:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model.__name__} at {self.slug!r}>"
+
+    def _live_column(self) -> ColumnInfo:
+        """The column of ``live_column`` (default: an integer primary key), which must be a
+        NOT NULL integer or timestamp."""
+        info = model_info(self.model)
+        if self.live_column is not None:
+            column = info.column(self.live_column)
+        else:
+            column = info.primary_key[0] if len(info.primary_key) == 1 else None
+        if column is None or column.kind not in ("int", "datetime") or column.nullable or column.secret:
+            raise TypeError(f"live_column of {type(self).__name__}: name a NOT NULL integer or "
+                            "timestamp column (the default, an integer primary key, is missing)")
+        return column
 
     @property
     def info(self) -> ModelInfo:
@@ -314,6 +337,9 @@ class ModelAdmin:
 
     def on_model_delete(self, obj: t.Any) -> None:
         """Before a row is deleted, in the same transaction; raise to refuse."""
+
+    def after_model_delete(self, obj: t.Any) -> None:
+        """After the row is deleted, in the same transaction; raising rolls the delete back."""
 
 
 def default_label(model: type, obj: t.Any) -> str:

@@ -207,8 +207,13 @@ class Panel:
                  cache: float | None = None, refresh: float | None = None,
                  timeout: float | None = None, description: str | None = None,
                  width: int | None = None, row_column: str | None = None,
-                 per_user: bool = False):
+                 per_user: bool = False, link: str | None = None):
         self.title = str(title)
+        if link is not None and not (link.startswith("/") and not link.startswith("//")
+                                     or link.lower().startswith(("http://", "https://"))):
+            raise ValueError(f"panel link {link!r}: a path on this site or an http(s) URL")
+        #: Where the panel's "View all" goes (a list, a query view), or None.
+        self.link = link
         self.id = id or slugify(self.title)
         if not PANEL_ID.match(self.id):
             raise ValueError(f"panel id {self.id!r}: lowercase letters, digits, - and _")

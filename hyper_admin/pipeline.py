@@ -238,6 +238,7 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
             # Before anything echoes it: every link of a list page repeats the query string.
             abort(414, description="This address is too long. Use fewer filter values.")
         sql.time_limit.set(current_state().statement_timeout)
+        sql.bound_sources.set({})
         if not public:
             _ensure_login_manager()
             if not is_signed_in(current_user):
@@ -251,6 +252,9 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
                 abort(404)
             if not model_admin.has_permission("view", current_user):
                 abort(403)
+            served = getattr(model_admin, "served_endpoints", None)
+            if served is not None and request.endpoint.rpartition(".")[2] not in served:
+                abort(404)  # a query view has no rows to open, edit or delete
             if model_action != "view" and not model_admin.has_permission(model_action, current_user):
                 abort(403)
             kwargs["model_admin"] = model_admin

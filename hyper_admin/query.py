@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from .introspect import ColumnInfo, Hint, ModelInfo, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
-RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns"})
+RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns", "live"})
 #: Above this many rows (PostgreSQL's statistics say), an unfiltered list shows an estimate.
 ESTIMATE_ABOVE = 200_000
 #: Seconds a count may take before the list settles for an estimate.

@@ -31,10 +31,12 @@ DEFAULTS: dict[str, t.Any] = {
     "audit_roles": frozenset(),
     "login_storage_uri": "memory://",
     "cache_uri": "memory://",
+    "live_interval": 5.0,
+    "live_max_seconds": 300.0,
 }
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
-_FLOAT_SETTINGS = ("statement_timeout",)
+_FLOAT_SETTINGS = ("statement_timeout", "live_interval", "live_max_seconds")
 
 
 @dataclass
@@ -60,6 +62,8 @@ class AdminState:
     audit_roles: frozenset[str]
     login_storage_uri: str
     cache_uri: str
+    live_interval: float
+    live_max_seconds: float
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
     panel_cache: "Cache" = field(init=False)
     audit_admin: ModelAdmin = field(init=False)
@@ -101,6 +105,23 @@ class AdminState:
         if found is None and slug == self.audit_admin.slug:
             return self.audit_admin
         return found
+
+
+#: The prefix under which the shipped templates stay reachable when the app overrides them:
+#: an override of ``hyper_admin/detail.html`` extends ``hyper_admin_original/detail.html``.
+ORIGINAL_PREFIX = "hyper_admin_original"
+
+
+def shipped_templates_loader():
+    """The blueprint's templates: ``hyper_admin/...`` (which the app's own folder overrides,
+    Flask searching it first) and the same files as ``hyper_admin_original/...``, which no
+    override hides, so that an override extends the template it replaces and changes blocks."""
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+    return ChoiceLoader([
+        FileSystemLoader(str(TEMPLATES_DIR)),
+        PrefixLoader({ORIGINAL_PREFIX: FileSystemLoader(str(TEMPLATES_DIR / "hyper_admin"))}),
+    ])
 
 
 class Admin:
@@ -213,6 +234,30 @@ class Admin:
             raise ValueError(f"slug {model_admin.slug!r} must be letters, digits, _ . -")
         self.registry[model_admin.slug] = model_admin
 
+    def register_query(self, name: str, sql: t.Any, *, columns: t.Mapping[str, t.Any],
+                       **options) -> ModelAdmin:
+        """Register a SQL query as a read-only list at ``/<prefix>/<name>/`` (a query view).
+
+        ``sql``: the query's text (or a sqlorm ``SQL`` without values), with ``:name``
+        parameters; ``columns``: its result columns, name -> type (``int``, ``str``,
+        ``Optional[datetime]``, an Enum, ``Annotated[..., Hint(...)]``), checked against what
+        the query returns. Options: ``key`` (the column(s) identifying a row; default the
+        first), ``label_column``, ``links`` (column -> model whose key it holds), ``row_link``,
+        ``params`` (name -> default or ``QueryParam``), ``scope`` (user -> SQL condition over
+        the query's columns), and the list options of a ModelAdmin (``list_display``,
+        ``search_fields``, ``list_filter``, ``ordering``, ``permissions``, ``verbose_name``,
+        ``icon``, ``description``...). See docs/dashboards.md. Returns its QueryAdmin.
+        """
+        from .queries import build_query_admin
+
+        model_admin = build_query_admin(self, name, sql, columns=columns, **options)
+        if model_admin.slug in self.registry and not getattr(self.registry[model_admin.slug], "source", None):
+            raise ValueError(f"slug {model_admin.slug!r} is taken by a model; name the query view otherwise")
+        if self.engine is not None:
+            _verify_now(model_admin, self.engine)
+        self.registry[model_admin.slug] = model_admin
+        return model_admin
+
     def create_tables(self, app: Flask) -> None:
         """Create hyper_admin's own tables (saved views...) in each engine this Admin uses on
         ``app``, where missing. They are also created on first use."""
@@ -271,7 +316,7 @@ class Admin:
 
     def _blueprint(self, name: str) -> Blueprint:
         from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing,
-                            panels, revert, rows, saved)
+                            live, palette, panels, revert, rows, saved)
 
         bp = Blueprint(
             name,
@@ -280,6 +325,7 @@ class Admin:
             static_folder=str(STATIC_DIR),
             static_url_path="/static",
         )
+        bp.jinja_loader = shipped_templates_loader()
         # The URL table. Every view goes through pipeline.guard: a view cannot skip a check.
         route = pipeline.Router(bp)
         route("/", dashboard.index, endpoint="dashboard")
@@ -287,11 +333,14 @@ class Admin:
         route("/logout", auth.logout, methods=["POST"])
         # "-" cannot start a slug: no model's URLs collide with the dashboard's panels.
         route("/-/panels/<panel_id>", panels.panel_view, endpoint="panel")
+        route("/-/palette", palette.palette_view, endpoint="palette")
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
         route("/<slug>/count", listing.count_view, endpoint="count", model_action="view")
         route("/<slug>/export", bulk.export_view, endpoint="export", model_action="export")
+        route("/<slug>/live", live.live_stream, endpoint="live", model_action="view")
+        route("/<slug>/live/rows", live.live_rows, endpoint="live_rows", model_action="view")
         route("/<slug>/action", bulk.action_view, endpoint="action", methods=["POST"],
               model_action="view")
         route("/<slug>/views", saved.list_views, endpoint="saved_views", model_action="view")
@@ -319,6 +368,19 @@ class Admin:
         pipeline.install(bp)
         errors.install(bp)
         return bp
+
+
+def _verify_now(model_admin, engine) -> None:
+    """Check a query view's columns at registration when the database answers; when it does
+    not (not created yet, unreachable), the first request checks them."""
+    from .queries import QueryMismatch
+
+    try:
+        model_admin.verify(engine)
+    except QueryMismatch:
+        raise
+    except Exception:  # noqa: BLE001 - any database error: checked again on first use
+        pass
 
 
 def _blueprint_name(url_prefix: str) -> str:

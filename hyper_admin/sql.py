@@ -13,7 +13,9 @@ import contextvars
 import datetime
 import decimal
 import enum
+import itertools
 import json
+import re
 import time
 import typing as t
 from dataclasses import dataclass
@@ -80,7 +82,108 @@ class Statement:
         return " ".join(p for p in self.parts if p)
 
     def compiled(self) -> ParametrizedStmt:
-        return ParametrizedStmt(str(self), list(self.params))
+        text, params = str(self), list(self.params)
+        if SOURCE_PREFIX in text:
+            text, params = with_sources(text, params, self.dialect)
+        return ParametrizedStmt(text, params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Query views (hyper_admin.queries): a registered SQL query used like a table. Statements name
+# it by an identifier of ours; compiling puts the query in front as a common table expression,
+# with the values of its named parameters and the user's scope bound for the current request.
+
+#: Every query source's identifier starts with this (no table of an application does).
+SOURCE_PREFIX = "hyper_admin_q"
+_SOURCE_NAME = re.compile(SOURCE_PREFIX + r"\d+_[A-Za-z0-9_]+")
+_sources: dict[str, "QuerySource"] = {}
+_source_ids = itertools.count(1)
+_NAMED_PARAM = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|::|:([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True, eq=False)
+class QuerySource:
+    """A SQL query with ``:name`` parameters, usable as a table named ``identifier`` in
+    statements; its rows are called ``alias`` inside (``alias.column`` in a scope)."""
+
+    identifier: str
+    alias: str
+    parts: tuple[str, ...]       # text, then alternately a parameter name and text
+    param_names: frozenset[str]
+
+    def render(self, dialect: Dialect, values: t.Mapping[str, t.Any],
+               scope: t.Any = None) -> tuple[str, list[t.Any]]:
+        """``SELECT * FROM (<query>) AS alias [WHERE scope]`` with its parameters."""
+        out: list[str] = []
+        params: list[t.Any] = []
+        for i, part in enumerate(self.parts):
+            if i % 2:
+                out.append(dialect.placeholder)
+                params.append(values[part])
+            else:
+                # psycopg's "format" style reads every % as a placeholder's start.
+                out.append(part.replace("%", "%%") if dialect.is_postgresql else part)
+        text = f"SELECT * FROM ({''.join(out)}) AS {self.alias}"
+        if scope is not None:
+            stmt = Statement(dialect)
+            text += " WHERE " + stmt.external(scope)
+            params += stmt.params
+        return text, params
+
+
+def query_source(name: str, sql_text: str) -> QuerySource:
+    """Register ``sql_text`` (``:name`` parameters; quoted text, comments and ``::`` casts are
+    left alone) as a source whose rows are called ``name``."""
+    parts: list[str] = []
+    last = 0
+    for match in _NAMED_PARAM.finditer(sql_text):
+        if match.group(1) is None:
+            continue
+        parts += [sql_text[last:match.start()], match.group(1)]
+        last = match.end()
+    parts.append(sql_text[last:])
+    identifier = f"{SOURCE_PREFIX}{next(_source_ids)}_{name}"
+    source = QuerySource(identifier, name, tuple(parts), frozenset(parts[1::2]))
+    _sources[identifier] = source
+    return source
+
+
+#: identifier -> (parameter values, scope condition or None), for the current request. The
+#: pipeline empties it at the start of every request; a statement naming a source that was not
+#: bound raises, so that a query view is never read without its scope.
+bound_sources: contextvars.ContextVar[t.Mapping[str, tuple[t.Mapping[str, t.Any], t.Any]]] = (
+    contextvars.ContextVar("hyper_admin_bound_sources", default={}))
+
+
+def bind_source(source: QuerySource, values: t.Mapping[str, t.Any], scope: t.Any) -> None:
+    bound_sources.set({**bound_sources.get(), source.identifier: (dict(values), scope)})
+
+
+class UnboundSource(RuntimeError):
+    """A statement read a query view that no view bound for this request."""
+
+
+def with_sources(text: str, params: list[t.Any], dialect: Dialect) -> tuple[str, list[t.Any]]:
+    names = list(dict.fromkeys(_SOURCE_NAME.findall(text)))
+    if not names:
+        return text, params
+    bound = bound_sources.get()
+    items: list[str] = []
+    prefix_params: list[t.Any] = []
+    for name in names:
+        source = _sources.get(name)
+        if source is None or name not in bound:
+            raise UnboundSource(f"query source {name} used without being bound")
+        values, scope = bound[name]
+        body, body_params = source.render(dialect, values, scope)
+        items.append(f"{name} AS ({body})")
+        prefix_params += body_params
+    head = "WITH " + ", ".join(items) + " "
+    if text.startswith("EXPLAIN"):
+        # EXPLAIN (...) WITH ... SELECT: the statement explained starts at its SELECT.
+        at = text.index("SELECT")
+        return text[:at] + head + text[at:], prefix_params + params
+    return head + text, prefix_params + params
 
 
 class QueryTimeout(Exception):

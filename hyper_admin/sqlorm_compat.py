@@ -239,6 +239,24 @@ def guard_pool(engine: Engine) -> Engine:
     return engine
 
 
+def release_idle_connection(engine: Engine) -> None:
+    """Give the connection of the current session on ``engine`` back to the pool when no
+    transaction is open on it; the session connects again on its next query.
+
+    flask-sqlorm pushes one session per app context, and ``with engine`` joins it: its
+    connection is held until the context ends. A streamed response keeps its context open, so
+    each open live list (views/live.py) would hold a connection while it sleeps between polls.
+    """
+    session = session_context.top
+    if (session is None or session.engine != engine or session.in_transaction
+            or not session.conn or not session.auto_close_conn):
+        return
+    if session.last_tx_was_virtual:
+        session.rollback()
+    engine.disconnect(session.conn)
+    session.conn = None
+
+
 def _configure_connection(conn) -> None:
     from psycopg.types.string import TextLoader
 

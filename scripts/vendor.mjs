@@ -1,4 +1,5 @@
-// Copies third-party browser files into static/ and builds the icon sprite.
+// Copies third-party browser files into static/ and builds the icon sprite; copies axe-core
+// into e2e/vendor/ for the accessibility tests (test tree only: never in the wheel).
 // Run with `npm run vendor` after `npm install`; the outputs are committed so
 // that the Python package needs no Node at install time.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -23,7 +24,7 @@ const ICONS = [
   "message-square", "contact", "building-2", "shield", "settings", "file-text", "inbox", "clock",
   // actions
   "search", "log-out", "log-in", "sun", "moon", "menu", "x", "plus", "pencil", "trash-2", "history",
-  "filter", "download", "external-link", "eye", "lock",
+  "filter", "download", "external-link", "eye", "lock", "bookmark", "keyboard",
   // chevrons and arrows
   "chevron-right", "chevron-left", "chevron-down", "chevrons-up-down", "arrow-up", "arrow-down",
   // status
@@ -51,4 +52,25 @@ writeFileSync(
 );
 copyFileSync(join(lucide, "LICENSE"), join(vendor, "lucide.LICENSE"));
 
-console.log(`vendored htmx ${htmxVersion}, ${ICONS.length} lucide ${lucideVersion} icons`);
+// axe-core: read by e2e/test_accessibility_browser.py and injected into the pages it checks.
+// The version is in the file's own banner and in e2e/vendor/README.md.
+const axe = join(modules, "axe-core");
+const axeVersion = JSON.parse(readFileSync(join(axe, "package.json"), "utf8")).version;
+const e2eVendor = join(root, "e2e", "vendor");
+mkdirSync(e2eVendor, { recursive: true });
+copyFileSync(join(axe, "axe.min.js"), join(e2eVendor, "axe.min.js"));
+copyFileSync(join(axe, "LICENSE"), join(e2eVendor, "axe.LICENSE"));
+writeFileSync(
+  join(e2eVendor, "README.md"),
+  `# Vendored for the browser tests\n\n` +
+    `- \`axe.min.js\`: [axe-core](https://github.com/dequelabs/axe-core) ${axeVersion}, ` +
+    `Mozilla Public License 2.0 (\`axe.LICENSE\`), unmodified. ` +
+    `\`e2e/test_accessibility_browser.py\` injects it into every screen it checks.\n\n` +
+    `Test tree only: the wheel packages \`hyper_admin/\`, \`templates/\` and \`static/\`, never \`e2e/\`.\n` +
+    `Refresh: change the pinned \`axe-core\` version in \`package.json\`, then \`npm install\` and ` +
+    `\`npm run vendor\` (written by \`scripts/vendor.mjs\`; do not edit by hand).\n`,
+);
+
+console.log(
+  `vendored htmx ${htmxVersion}, ${ICONS.length} lucide ${lucideVersion} icons, axe-core ${axeVersion} (e2e/vendor)`,
+);

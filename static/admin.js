@@ -156,6 +156,66 @@
     button.closest("tr").dataset.resolved = "theirs";
   });
 
+  // (i) Live lists: [data-live-stream] holds an EventSource on the list's live URL while it
+  // is in the page; "rows" events show the pill (N new rows); clicking it prepends them and
+  // the stream starts again from the newest row shown. htmx's cleanup closes a stream whose
+  // list was replaced (new filters bring a new one).
+  function liveStart(el) {
+    if (el._liveSource || !window.EventSource) return;
+    var source = new EventSource(el.dataset.url);
+    el._liveSource = source;
+    source.addEventListener("rows", function (event) {
+      var pill = document.getElementById("live-pill");
+      if (!pill) return;
+      pill.hidden = event.data === "0";
+      pill.querySelector("[data-live-count]").textContent = event.data;
+      pill.querySelector("[data-live-noun]").textContent = event.data === "1" ? "new row" : "new rows";
+    });
+  }
+  function liveStop(el) {
+    if (el._liveSource) el._liveSource.close();
+    el._liveSource = null;
+  }
+  function liveScan(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("[data-live-stream]").forEach(liveStart);
+  }
+  document.addEventListener("htmx:load", function (event) { liveScan(event.target.parentNode || document); });
+  document.addEventListener("htmx:beforeCleanupElement", function (event) {
+    if (event.target.matches && event.target.matches("[data-live-stream]")) liveStop(event.target);
+  });
+  document.addEventListener("click", function (event) {
+    var pill = event.target.closest("#live-pill");
+    var stream = document.querySelector("[data-live-stream]");
+    if (!pill || !stream) return;
+    var body = document.querySelector("#list-results tbody.ha-rows");
+    pill.hidden = true;
+    if (!body) {  // the list was empty: load it again
+      htmx.ajax("GET", location.pathname + location.search, { target: "#list-results", swap: "outerHTML" });
+      return;
+    }
+    // The rows above the old first one are the new ones: tinted for a moment (.ha-new).
+    var first = body.firstElementChild;
+    htmx.ajax("GET", stream.dataset.rows, { target: body, swap: "afterbegin" }).then(function () {
+      for (var row = body.firstElementChild; row && row !== first; row = row.nextElementSibling) {
+        row.classList.add("ha-new");
+        row.addEventListener("animationend", function (e) { e.currentTarget.classList.remove("ha-new"); }, { once: true });
+      }
+      if (body.getBoundingClientRect().top < 0) window.scrollTo({ top: 0, behavior: "smooth" });
+    });
+  });
+  document.addEventListener("hyper-admin-live", function (event) {
+    var stream = document.querySelector("[data-live-stream]");
+    if (!stream || !event.detail || !event.detail.since) return;
+    ["url", "rows"].forEach(function (key) {
+      var url = new URL(stream.dataset[key], location.href);
+      url.searchParams.set("since", event.detail.since);
+      stream.dataset[key] = url.pathname + url.search;
+    });
+    liveStop(stream);
+    liveStart(stream);
+  });
+
   syncToggles();
   watchToasts();
+  liveScan(document);
 })();

@@ -15,7 +15,7 @@
     };
   }
   function options(p) {
-    return Array.prototype.slice.call(p.list.querySelectorAll("[role=option] button"));
+    return Array.prototype.slice.call(p.list.querySelectorAll("button[role=option]"));
   }
   function setOpen(p, open) {
     p.list.hidden = !open;
@@ -37,7 +37,7 @@
 
   document.addEventListener("click", function (event) {
     // Only a button with data-value is a row; others (the lookup's "More…") are htmx's.
-    var button = event.target.closest("[data-fk-picker] [role=option] button[data-value]");
+    var button = event.target.closest("[data-fk-picker] button[role=option][data-value]");
     if (button) {
       choose(parts(button), button.dataset.value || "", button.dataset.label || "");
       return;

@@ -34,3 +34,14 @@ def test_console_script_is_installed():
     result = subprocess.run([sys.executable, "-m", "hyper_admin.cli", "version"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == __version__
+
+
+def test_templates_path_names_the_shipped_templates(capsys):
+    from pathlib import Path
+
+    assert main(["templates-path"]) == 0
+    folder = Path(capsys.readouterr().out.strip())
+    assert (folder / "hyper_admin" / "layout.html").is_file()
+    out = subprocess.run([sys.executable, "-m", "hyper_admin", "templates-path"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(out) == folder

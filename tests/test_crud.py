@@ -10,6 +10,8 @@ from sqlorm.engine import Transaction
 
 from crud_app import create_app, seeded, staff
 from apps import as_user, csrf_from, form_data
+from hyper_admin.demo.models import Account, Order, TicketComment
+from hyper_admin.testing import AdminClient
 
 
 @pytest.fixture
@@ -22,6 +24,11 @@ def site(engine):
 def client_for(site, username):
     app, people, _ = site
     return as_user(app, people[username])
+
+
+def admin_for(site, username) -> AdminClient:
+    app, people, _ = site
+    return AdminClient(app).login_as(people[username])
 
 
 def html(response) -> str:
@@ -288,18 +295,16 @@ def test_scope_hides_rows_as_404_everywhere(site):
 
 
 def test_edit_saves_changed_fields_and_redirects(site):
-    client = client_for(site, "support")
+    client = admin_for(site, "support")
     _, _, engine = site
     order = first_id(engine, "orders")
-    page = html(client.get(f"/admin/orders/{order}/edit"))
-    data = form_data(page)
+    _, data = client.form(f"/admin/orders/{order}/edit")
     assert "csrf_token" in data and "_version" in data
-    data["status"] = "refunded"
-    response = client.post(f"/admin/orders/{order}/edit", data=data)
-    assert response.status_code == 303
-    assert response.headers["Location"] == f"/admin/orders/{order}/"
+    saved = client.edit(Order, order, status="refunded")
+    assert saved.status == 303 and saved.pk == str(order)
+    assert saved.response.headers["Location"] == f"/admin/orders/{order}/"
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "refunded"
-    assert "was saved" in html(client.get(response.headers["Location"]))
+    assert "was saved" in html(client.get(saved.response.headers["Location"]))
 
 
 def test_an_unchanged_form_round_trips_without_writing(site):
@@ -370,14 +375,13 @@ def test_forged_version_token_is_a_conflict_not_a_save(site):
 
 
 def test_invalid_input_is_422_with_errors_on_fields(site):
-    client = client_for(site, "support")
+    client = admin_for(site, "support")
     _, _, engine = site
     order = first_id(engine, "orders")
-    data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
-    data["total"] = "not a number"
-    response = client.post(f"/admin/orders/{order}/edit", data=data)
-    assert response.status_code == 422
-    assert 'aria-invalid="true"' in html(response)
+    response = client.edit(Order, order, total="not a number")
+    assert response.status == 422
+    assert 'aria-invalid="true"' in response.html
+    assert response.errors == {"total": ["Not a valid decimal value."]}
 
 
 def test_no_mass_assignment_and_readonly_never_written(site):
@@ -393,16 +397,14 @@ def test_no_mass_assignment_and_readonly_never_written(site):
 
 
 def test_unique_violation_is_409_on_the_field(site):
-    client = client_for(site, "support")
+    client = admin_for(site, "support")
     _, _, engine = site
     first, second = [r for r in (first_id(engine, "orders"), first_id(engine, "orders", "id > (SELECT min(id) FROM orders)"))]
     taken = scalar(engine, f"SELECT reference AS v FROM orders WHERE id = {second}")
-    data = form_data(html(client.get(f"/admin/orders/{first}/edit")))
-    data["reference"] = taken
-    response = client.post(f"/admin/orders/{first}/edit", data=data)
-    assert response.status_code == 409
-    body = html(response)
-    assert "already used" in body
+    response = client.edit(Order, first, reference=taken)
+    assert response.status == 409
+    body = response.html
+    assert "already used" in body and "already used" in response.errors["reference"][0]
     assert "UNIQUE constraint" not in body and "duplicate key" not in body
 
 
@@ -458,39 +460,38 @@ def test_delete_confirmation_lists_what_it_reaches_then_deletes(site):
 
 
 def test_delete_blocked_by_the_database_is_a_409(site):
-    client = client_for(site, "admin")
+    client = admin_for(site, "admin")
     _, _, engine = site
     account = first_id(engine, "accounts", "id IN (SELECT account_id FROM orders)")
-    response = client.post(f"/admin/accounts/{account}/delete", data={"csrf_token": token(client)})
+    response = client.delete(Account, account)
     assert response.status_code == 409
     assert "refused" in html(response)
     assert scalar(engine, f"SELECT count(*) AS n FROM accounts WHERE id = {account}") == 1
 
 
 def test_bulk_delete_confirms_then_deletes(site):
-    client = client_for(site, "support")
+    client = admin_for(site, "support")
     _, _, engine = site
     with engine as tx:
         ids = [r["id"] for r in tx.fetchall("SELECT id FROM ticket_comments ORDER BY id LIMIT 3")]
-    data = {"action": "delete", "pk": [str(i) for i in ids], "csrf_token": token(client)}
-    confirm = client.post("/admin/ticket_comments/action", data=data)
+    confirm = client.action(TicketComment, "delete", ids, confirmed=False)
     assert confirm.status_code == 200 and "Delete 3 ticket comments?" in html(confirm)
     assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE id IN ({','.join(map(str, ids))})") == 3
-    done = client.post("/admin/ticket_comments/action", data={**data, "confirmed": "1"})
+    done = client.action(TicketComment, "delete", ids)
     assert done.status_code == 303
     assert scalar(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE id IN ({','.join(map(str, ids))})") == 0
 
 
 def test_custom_action_with_permission(site):
-    _, _, engine = site
+    _, people, engine = site
     order = first_id(engine, "orders", "status <> 'paid'")
-    viewer, support = client_for(site, "viewer"), client_for(site, "support")
-    data = {"action": "mark_paid", "pk": [str(order)], "confirmed": "1"}
-    assert viewer.post("/admin/orders/action", data={**data, "csrf_token": token(viewer)}).status_code == 403
-    assert support.post("/admin/orders/action", data={**data, "csrf_token": token(support)}).status_code == 303
+    viewer, support = admin_for(site, "viewer"), admin_for(site, "support")
+    assert viewer.action(Order, "mark_paid", [order]).status_code == 403
+    viewer.assert_cannot(people["viewer"], "mark_paid", Order)
+    support.assert_can(people["support"], "mark_paid", Order)
+    assert support.action(Order, "mark_paid", [order]).status_code == 303
     assert scalar(engine, f"SELECT status AS v FROM orders WHERE id = {order}") == "paid"
-    assert support.post("/admin/orders/action", data={"action": "explode", "pk": [str(order)],
-                                                     "csrf_token": token(support)}).status_code == 400
+    assert support.action(Order, "explode", [order], confirmed=False).status_code == 400
 
 
 def test_every_post_needs_csrf(site):

@@ -94,6 +94,29 @@ def test_engines_of_accepts_flask_sqlorm_and_engines(tmp_path):
         engines_of(object())
 
 
+def test_an_idle_app_context_session_gives_its_connection_back(tmp_path):
+    """flask-sqlorm's session of an app context keeps its connection until the context ends
+    (upstream behaviour, asserted first); release_idle_connection gives it back between two
+    queries (a live list's stream), never inside a transaction."""
+    from sqlorm.engine import session_context
+
+    from hyper_admin.sqlorm_compat import release_idle_connection
+
+    engine = Engine.from_uri(f"sqlite://{tmp_path / 'x.db'}")
+    session = engine.make_session()  # what flask-sqlorm pushes per app context
+    with session_context(session):
+        with engine as tx:
+            assert tx.fetchscalar(SQL("SELECT 1")) == 1
+        assert session.conn is not None
+        release_idle_connection(engine)
+        assert session.conn is None
+        with engine as tx:
+            assert tx.fetchscalar(SQL("SELECT 2")) == 2  # connects again
+            release_idle_connection(engine)
+            assert session.conn is not None
+    session.close()
+
+
 # --- PostgreSQL only ----------------------------------------------------------------------
 
 

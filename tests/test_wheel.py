@@ -58,6 +58,8 @@ def test_wheel_installs_and_serves_pages_and_assets(tmp_path):
     assert "hyper_admin/templates/hyper_admin/layout.html" in names
     assert "hyper_admin/static/admin.css" in names
     assert any(n.startswith("hyper_admin/static/vendor/htmx-") for n in names)
+    # The browser tests' vendored axe-core (e2e/vendor/) is for the test tree only.
+    assert not [n for n in names if n.startswith("e2e/") or "axe" in n.rsplit("/", 1)[-1]]
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)

@@ -208,7 +208,9 @@ def register_models(admin, engine) -> None:
     from hyper_admin import ModelAdmin
     from hyper_admin import action
 
-    from .dashboard import account_panels, register_dashboard
+    from hyper_admin.sql import dialect_of
+
+    from .dashboard import account_panels, register_dashboard, register_stuck_orders
 
     support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
 
@@ -276,6 +278,7 @@ def register_models(admin, engine) -> None:
         permissions = support_edit
         list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "updated_at"]
         list_editable = ["status", "priority"]
+        live = True  # the queue: "Live" follows new tickets
         search_fields = ["subject"]
         list_filter = ["status", "priority", "assignee_id"]
         readonly_fields = ["created_at"]
@@ -299,6 +302,7 @@ def register_models(admin, engine) -> None:
         search_fields = ["username", "name", "email"]
         list_filter = ["is_active"]
 
+    register_stuck_orders(admin, dialect_of(engine).name)
     register_dashboard(admin)
 
 

@@ -18,7 +18,7 @@ from sqlorm import SQL
 
 from hyper_admin.panels import Breakdown, Markdown, Metric, PanelContext, Series, Table, TimeSeries
 
-from .models import Order, Ticket, TicketComment
+from .models import Account, Order, Ticket, TicketComment
 
 OPEN = ["open", "pending"]
 CLOSED = ["solved", "closed"]
@@ -34,7 +34,7 @@ ON_CALL_NOTE = """\
 
 - [Open urgent tickets](/admin/tickets/?status=open&priority=urgent)
 - [Tickets waiting on us](/admin/tickets/?status=open)
-- [Orders paid but not shipped](/admin/orders/?status=paid)
+- [Orders paid but not shipped for 3 days](/admin/stuck_orders/)
 
 Escalate delivery problems to logistics; refunds above 1,000 € need a second agent.
 """
@@ -52,6 +52,9 @@ def register_dashboard(admin) -> None:
                 format="duration", good="down", period=WEEK,
                 description="To the first agent reply")(median_first_response)
     board.add(
+        Metric("Stuck orders", model=Order, where=stuck_orders_where, good="down",
+               description=f"Paid, not shipped after {STUCK_DAYS} days", link="/admin/stuck_orders/",
+               cache=300),
         Metric("Revenue (EUR)", model=Order, value=("sum", "total"), timestamp="created_at",
                period=WEEK, where=PAID_EUR, format="{:,.0f} €"),
         TimeSeries("Tickets opened vs closed", model=Ticket, bucket="day", days=30,
@@ -74,6 +77,73 @@ def register_dashboard(admin) -> None:
               where={"status__in": OPEN, "priority": "urgent"}, order_by="created_at", limit=6),
         Markdown("On call", ON_CALL_NOTE),
     )
+
+
+STUCK_DAYS = 3
+
+
+def stuck_orders_where(ctx: PanelContext) -> dict[str, t.Any]:
+    """The rows of the "stuck_orders" query view, as a panel's ``where``."""
+    return {"status": "paid", "shipped_at__isnull": True,
+            "updated_at__lte": ctx.now - dt.timedelta(days=STUCK_DAYS)}
+
+
+#: Orders paid (status "paid": the demo records no payment time, so the last update, which
+#: made them paid) and not shipped for ``days`` days, with their account.
+STUCK_ORDERS_SQL = {
+    "postgresql": """
+        SELECT o.id AS order_id, o.reference, o.account_id, a.name AS account_name, a.region,
+               o.total, o.currency, o.updated_at AS paid_at,
+               CAST(floor(EXTRACT(EPOCH FROM (now() AT TIME ZONE 'UTC') - o.updated_at) / 86400)
+                    AS integer) AS age_days
+        FROM orders o JOIN accounts a ON a.id = o.account_id
+        WHERE o.status = 'paid' AND o.shipped_at IS NULL
+          AND o.updated_at <= (now() AT TIME ZONE 'UTC') - make_interval(days => :days)""",
+    "sqlite": """
+        SELECT o.id AS order_id, o.reference, o.account_id, a.name AS account_name, a.region,
+               o.total, o.currency, o.updated_at AS paid_at,
+               CAST(julianday('now') - julianday(o.updated_at) AS INTEGER) AS age_days
+        FROM orders o JOIN accounts a ON a.id = o.account_id
+        WHERE o.status = 'paid' AND o.shipped_at IS NULL
+          AND o.updated_at <= datetime('now', '-' || :days || ' days')""",
+}
+
+
+def register_stuck_orders(admin, dialect: str, **options: t.Any):
+    """The query view "stuck_orders": orders paid but not shipped after 3 days (``?days=``
+    from 1 to 90), oldest first, linked to the order and its account."""
+    import decimal
+    from typing import Annotated
+
+    from hyper_admin.introspect import Hint
+    from hyper_admin.queries import QueryParam
+
+    settings = dict(
+        columns={
+            "order_id": int,
+            "reference": str,
+            "account_id": int,
+            "account_name": Annotated[str, Hint(label="Account name")],
+            "region": Annotated[str, Hint(choices=[("eu", "EU"), ("us", "US"), ("apac", "APAC"),
+                                                   ("latam", "LATAM")])],
+            "total": decimal.Decimal,
+            "currency": Annotated[str, Hint(choices=["EUR", "USD", "AUD"])],
+            "paid_at": Annotated[dt.datetime, Hint(label="Paid")],
+            "age_days": Annotated[int, Hint(label="Days waiting")],
+        },
+        key="order_id", label_column="reference", links={"order_id": Order, "account_id": Account},
+        params={"days": QueryParam(STUCK_DAYS, public=True, min=1, max=90)},
+        list_display=["reference", "account_id", "region", "total", "currency", "paid_at", "age_days"],
+        search_fields=["reference", "account_name"],
+        list_filter=["region", "currency", "paid_at", "total"],
+        sortable_fields=["order_id"],
+        ordering=["paid_at", "order_id"],
+        verbose_name="Stuck order", verbose_name_plural="Stuck orders", icon="clock",
+        description=f"Paid but not shipped after {STUCK_DAYS} days (?days= changes it).",
+        permissions={"view": {"support", "viewer"}, "export": {"support"}},
+    )
+    settings.update(options)
+    return admin.register_query("stuck_orders", STUCK_ORDERS_SQL[dialect], **settings)
 
 
 def median_first_response(ctx: PanelContext) -> dict[str, t.Any]:

@@ -7,10 +7,11 @@ import io
 import json
 import typing as t
 
-from flask import Response, abort, request, stream_with_context, url_for
+from flask import Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
+from .. import signals
 from ..cells import TOKEN_SEPARATOR, coerced, decode_pk, encode_pk, row_token
 from ..options import ModelAdmin
 from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
@@ -98,7 +99,7 @@ def action_view(model_admin: ModelAdmin):
     if confirm_text and (request.form.get("confirmed") != "1" or stale):
         reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if name == "delete" else []
         return render_page(
-            "action_confirm", slug=model_admin.slug, page_title=label,
+            "action_confirm", slug=model_admin.slug, page_title=label, dialog=True,
             breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
                          Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
             model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
@@ -158,6 +159,7 @@ class _BulkRun:
                         before = self._rows(engine, dialect, chunk)
                         count += delete(tx, dialect, info, chunk, scope=self.scope)
                         for pk, row in before.items():
+                            model_admin.after_model_delete(object_of(model_admin, row))
                             audit_change(tx, model_admin, pk, "delete", row, None)
                         self.done += len(chunk)
                         yield self.done
@@ -179,6 +181,10 @@ class _BulkRun:
                         yield self.done
                     message = (str(result) if result
                                else f"{self.label}: done for {self.total} rows.")
+                signals.action_performed.send(
+                    current_app._get_current_object(), model_admin=model_admin,
+                    user=current_user._get_current_object(), name=self.name,
+                    pks=[info.pk_values(o) for o in self.objects], message=message)
         except IntegrityProblem:
             self.message = ("The database refused: other rows still refer to some of these. "
                             "Nothing was changed.")

@@ -135,13 +135,23 @@ def list_request(model_admin: ModelAdmin, args) -> ListRequest:
     """The list's columns, what the user may use, and the parsed query string (400 if bad):
     shared by the list, its export and its "all matching" bulk actions."""
     user = current_user
+    bind = getattr(model_admin, "bind", None)  # a query view (queries.QueryAdmin)
+    if bind is not None:
+        # Its parameters and the user's scope go into the query itself; the rest of the query
+        # string is the list's.
+        args = bind(user, args)
     columns, joins = resolve_list_display(model_admin, user, model_admin.get_list_display(user))
     spec = list_spec(model_admin, user, [c.sort_key for c in columns if c.sort_key])
+    if bind is not None:
+        spec.scope = None  # applied inside the query by bind()
     try:
         params = parse_list_params(args, spec)
     except BadQuery as exc:
         abort(400, description=str(exc))
     shown, needed = _chosen_columns(columns, joins, args)
+    if bind is not None and model_admin.row_link_for(user) is None:
+        for column in (*shown, *columns):
+            column.link = False  # nowhere to go: a query view's rows have no page of their own
     return ListRequest(shown, needed, spec, params, columns)
 
 
@@ -206,9 +216,10 @@ def object_of(model_admin: ModelAdmin, values: dict[str, t.Any]) -> t.Any:
 
 def audit_change(tx, model_admin: ModelAdmin, pk: t.Sequence[t.Any], action: str,
                  before: dict[str, t.Any] | None, after: dict[str, t.Any] | None) -> None:
-    """Record a change of one row in the audit trail, with ``tx`` (the change's transaction).
+    """Record a change of one row in the audit trail, with ``tx`` (the change's transaction),
+    then tell the application (hyper_admin.signals): every write of the admin passes here.
     ``before``/``after``: the row's values keyed by column name, coerced (None: no row)."""
-    from .. import audit
+    from .. import audit, signals
     from ..pipeline import user_label
 
     _, dialect = engine_and_dialect()
@@ -218,6 +229,14 @@ def audit_change(tx, model_admin: ModelAdmin, pk: t.Sequence[t.Any], action: str
                  user_label=user_label(current_user), model_slug=model_admin.slug,
                  info=model_admin.info, pk=encode_pk(pk), object_label=label, action=action,
                  before=before, after=after)
+    app, user = current_app._get_current_object(), current_user._get_current_object()
+    if after is None:
+        signals.model_deleted.send(app, model_admin=model_admin, user=user, pk=tuple(pk),
+                                   action=action, before=before)
+    else:
+        signals.model_changed.send(app, model_admin=model_admin, user=user, pk=tuple(pk),
+                                   action=action, created=before is None, before=before,
+                                   after=after)
 
 
 def selection_columns(model_admin: ModelAdmin, columns: t.Sequence[t.Any]) -> list[ColumnInfo]:

@@ -43,6 +43,9 @@ def list_view(model_admin: ModelAdmin):
         plain = [c for c in spec.info.columns if not c.lazy]
     tokened = selection_columns(model_admin, columns)
     plain += [c for c in tokened if c not in plain]
+    row_link = _row_link(model_admin)
+    if row_link is not None and row_link[0] not in plain:
+        plain.append(row_link[0])
     page = select_list(engine, dialect, spec, params, plain, joins, defer_count=True)
     actions = model_admin.get_actions(user)
     can_delete = model_admin.has_permission("delete", user)
@@ -95,6 +98,7 @@ def list_view(model_admin: ModelAdmin):
         query_string=request.query_string.decode("latin-1"),
         total_text=_total_text(page),
         count_url=_count_url(model_admin) if page.total_kind == "deferred" else None,
+        live=_live_context(model_admin, listing),
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
@@ -109,6 +113,28 @@ def list_view(model_admin: ModelAdmin):
         breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
         **context,
     )
+
+
+def _live_context(model_admin: ModelAdmin, listing) -> dict | None:
+    """The Live toggle (``?live=1``) and, when on, the stream's URLs from the newest row."""
+    if not getattr(model_admin, "live", False):
+        return None
+    on = request.args.get("live") == "1"
+    toggle = f"{list_url(model_admin)}?{_args_without('after', 'before', 'page', 'live', live='1' if not on else None)}"
+    context = {"on": on, "toggle_url": toggle.rstrip("?")}
+    if on:
+        from .live import newest_value
+
+        query = _args_without("after", "before", "page", "live", since=newest_value(model_admin, listing))
+        context["stream_url"] = admin_url(".live", slug=model_admin.slug) + "?" + query
+        context["rows_url"] = admin_url(".live_rows", slug=model_admin.slug) + "?" + query
+    return context
+
+
+def _row_link(model_admin: ModelAdmin):
+    """A query view's row link: (key column, detail URL template of the linked model)."""
+    link_for = getattr(model_admin, "row_link_for", None)
+    return link_for(current_user) if link_for is not None else None
 
 
 def _count_url(model_admin: ModelAdmin) -> str:
@@ -203,6 +229,12 @@ class _RowFormatter:
         keys = set(sample.keys()) if sample is not None else set()
         self.own = [c for c in self.info.columns if c.name in keys]
         self.detail = admin_url(".detail", slug=model_admin.slug, pk=self._PK)
+        #: The column whose value the row's link carries (a query view's linked row), or
+        #: None: the row's own key.
+        self.link_key: t.Any = None
+        row_link = _row_link(model_admin)
+        if row_link is not None:
+            self.link_key, self.detail = row_link
         self.detail_parts = self.detail.split(self._PK, 1)
         self.max_chars = model_admin.list_max_chars
         pk = self.info.primary_key
@@ -240,6 +272,10 @@ class _RowFormatter:
             fast = [self._fast_renderer(column, keys) for column in columns]
             if all(f is not None for f in fast):
                 self.fast = fast  # type: ignore[assignment]
+
+    def _link_key(self, row: t.Any) -> str:
+        value = self.link_key.coerce(row[self.link_key.name])
+        return "" if value is None else encode_pk((value,))
 
     def url_of(self, template: str, pk: tuple) -> str:
         return template.replace(self._PK, encode_pk(pk))
@@ -343,7 +379,8 @@ class _RowFormatter:
             encoded = str(key) if type(key) is int else encode_pk((key,))
         else:
             encoded = encode_pk(tuple(c.coerce(row[c.name]) for c in self.info.primary_key))
-        url = self.detail_parts[0] + encoded + self.detail_parts[1]
+        url = self.detail_parts[0] + (encoded if self.link_key is None else self._link_key(row)) \
+            + self.detail_parts[1]
         check = row_checkbox(encoded, row_token(row, self.tokened)) if self.selectable else ""
         tds = "".join([render(row, url) for render in self.fast])
         return ListRow(pk=encoded, url=url, html=Markup(f"<tr>{check}{tds}</tr>"),
@@ -359,7 +396,8 @@ class _RowFormatter:
         info = self.info
         values = {c.name: c.coerce(row[c.name]) for c in self.own}
         pk = tuple(values[c.name] for c in info.primary_key)
-        url = self.url_of(self.detail, pk)
+        url = (self.url_of(self.detail, pk) if self.link_key is None
+               else self.detail.replace(self._PK, self._link_key(row)))
         obj = None
         cells: list[Cell] = []
         may_change = False
@@ -411,7 +449,7 @@ class _RowFormatter:
 
 def lookup_view(model_admin: ModelAdmin):
     """Options for a foreign-key picker: rows of this model matching ``q``, scoped, keyset-paged
-    by primary key (``after=``), labelled. Markup: ``<li role="option">`` buttons."""
+    by primary key (``after=``), labelled. Markup: ``<button role="option">`` in ``<li role="none">``."""
     info = model_admin.info
     if len(info.primary_key) != 1:
         abort(404)

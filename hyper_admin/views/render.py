@@ -15,6 +15,10 @@ from ..pipeline import admin_url, current_state, may_show_shell, user_label, use
 
 FULL_LAYOUT = "hyper_admin/layout.html"
 FRAGMENT_LAYOUT = "hyper_admin/fragment.html"
+#: A confirmation asked for by htmx goes into the layout's <dialog>: the page's heading and
+#: content, without <main> (the same URL without htmx is the full page).
+DIALOG_LAYOUT = "hyper_admin/dialog.html"
+DIALOG_TARGET = "#confirm-dialog-body"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +92,16 @@ _found: "weakref.WeakKeyDictionary[t.Any, dict[tuple, str]]" = weakref.WeakKeyDi
 
 
 def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] = (),
-                status_code: int = 200, slug: str | None = None, **context):
+                status_code: int = 200, slug: str | None = None, dialog: bool = False,
+                **context):
+    """The page, or for htmx its fragment. ``dialog``: a confirmation, which htmx shows in the
+    layout's modal <dialog> instead (retargeted there, the address bar left as it is)."""
     state = current_state()
     shell = may_show_shell()
     layout = FRAGMENT_LAYOUT if current_htmx().wants_fragment else FULL_LAYOUT
+    in_dialog = dialog and layout == FRAGMENT_LAYOUT
+    if in_dialog:
+        layout = DIALOG_LAYOUT
     if shell:
         context.setdefault("nav", navigation(slug))
         context.setdefault("user", current_user)
@@ -103,9 +113,15 @@ def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] 
         page_title=page_title,
         breadcrumbs=list(breadcrumbs),
         admin_layout=layout,
+        in_dialog=in_dialog,
         **context,
     )
-    return make_response(html, status_code)
+    response = make_response(html, status_code)
+    if in_dialog:
+        response.headers["HX-Retarget"] = DIALOG_TARGET
+        response.headers["HX-Reswap"] = "innerHTML"
+        response.headers["HX-Push-Url"] = "false"
+    return response
 
 
 def stream_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] = (),

@@ -607,7 +607,7 @@ def delete_view(model_admin: ModelAdmin, pk: str):
 
     def page(status: int = 200, error: str | None = None):
         return render_page(
-            "delete", slug=model_admin.slug, page_title=f"Delete {title}?",
+            "delete", slug=model_admin.slug, page_title=f"Delete {title}?", dialog=True,
             breadcrumbs=_crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)),
                                 Crumb("Delete")),
             model_admin=model_admin, title=title, reach=reach,
@@ -628,6 +628,7 @@ def delete_view(model_admin: ModelAdmin, pk: str):
             count = delete(tx, dialect, model_admin.info, [pk_values], scope=scope)
             if count == 0 or not rows:
                 abort(404)
+            model_admin.after_model_delete(obj)
             audit_change(tx, model_admin, pk_values, "delete", coerced(model_admin.info, rows[0]), None)
     except IntegrityProblem:
         return page(409, "The database refused the delete: other rows still refer to this one. "

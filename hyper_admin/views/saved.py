@@ -51,6 +51,36 @@ def saved_views(model_admin: ModelAdmin) -> list[dict]:
     return views
 
 
+def palette_views(models: dict[str, ModelAdmin], q: str, *, limit: int) -> list[dict]:
+    """The command palette's saved views: the user's own, then shared ones, of the ``models``
+    (slug → ModelAdmin) the user may view, whose name or model matches every word of ``q``."""
+    if not models:
+        return []
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    stmt = Statement(dialect)
+    stmt.sql("SELECT id, model_slug, name, query_string, shared, owner_id, owner_label "
+             "FROM hyper_admin_saved_views WHERE "
+             f"admin_name = {stmt.param(current_state().name)} AND "
+             f"model_slug IN {stmt.params_list(sorted(models))} AND "
+             f"(owner_id = {stmt.param(_owner_id())} OR shared = {stmt.param(True if dialect.is_postgresql else 1)}) "
+             "ORDER BY id DESC LIMIT 500")
+    me = _owner_id()
+    words = q.casefold().split()
+    views = []
+    for row in run(engine, stmt):
+        model_admin = models[row["model_slug"]]
+        text = f"{row['name']} {model_admin.verbose_name_plural}".casefold()
+        if not all(word in text for word in words):
+            continue
+        base = list_url(model_admin)
+        views.append({"name": row["name"], "model_slug": row["model_slug"],
+                      "mine": row["owner_id"] == me, "owner": row["owner_label"],
+                      "url": f"{base}?{row['query_string']}" if row["query_string"] else base})
+    views.sort(key=lambda v: not v["mine"])  # stable: newest first within each
+    return views[:limit]
+
+
 def list_views(model_admin: ModelAdmin):
     """GET /admin/<slug>/views: the saved views menu's entries. The list page's Views menu
     loads them when it is opened (a query fewer on every list page); without htmx, a page."""

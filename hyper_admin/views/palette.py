@@ -1,0 +1,189 @@
+"""GET /admin/-/palette?q= — the command palette's results: the models the user may view, their
+saved views, the rows they changed lately, and rows of searchable models matching ``q``.
+
+The palette (a ``<dialog>`` of the layout, static/palette.js) asks for it as the user types;
+without htmx the same URL is a page with a search form, so the palette's button works without
+JavaScript too. Every row comes through the list's own query (query.select_list with ``q``):
+the user's scope, ``base_query``, the model's ``search_fields`` minus secret columns, a few rows
+per model, each model's search within a short time limit and the whole answer within a budget.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flask import abort, make_response, render_template, request
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from .. import audit
+from ..cells import coerced, encode_pk, label_columns, label_for
+from ..htmx import current_htmx
+from ..options import ModelAdmin
+from ..pipeline import admin_url, current_state, is_superuser
+from ..query import BadQuery, RelatedColumn, parse_list_params, select_list
+from ..sql import QueryTimeout, limited
+from ..storage import ensure_tables
+from .common import engine_and_dialect, list_spec, list_url
+from .history import _action_label
+from .render import Crumb, navigation, render_page, templates_for
+from .saved import palette_views
+
+MAX_Q = 200
+ROWS_PER_MODEL = 5
+MIN_ROW_SEARCH = 2           # characters of q before rows are searched
+MAX_MODELS_SEARCHED = 12     # searchable models asked per answer, in navigation order
+MODEL_TIME_LIMIT = 0.5       # seconds one model's search may run
+BUDGET = 1.5                 # seconds for all the models' searches of one answer
+RECENT = 5
+VIEWS = 8
+
+
+@dataclass
+class Item:
+    label: str
+    url: str
+    icon: str
+    hint: str = ""       # what it is: the model of a row, "Saved view of Orders"...
+
+
+@dataclass
+class Group:
+    label: str
+    items: list[Item] = field(default_factory=list)
+    more_url: str | None = None  # "Search all N..." in the model's list
+    note: str | None = None      # a search that was stopped
+
+
+def palette_view():
+    q = request.args.get("q", "").strip()
+    if len(q) > MAX_Q or "\x00" in q:
+        abort(400, description=f"search is limited to {MAX_Q} characters")
+    groups = [g for g in (_models(q), _views(q), _recent(q)) if g.items]
+    groups += _rows(q)
+    context = dict(groups=groups, q=q, searched_rows=len(q) >= MIN_ROW_SEARCH)
+    htmx = current_htmx()
+    if htmx.wants_fragment and htmx.target == "palette-results":
+        return make_response(render_template(templates_for("partials/palette_results"), listbox=True,
+                                             **context))
+    return render_page("palette", page_title="Go to", breadcrumbs=[
+        Crumb("Dashboard", admin_url(".dashboard")), Crumb("Go to")], listbox=False, **context)
+
+
+def _matches(q: str, *texts: str) -> bool:
+    """Every word of ``q`` in one of ``texts``, case-insensitively."""
+    haystack = " ".join(texts).casefold()
+    return all(word in haystack for word in q.casefold().split())
+
+
+def _models(q: str) -> Group:
+    group = Group("Models")
+    for entry in navigation():
+        if entry.url and _matches(q, entry.label, entry.table):
+            group.items.append(Item(entry.label, entry.url, entry.icon, "Model"))
+    return group
+
+
+def _viewable() -> dict[str, ModelAdmin]:
+    return {ma.slug: ma for ma in current_state().model_admins()
+            if ma.has_permission("view", current_user)}
+
+
+def _views(q: str) -> Group:
+    models = _viewable()
+    group = Group("Saved views")
+    for view in palette_views(models, q, limit=VIEWS):
+        model_admin = models[view["model_slug"]]
+        group.items.append(Item(view["name"], view["url"], "bookmark",
+                                f"View of {model_admin.verbose_name_plural.lower()}"
+                                + ("" if view["mine"] else f" · shared by {view['owner']}")))
+    return group
+
+
+def _recent(q: str) -> Group:
+    """Rows the user changed lately, newest first, once each. As on the dashboard, a model
+    with a scope for this user is left out (unless a superuser): the row may have left it."""
+    superuser = is_superuser()
+    models = {slug: ma for slug, ma in _viewable().items()
+              if superuser or ma.scope(current_user) is None}
+    group = Group("Recently changed by you")
+    if not models:
+        return group
+    engine, dialect = engine_and_dialect()
+    ensure_tables(engine)
+    seen = set()
+    for entry in audit.entries(engine, dialect, admin_name=current_state().name,
+                               slugs=set(models), user_id=str(current_user.get_id()), limit=50):
+        key = (entry["model_slug"], entry["pk"])
+        if key in seen or entry["action"] == "delete":
+            seen.add(key)
+            continue
+        seen.add(key)
+        model_admin = models[entry["model_slug"]]
+        label = entry["object_label"] or f"{model_admin.verbose_name} {entry['pk']}"
+        if not _matches(q, label, model_admin.verbose_name):
+            continue
+        group.items.append(Item(
+            label, admin_url(".detail", slug=model_admin.slug, pk=entry["pk"]), "history",
+            f"{model_admin.verbose_name} · {_action_label(model_admin, entry['action']).lower()}"))
+        if len(group.items) >= RECENT:
+            break
+    return group
+
+
+def _rows(q: str) -> list[Group]:
+    """Up to ROWS_PER_MODEL rows per searchable model matching ``q``, by the list's search."""
+    if len(q) < MIN_ROW_SEARCH:
+        return []
+    engine, dialect = engine_and_dialect()
+    groups = []
+    deadline = time.monotonic() + BUDGET
+    searched = 0
+    for model_admin in _viewable().values():
+        if getattr(model_admin, "bind", None) is not None:
+            continue  # a query view: its rows have no page of their own
+        spec = list_spec(model_admin, current_user)
+        # Never search a secret column, even one a ModelAdmin names in search_fields.
+        spec.search = [s for s in spec.search
+                       if not (s.column if isinstance(s, RelatedColumn) else s).secret]
+        if not spec.search:
+            continue
+        if searched >= MAX_MODELS_SEARCHED:
+            break
+        group = Group(model_admin.verbose_name_plural,
+                      more_url=list_url(model_admin) + "?" + urlencode({"q": q}))
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            group.note = "Not searched: the search took too long. Open the list to search it."
+            groups.append(group)
+            continue
+        searched += 1
+        try:
+            params = parse_list_params(MultiDict([("q", q), ("per_page", str(ROWS_PER_MODEL))]),
+                                       spec)
+        except BadQuery:
+            continue
+        columns = label_columns(model_admin, model_admin.model)
+        try:
+            with limited(min(MODEL_TIME_LIMIT, left)):
+                page = select_list(engine, dialect, spec, params, columns, [], count_cap=None)
+        except QueryTimeout:
+            group.note = "The search took too long here. Open the list to search it."
+            groups.append(group)
+            continue
+        info = model_admin.info
+        for row in page.rows:
+            values = coerced(info, row)
+            pk = [values[c.name] for c in info.primary_key]
+            group.items.append(Item(
+                label_for(model_admin, model_admin.model, values),
+                admin_url(".detail", slug=model_admin.slug, pk=encode_pk(pk)),
+                model_admin.icon or "table", model_admin.verbose_name))
+        if group.items:
+            if not page.has_next:
+                group.more_url = None
+            groups.append(group)
+    return groups
+

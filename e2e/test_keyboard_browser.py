@@ -152,6 +152,9 @@ def test_delete_confirmation_in_a_dialog_cancelled_then_confirmed_by_keyboard(pa
     assert plain.status == 200 and "<main" in plain.text() and "HX-Retarget" not in plain.headers
 
     delete = page.locator("#main a:has-text('Delete')")
+    # htmx takes over the link once it has processed the swapped page (before that, Enter
+    # follows it as a plain link: the no-JS confirmation page, which is not what this tests).
+    page.wait_for_function("el => !!el['htmx-internal-data']", arg=delete.element_handle())
     delete.focus()
     page.keyboard.press("Enter")
     dialog = page.locator("#confirm-dialog")

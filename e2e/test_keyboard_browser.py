@@ -292,3 +292,19 @@ def test_no_prefetch_with_save_data(browser, demo):
         assert len([u for u in requests if u.endswith(href)]) == 1
     finally:
         context.close()
+
+
+def test_focus_moves_to_the_new_page_heading_after_a_swap(page, demo):
+    """A followed link is replaced by the new page: focus starts at its heading, as after a
+    page load, and the next Tab goes on inside the new page, not back in the sidebar."""
+    sign_in(page, f"{demo.url}/admin/orders/", "admin")
+    link = page.locator("#list-results a.r").first
+    page.wait_for_function("el => !!el['htmx-internal-data']", arg=link.element_handle())
+    detail = link.get_attribute("href")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(re.escape(detail) + "$"))
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'")
+    assert page.evaluate("() => document.activeElement.closest('#main') !== null")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.closest('#main') !== null")

@@ -215,6 +215,21 @@
     liveStart(stream);
   });
 
+  // After a page swap (a boosted link or form), focus moves to the new page's heading, as a
+  // page load would start at the top: keyboard and screen-reader users go on from there, not
+  // from the link that is gone. Focus the page itself set (a dialog, autofocus) is kept.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "main" || document.querySelector("dialog[open]")) return;
+    var main = document.getElementById("main");
+    var active = document.activeElement;
+    if (!main || (active && active !== document.body && main.contains(active))) return;
+    var heading = main.querySelector("h1");
+    if (!heading) return;
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+  });
+
   syncToggles();
   watchToasts();
   liveScan(document);

@@ -7,6 +7,7 @@ import pytest
 
 from apps import as_user
 from crud_app import create_app, seeded, staff
+from redis_service import empty_redis_database
 from hyper_admin.cache import MemoryCache, RedisCache, cache_from_uri
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -14,20 +15,8 @@ REDIS_URL = "redis://127.0.0.1:6379/14"
 
 @pytest.fixture
 def redis_url():
-    """Redis database 14, emptied before and after; skipped without Redis, failed under CI."""
-    import os
-
-    try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        client.flushdb()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS_URL} unreachable: {exc} (CI is set)")
-        pytest.skip(f"Redis at {REDIS_URL} unreachable: {exc}")
-    yield REDIS_URL
-    client.flushdb()
+    with empty_redis_database(REDIS_URL) as url:
+        yield url
 
 
 def test_memory_entries_expire_and_the_oldest_go_first():

@@ -6,6 +6,7 @@ import pytest
 from sqlorm import SQL
 
 from apps import as_user, create_app, create_schema, csrf_from, login, members
+from redis_service import empty_redis_database
 
 
 @pytest.fixture
@@ -112,20 +113,8 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 @pytest.fixture
 def redis_db():
-    """Redis database 13, emptied before and after (nothing left from an earlier run)."""
-    import os
-
-    try:
-        import redis
-
-        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-        client.flushdb()
-    except Exception as exc:  # noqa: BLE001 - any failure means "no Redis here"
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS_URL} unreachable: {exc} (CI is set)")
-        pytest.skip(f"Redis at {REDIS_URL} unreachable: {exc}")
-    yield REDIS_URL
-    client.flushdb()
+    with empty_redis_database(REDIS_URL) as url:
+        yield url
 
 
 def test_throttling_is_shared_by_every_worker_through_redis(engine, redis_db):

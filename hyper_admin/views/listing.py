@@ -32,26 +32,45 @@ def _args_without(*names: str, **updates: t.Any) -> str:
     return urlencode(items)
 
 
+def row_columns(model_admin: ModelAdmin, listing, *extra) -> tuple[list, list]:
+    """The columns a list page selects for its rows (the displayed ones, those of the selection
+    tokens, and ``extra``), and the token columns."""
+    plain = [c.column for c in listing.columns if c.column is not None]
+    if any(c.function is not None for c in listing.columns):
+        # Callables get a model object: give them every column, not only the displayed ones.
+        plain = [c for c in listing.spec.info.columns if not c.lazy]
+    tokened = selection_columns(model_admin, listing.columns)
+    plain += [c for c in tokened if c not in plain]
+    plain += [c for c in extra if c is not None and c not in plain]
+    return plain, tokened
+
+
+def rows_of(model_admin: ModelAdmin, listing, page, tokened, *, actions=None,
+            can_delete=None) -> list:
+    """The page's rows as rendered list rows (checkboxes where the user has actions; pass what
+    the caller already knows of those)."""
+    user = current_user
+    if actions is None:
+        actions = model_admin.get_actions(user)
+    if can_delete is None:
+        can_delete = model_admin.has_permission("delete", user)
+    selectable = bool(actions or can_delete)
+    formatter = _RowFormatter(model_admin, listing.columns, page.rows[0] if page.rows else None,
+                              selectable=selectable, tokened=tokened)
+    return [formatter.row(row) for row in page.rows]
+
+
 def list_view(model_admin: ModelAdmin):
     user = current_user
     listing = list_request(model_admin, request.args)
     columns, joins, spec, params = listing.columns, listing.joins, listing.spec, listing.params
     engine, dialect = engine_and_dialect()
-    plain = [c.column for c in columns if c.column is not None]
-    if any(c.function is not None for c in columns):
-        # Callables get a model object: give them every column, not only the displayed ones.
-        plain = [c for c in spec.info.columns if not c.lazy]
-    tokened = selection_columns(model_admin, columns)
-    plain += [c for c in tokened if c not in plain]
     row_link = _row_link(model_admin)
-    if row_link is not None and row_link[0] not in plain:
-        plain.append(row_link[0])
+    plain, tokened = row_columns(model_admin, listing, row_link[0] if row_link else None)
     page = select_list(engine, dialect, spec, params, plain, joins, defer_count=True)
     actions = model_admin.get_actions(user)
     can_delete = model_admin.has_permission("delete", user)
-    formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None,
-                              selectable=bool(actions or can_delete), tokened=tokened)
-    rows = [formatter.row(row) for row in page.rows]
+    rows = rows_of(model_admin, listing, page, tokened, actions=actions, can_delete=can_delete)
 
     base = list_url(model_admin)
     next_url = prev_url = None

@@ -20,7 +20,6 @@ import time
 import typing as t
 
 from flask import Response, abort, make_response, request, stream_with_context
-from flask_login import current_user
 from markupsafe import Markup
 from sqlorm import SQL
 
@@ -29,7 +28,7 @@ from ..pipeline import current_state
 from ..query import BadQuery, count_matching, parse_value, select_list
 from ..sql import QueryTimeout, bound_sources, time_limit, to_db
 from ..sqlorm_compat import release_idle_connection
-from .common import engine_and_dialect, list_request, selection_columns
+from .common import engine_and_dialect, list_request
 
 #: The most new rows a stream counts (the pill says "1,000+ new rows" past it).
 LIVE_CAP = 1000
@@ -106,24 +105,14 @@ def live_stream(model_admin: ModelAdmin):
 def live_rows(model_admin: ModelAdmin):
     """The rows newer than ``since`` matching the list (at most a page), as ``<tr>`` markup to
     prepend, with the new ``since`` for the page's stream."""
-    from .listing import _RowFormatter
+    from .listing import row_columns, rows_of
 
     listing, column, engine, dialect = _live_request(model_admin)
-    columns, joins, spec, params = listing.columns, listing.joins, listing.spec, listing.params
-    plain = [c.column for c in columns if c.column is not None]
-    if any(c.function is not None for c in columns):
-        plain = [c for c in spec.info.columns if not c.lazy]
-    tokened = selection_columns(model_admin, columns)
-    plain += [c for c in tokened if c not in plain]
-    if column not in plain:
-        plain.append(column)
+    plain, tokened = row_columns(model_admin, listing, column)
+    params = listing.params
     params.after = params.before = None
-    page = select_list(engine, dialect, spec, params, plain, joins, count_cap=None)
-    actions = model_admin.get_actions(current_user)
-    can_delete = model_admin.has_permission("delete", current_user)
-    formatter = _RowFormatter(model_admin, columns, page.rows[0] if page.rows else None,
-                              selectable=bool(actions or can_delete), tokened=tokened)
-    rows = [formatter.row(row) for row in page.rows]
+    page = select_list(engine, dialect, listing.spec, params, plain, listing.joins, count_cap=None)
+    rows = rows_of(model_admin, listing, page, tokened)
     newest = max((column.coerce(r[column.name]) for r in page.rows), default=None)
     response = make_response(Markup("\n".join(r.html for r in rows)))
     if newest is not None:

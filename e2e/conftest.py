@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("HYPER_ADMIN_CHROMIUM", "/usr/bin/chromium")
+DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,6 +60,14 @@ def shot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def docs_shot(page, name: str) -> None:
+    """The visible part of the page, for the documentation (docs/images/, and e2e/screenshots/)."""
+    path = shot(page, name)
+    page.screenshot(path=str(path))
+    DOCS_IMAGES.mkdir(exist_ok=True)
+    shutil.copyfile(path, DOCS_IMAGES / f"{name}.png")
 
 
 class LiveServer:

@@ -8,13 +8,11 @@ account-panels.png), on a demo seeded with 20,000 orders.
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import serve_demo, shot, sign_in
+from conftest import DOCS_IMAGES, docs_shot, serve_demo, sign_in
 
-DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 SKELETONS = "[data-panel-skeleton]"
 
 
@@ -30,13 +28,6 @@ def wide(browser):
     yield page
     context.close()
 
-
-def docs_shot(page, name: str) -> None:
-    """The visible part of the page, for the documentation (and e2e/screenshots/)."""
-    path = shot(page, name)
-    page.screenshot(path=str(path))
-    DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copyfile(path, DOCS_IMAGES / f"{name}.png")
 
 
 def test_panels_load_progressively_then_light_and_dark(wide, demo):

@@ -6,27 +6,17 @@ shortcuts-help.png, list-phone.png) are taken here.
 """
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import serve_demo, shot, sign_in
+from conftest import docs_shot, serve_demo, sign_in
 
-DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory, browser):
     yield from serve_demo(tmp_path_factory, "keyboard", rows=300)
 
-
-def docs_shot(page, name: str) -> None:
-    """The visible part of the page, for the documentation (and e2e/screenshots/)."""
-    path = shot(page, name)
-    page.screenshot(path=str(path))
-    DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copyfile(path, DOCS_IMAGES / f"{name}.png")
 
 
 def is_open(page, dialog_id: str) -> bool:

@@ -10,15 +10,12 @@ that a stream left open would show up as new requests. The screenshots of docs/d
 """
 
 import re
-import shutil
 import sqlite3
-from pathlib import Path
 
 import pytest
 
-from conftest import serve_demo, shot, sign_in
+from conftest import docs_shot, serve_demo, shot, sign_in
 
-DOCS_IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
 INTERVAL = 0.2
 MAX_SECONDS = 3
 RETRY_MS = int(INTERVAL * 1000) + 1000  # the stream's "retry:" (views/live.py)
@@ -88,13 +85,6 @@ def docs_page(browser):
     yield page
     context.close()
 
-
-def docs_shot(page, name: str) -> None:
-    """The visible part of the page, for the documentation (and e2e/screenshots/)."""
-    path = shot(page, name)
-    page.screenshot(path=str(path))
-    DOCS_IMAGES.mkdir(exist_ok=True)
-    shutil.copyfile(path, DOCS_IMAGES / f"{name}.png")
 
 
 def test_docs_screenshots(docs_page, demo):

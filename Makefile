@@ -7,7 +7,7 @@ ROWS   ?= 2000
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" != 0 ] && command -v sudo)
 
-.PHONY: demo test test-fast chromium css clean
+.PHONY: demo test test-fast chromium css messages locale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,22 @@ chromium:
 css:
 	npm ci
 	npm run build
+
+## Translations: extract our strings, merge them into every catalog, compile the catalogs.
+## A translator then fills hyper_admin/translations/<locale>/LC_MESSAGES/hyper_admin.po and
+## runs `make messages` again (tests/test_i18n.py fails on a missing or stale translation).
+I18N    := hyper_admin/translations
+PYBABEL := $(VENV)/bin/pybabel
+messages: $(STAMP)
+	$(PYBABEL) --quiet extract -F babel.cfg -k lazy_gettext -k _l -k pgettext:1c,2 \
+	  --add-location=file --sort-by-file --no-wrap --project=hyper_admin --copyright-holder="hyper_admin" \
+	  -o $(I18N)/hyper_admin.pot .
+	$(PYBABEL) --quiet update -D hyper_admin -i $(I18N)/hyper_admin.pot -d $(I18N) --no-wrap --ignore-obsolete
+	$(PYBABEL) compile -D hyper_admin -d $(I18N) --statistics
+
+## A new language: make locale LOCALE=de (then translate its .po and run make messages).
+locale: $(STAMP)
+	$(PYBABEL) init -D hyper_admin -i $(I18N)/hyper_admin.pot -d $(I18N) -l $(LOCALE) --no-wrap
 
 clean:
 	rm -rf $(VENV) $(HF_VENV) dist build instance e2e/screenshots

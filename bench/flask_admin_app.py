@@ -86,6 +86,12 @@ def create_flask_admin_app(sqlalchemy_url: str, pg_schema: str | None = None) ->
             "connect_args": {"options": f"-c search_path={pg_schema}"}
         }
     db.init_app(app)
+    try:  # Flask-Admin translates through flask-babel when it is installed (a test dependency)
+        from flask_babel import Babel
+    except ImportError:
+        pass
+    else:
+        Babel(app)
     admin = Admin(app, name="Flask-Admin bench")
     orders = OrderView(Order, db.session, endpoint="order")
     admin.add_view(orders)

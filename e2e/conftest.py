@@ -4,6 +4,7 @@ Never ``playwright install``: it downloads a browser, and this machine has no in
 a browser the tests skip and say why, except under ``CI``, where they fail.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -46,12 +47,21 @@ def browser():
         chromium.close()
 
 
+@contextlib.contextmanager
+def browser_page(browser, **options):
+    """A page in a context of its own (``options``: Playwright's context options, such as
+    ``locale=`` or ``color_scheme=``), closed on leaving."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 800}, **options})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    yield page
-    context.close()
+    with browser_page(browser) as page:
+        yield page
 
 
 def shot(page, name: str) -> Path:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import docs_shot, serve_demo, sign_in
+from conftest import browser_page, docs_shot, serve_demo, sign_in
 
 
 
@@ -200,6 +200,13 @@ def test_phone_list_is_cards(browser, demo):
         other = row.locator("td").last.bounding_box()
         assert other["y"] > link["y"]  # the other values wrap below the row's link
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+        # Each value says which column it is, from the table's headers.
+        labelled = row.evaluate("""r => Array.from(r.cells)
+            .filter(c => !c.querySelector('a.r, input[name=pk]') && !c.classList.contains('e'))
+            .map(c => [c.dataset.label, getComputedStyle(c, '::before').content])""")
+        headers = page.locator("#list-results thead th").all_inner_texts()
+        assert labelled and all(label in [h.strip() for h in headers] for label, _ in labelled)
+        assert all(label in before for label, before in labelled), labelled
         page.locator("details.group\\/filters summary").click()  # fold the filters away
         page.wait_for_timeout(100)
         docs_shot(page, "list-phone")
@@ -298,3 +305,27 @@ def test_focus_moves_to_the_new_page_heading_after_a_swap(page, demo):
     assert page.evaluate("() => document.activeElement.closest('#main') !== null")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.closest('#main') !== null")
+
+
+def test_e_on_a_row_only_where_the_user_may_change_rows(browser, demo):
+    """``e`` on the highlighted row opens its edit form for a user who may change rows; for a
+    read-only user it does nothing (no request that would only answer 403)."""
+    for who, edits in (("viewer", False), ("support", True)):
+        with browser_page(browser) as page:
+            _edit_highlighted_row(page, demo, who, edits)
+
+
+def _edit_highlighted_row(page, demo, who, edits):
+    sign_in(page, f"{demo.url}/admin/orders/", who)
+    page.wait_for_function("() => document.querySelector('#list-results a.r') && document"
+                           ".querySelector('#list-results a[hx-get]')['htmx-internal-data']")
+    page.keyboard.press("j")
+    href = page.locator("#list-results tr[data-row-cursor] a.r").get_attribute("href")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if r.url.endswith("/edit") else None)
+    page.keyboard.press("e")
+    if edits:
+        page.wait_for_url(re.compile(re.escape(href) + "edit$"))
+    else:
+        page.wait_for_timeout(300)  # a request would have started at once: none did
+        assert page.url.endswith("/admin/orders/") and requests == []

@@ -213,3 +213,38 @@ def test_delete_a_row_through_its_confirmation(page, demo):
     page.wait_for_url(re.compile(r"/admin/ticket_comments/$"))
     assert "was deleted" in page.locator("#toasts").inner_text()
     assert page.request.get(detail_url).status == 404
+
+
+def test_sorting_and_paging_keep_focus_in_the_list(page, demo):
+    """A list swap replaces the link that had focus: focus lands on its counterpart in the new
+    list (the same column's header, the next-page link), not on <body>."""
+    page.goto(f"{demo.url}/admin/orders/?per_page=10")
+    header = tab_to(page, lambda f: f["tag"] == "a" and (f["href"] or "").find("sort=") >= 0,
+                    where="orders list")
+    with page.expect_response(re.compile(r"/admin/orders/\?.*sort=")):
+        page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    now = assert_focus_visible(page, "after sorting")
+    assert now["tag"] == "a" and "sort=" in (now["href"] or "") and now["text"] == header["text"]
+    assert page.evaluate("() => document.getElementById('list-results').contains(document.activeElement)")
+
+    tab_to(page, lambda f: f["tag"] == "a" and "after=" in (f["href"] or ""), where="sorted list")
+    with page.expect_response(re.compile(r"/admin/orders/\?.*after=")):
+        page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    now = assert_focus_visible(page, "after the next page")
+    assert page.evaluate("() => document.activeElement.getAttribute('rel')") == "next"
+
+
+def test_live_toggle_answers_space(page, demo):
+    page.goto(f"{demo.url}/admin/tickets/")
+    tab_to(page, lambda f: f["role"] == "button" and f["tag"] == "a" and f["text"] == "Live",
+           where="tickets list")
+    assert page.locator("[data-live-toggle]").get_attribute("aria-pressed") == "false"
+    with page.expect_response(re.compile(r"/admin/tickets/\?.*live=1")):
+        page.keyboard.press("Space")
+    page.wait_for_function(
+        "() => document.querySelector('[data-live-toggle]').getAttribute('aria-pressed') === 'true'")
+    assert "live=1" in page.url

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import serve_demo, shot, sign_in
+from conftest import docs_shot, serve_demo, shot, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,8 @@ def test_filter_sort_page_and_save_a_view(page, demo):
     assert "Paid" in chip.inner_text()
     statuses = page.locator("table tbody tr td:nth-child(4)").all_inner_texts()
     assert statuses and set(s.strip() for s in statuses) == {"Paid"}
-    shot(page, "orders-filtered")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    docs_shot(page, "list")
 
     # Sort by total (descending after a second click), then follow the next page.
     page.click("thead a:has-text('Total')")

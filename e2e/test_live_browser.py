@@ -14,7 +14,7 @@ import sqlite3
 
 import pytest
 
-from conftest import docs_shot, serve_demo, shot, sign_in
+from conftest import browser_page, docs_shot, serve_demo, shot, sign_in
 
 INTERVAL = 0.2
 MAX_SECONDS = 3
@@ -80,10 +80,8 @@ def pill_text(page) -> str:
 
 @pytest.fixture
 def docs_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 760}, color_scheme="light")
-    page = context.new_page()
-    yield page
-    context.close()
+    with browser_page(browser, viewport={"width": 1280, "height": 760}, color_scheme="light") as page:
+        yield page
 
 
 

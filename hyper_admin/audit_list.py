@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from sqlorm import Column, Model, PrimaryKey
 
 from .audit import TABLE
+from .i18n import lazy_gettext as _l
 from .introspect import Hint
 from .options import ModelAdmin, display
 
@@ -28,11 +29,11 @@ class HyperAdminAuditEntry(Model):
     created_at: datetime.datetime = Column(nullable=False)
     admin_name: str = Column(nullable=False)
     user_id: t.Optional[str] = Column(nullable=True)
-    user_label: Annotated[str, Hint(label="User")] = Column(nullable=False)
-    model_slug: Annotated[str, Hint(label="Model")] = Column(nullable=False)
+    user_label: Annotated[str, Hint(label=_l("User"))] = Column(nullable=False)
+    model_slug: Annotated[str, Hint(label=_l("Model"))] = Column(nullable=False)
     table_name: str = Column(nullable=False)
-    pk: Annotated[str, Hint(label="Key")] = Column(nullable=False)
-    object_label: Annotated[str, Hint(label="Row")] = Column(nullable=False)
+    pk: Annotated[str, Hint(label=_l("Key"))] = Column(nullable=False)
+    object_label: Annotated[str, Hint(label=_l("Row"))] = Column(nullable=False)
     action: str = Column(nullable=False)
     changes: str = Column(nullable=False)
     note: t.Optional[str] = Column(nullable=True)
@@ -46,10 +47,10 @@ READ_ONLY = ("view", "export")
 
 class AuditAdmin(ModelAdmin):
     slug = "audit"
-    verbose_name = "Audit entry"
-    verbose_name_plural = "Audit entries"
+    verbose_name = _l("Audit entry")
+    verbose_name_plural = _l("Audit entries")
     icon = "history"
-    description = "Every change made through the admin, with its values before and after."
+    description = _l("Every change made through the admin, with its values before and after.")
     list_display = ["id", "created_at", "user_label", "action", "model_slug", "object_label", "history"]
     list_display_links = ["id"]
     list_filter = ["action", "model_slug", "user_label", "created_at"]
@@ -79,7 +80,7 @@ class AuditAdmin(ModelAdmin):
 
         return SQL(f"{TABLE}.admin_name =", SQL.Param(pipeline.current_state().name))
 
-    @display("History")
+    @display(_l("History"))
     def history(self, obj: t.Any) -> Markup:
         """The changed row's history, when its model is (still) registered here."""
         from flask import url_for

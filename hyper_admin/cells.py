@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 
+from .i18n import _, datetime_formatter, decimal_symbol, format_date, format_datetime, format_time
 from .introspect import ColumnInfo, ModelInfo, model_info
 from .options import ModelAdmin, default_label
 from .query import BadQuery, Join, RelatedColumn
@@ -49,6 +50,7 @@ class Cell:
     kind: str = "text"
     empty: bool = False
     edit_url: str | None = None  # list_editable: where the inline editor is (GET/POST)
+    flag: bool | None = None     # a boolean's value (its text is "Yes"/"No" in the user's language)
 
 
 class ListRow:
@@ -171,19 +173,22 @@ def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | No
         return Cell(text="—", empty=True, kind=column.kind if column else "text")
     kind = column.kind if column is not None else "text"
     if kind == "bool" or isinstance(value, bool):
-        return Cell(text="Yes" if value else "No", kind="bool")
+        return Cell(text=_("Yes") if value else _("No"), kind="bool", flag=bool(value))
     if isinstance(value, enum.Enum):
         value = value.value
     if column is not None and column.choices and kind != "bool":
         labels = dict(column.choices)
         return Cell(text=str(labels.get(value, value)), kind="choice", title=str(value))
     if isinstance(value, datetime.datetime):
-        return Cell(text=value.strftime("%Y-%m-%d %H:%M"), kind="datetime", title=value.isoformat())
+        return Cell(text=format_datetime(value), kind="datetime", title=value.isoformat())
     if isinstance(value, datetime.date):
-        return Cell(text=value.isoformat(), kind="date")
-    if isinstance(value, decimal.Decimal):
-        return Cell(text=str(value), kind="number")
-    if isinstance(value, (int, float)):
+        return Cell(text=format_date(value), kind="date", title=value.isoformat())
+    if isinstance(value, datetime.time):
+        return Cell(text=format_time(value), kind="time", title=value.isoformat())
+    if isinstance(value, (decimal.Decimal, float)):
+        # The decimal separator is the locale's; no grouping, as ids and codes are numbers too.
+        return Cell(text=str(value).replace(".", decimal_symbol()), kind="number")
+    if isinstance(value, int):
         return Cell(text=str(value), kind="number")
     if kind == "json" or isinstance(value, (dict, list)):
         text = json.dumps(value, ensure_ascii=False, default=str)
@@ -226,7 +231,7 @@ def cell_content(cell: Cell) -> str:
     if cell.html is not None:
         return str(cell.html)
     if cell.kind == "bool":
-        badge = _BADGE_YES if cell.text == "Yes" else _BADGE_NO
+        badge = _BADGE_YES if cell.flag else _BADGE_NO
         return f'<span class="{badge}">{esc(cell.text)}</span>'
     if cell.kind == "choice":
         return f'<span class="{_BADGE_CHOICE}">{esc(cell.text)}</span>'
@@ -246,9 +251,10 @@ def cell_button(cell: Cell) -> Markup:
     a linked value keeps its link and gets a small edit button beside it."""
     button = ('<button type="button" data-cell-edit class="cursor-text rounded px-1 -mx-1 text-left '
               'hover:bg-base-200 focus-visible:outline" hx-get="{}" hx-target="closest td" '
-              'hx-swap="innerHTML" title="Edit"').format(esc(cell.edit_url))
+              'hx-swap="innerHTML" title="{}"').format(esc(cell.edit_url), esc(_("Edit")))
     if cell.url:
-        return Markup(f'{_cell_link(cell)} {button} aria-label="Edit {esc(cell.text)}">✎</button>')
+        label = esc(_("Edit %(value)s", value=cell.text))
+        return Markup(f'{_cell_link(cell)} {button} aria-label="{label}">✎</button>')
     return Markup(f"{button}>{cell_content(cell)}</button>")
 
 
@@ -260,7 +266,7 @@ def render_cell(cell: Cell) -> str:
         attrs = ' class="e"'
     else:
         attrs = ""
-    if cell.title and cell.kind != "datetime":
+    if cell.title:
         attrs += f' title="{esc(cell.title)}"'
     if cell.edit_url:
         inner = str(cell_button(cell))
@@ -273,11 +279,19 @@ def render_cell(cell: Cell) -> str:
     return f"<td{attrs}>{inner}</td>"
 
 
-def row_checkbox(pk: str, token: str = "") -> str:
+def select_label() -> tuple[str, str]:
+    """The escaped words around a row's key in its checkbox's label ("Select 42"), in the
+    request's language: worked out once per page, not per row."""
+    before, _sep, after = esc(_("Select %(row)s", row="\x00")).partition("\x00")
+    return before, after
+
+
+def row_checkbox(pk: str, token: str = "", label: tuple[str, str] | None = None) -> str:
     pk = pk if pk.isdigit() else esc(pk)
     value = f"{pk}{TOKEN_SEPARATOR}{token}" if token else pk
+    before, after = label or select_label()
     return (f'<td><input type="checkbox" class="checkbox checkbox-xs" name="pk" value="{value}" '
-            f'aria-label="Select {pk}"></td>')
+            f'aria-label="{before}{pk}{after}"></td>')
 
 
 # A selected row's checkbox posts "<pk>!<token>": the token is a short hash of the values the
@@ -338,31 +352,32 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
                 return general(raw, url)
         return choice
     if kind in ("int", "float", "decimal") and not link:
+        point = decimal_symbol()
+
         def number(row: t.Any, url: str) -> str:
             raw = row[key]
             value = coerce(raw)
-            if type(value) in _NUMBER_TYPES:
+            if type(value) is int:
                 return f'<td class="n">{value!s}</td>'
+            if type(value) in _NUMBER_TYPES:
+                return f'<td class="n">{str(value).replace(".", point)}</td>'
             return general(raw, url)
         return number
     if kind == "datetime" and not link:
         parse = datetime.datetime.fromisoformat
+        show = datetime_formatter()  # the request's locale, once per page
 
         def timestamp(row: t.Any, url: str) -> str:
             raw = row[key]
             if type(raw) is str and len(raw) >= 16 and raw[10] in " T" and raw[13] == ":":
-                # SQLite's text timestamps: validated by the parse, shown by slicing (the
-                # digits strftime would print are these).
-                try:
-                    parse(raw)
+                try:  # SQLite's text timestamps
+                    value = parse(raw)
                 except ValueError:
                     return general(raw, url)
-                return f"<td>{raw[:10]} {raw[11:16]}</td>"
+                return f'<td title="{value.isoformat()}">{show(value)}</td>'
             value = coerce(raw)
             if type(value) is datetime.datetime:
-                if value.tzinfo is None:
-                    return f"<td>{value.isoformat(' ', 'minutes')}</td>"
-                return f"<td>{value.strftime('%Y-%m-%d %H:%M')}</td>"
+                return f'<td title="{value.isoformat()}">{show(value)}</td>'
             return general(raw, url)
         return timestamp
     if kind == "text":
@@ -412,7 +427,7 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
         if not isinstance(item, str):
             raise TypeError(f"list_display item {item!r} is neither a name nor a callable")
         if "." in item:
-            via_name, _, target_attr = item.partition(".")
+            via_name, _unused, target_attr = item.partition(".")
             via = _fk_column(info, via_name)
             if via is None or via.attribute not in visible:
                 raise TypeError(f"list_display {item!r}: {via_name!r} is not a foreign key")

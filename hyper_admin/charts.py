@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from .i18n import _, format_skeleton, localize_number_text
+
 
 @dataclass(frozen=True)
 class Palette:
@@ -68,7 +70,7 @@ def format_value(value: t.Any, fmt: t.Any = None) -> str:
     if fmt == "duration":
         return format_duration(float(value))
     if fmt == "percent":
-        return f"{float(value):.1f}%"
+        return localize_number_text(f"{float(value):.1f}%")
     if isinstance(fmt, str) and "{" in fmt:
         return fmt.format(value)
     if fmt not in (None, "number"):
@@ -79,13 +81,13 @@ def format_value(value: t.Any, fmt: t.Any = None) -> str:
 def format_number(value: t.Any) -> str:
     number = float(value)
     if number == int(number) and abs(number) < 1e15:
-        return f"{int(number):,}"
+        return localize_number_text(f"{int(number):,}")
     size = abs(number)
     if size >= 100:
-        return f"{number:,.0f}"
+        return localize_number_text(f"{number:,.0f}")
     if size >= 10:
-        return f"{number:,.1f}"
-    return f"{number:,.2f}"
+        return localize_number_text(f"{number:,.1f}")
+    return localize_number_text(f"{number:,.2f}")
 
 
 def format_duration(seconds: float) -> str:
@@ -145,14 +147,15 @@ def nice_ticks(maximum: float, count: int = 4, *, integer: bool = False) -> list
 
 
 def bucket_label(start: dt.datetime, bucket: str, *, short: bool = True) -> str:
-    """How a bucket is named: an hour "14:00" (or "Mon 3 Jun 14:00"), a day "3 Jun" (or "Mon
-    3 Jun 2024"), a week by its Monday "w/c 3 Jun" (or "week of Mon 3 Jun 2024")."""
-    day = f"{start.day} {start:%b}"
+    """How a bucket is named in the user's locale: an hour "14:00" (or "Mon, Jun 3, 2024,
+    14:00"), a day "Jun 3" (or "Mon, Jun 3, 2024"), a week by its Monday "Jun 3" (or "week of
+    Mon, Jun 3, 2024")."""
     if bucket == "hour":
-        return f"{start:%H}:00" if short else f"{start:%a} {day} {start:%Y} {start:%H}:00"
-    if bucket == "week":
-        return day if short else f"week of {start:%a} {day} {start:%Y}"
-    return day if short else f"{start:%a} {day} {start:%Y}"
+        return f"{start:%H}:00" if short else format_skeleton("yMMMEdHm", start.replace(minute=0))
+    if short:
+        return format_skeleton("MMMd", start)
+    day = format_skeleton("yMMMEd", start)
+    return _("week of %(day)s", day=day) if bucket == "week" else day
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,8 +275,10 @@ def time_series_svg(*, chart_id: str, title: str, buckets: t.Sequence[dt.datetim
     out.append('<g class="fill-base-content/0">')
     for i, start in enumerate(buckets):
         parts = [f"{one.name}: {format_value(one.values[i], fmt)}" for one in series]
-        so_far = " (so far)" if partial_last and i == n - 1 else ""
-        tip = f"{bucket_label(start, bucket, short=False)}{so_far} — " + ", ".join(parts)
+        when = bucket_label(start, bucket, short=False)
+        if partial_last and i == n - 1:
+            when = _("%(when)s (so far)", when=when)
+        tip = f"{when} — " + ", ".join(parts)
         out.append(f'<rect class="hover:fill-base-content/5" x="{left + band * i:.2f}" y="{TOP}" '
                    f'width="{band:.2f}" height="{plot_h:.2f}"><title>{escape(tip)}</title></rect>')
     out.append("</g></svg>")
@@ -285,22 +290,27 @@ def describe(buckets: t.Sequence[dt.datetime], bucket: str, series: t.Sequence[C
     """The chart in a sentence or two, for its ``<desc>``. ``totals``: whether the values add
     up (counts, sums; not averages or medians)."""
     if not buckets:
-        return "No data."
-    text = [f"Per {bucket}, from {bucket_label(buckets[0], bucket, short=False)} to "
-            f"{bucket_label(buckets[-1], bucket, short=False)}."]
+        return _("No data.")
+    span = {"start": bucket_label(buckets[0], bucket, short=False),
+            "end": bucket_label(buckets[-1], bucket, short=False)}
+    text = [_("Per hour, from %(start)s to %(end)s.", **span) if bucket == "hour" else
+            _("Per week, from %(start)s to %(end)s.", **span) if bucket == "week" else
+            _("Per day, from %(start)s to %(end)s.", **span)]
     for one in series:
         numbers = [(v, i) for i, v in enumerate(one.values) if v is not None]
         if not numbers:
-            text.append(f"{one.name}: no data.")
+            text.append(_("%(series)s: no data.", series=one.name))
             continue
         high, at = max(numbers)
         parts = []
         if totals:
-            parts.append(f"total {format_value(sum(v for v, _ in numbers), fmt)}")
-        parts.append(f"highest {format_value(high, fmt)} "
-                     f"({bucket_label(buckets[at], bucket, short=False)})")
-        parts.append(f"latest {format_value(one.values[-1], fmt)}")
-        text.append(f"{one.name}: " + ", ".join(parts) + ".")
+            parts.append(_("total %(value)s", value=format_value(sum(v for v, _n in numbers), fmt)))
+        parts.append(_("highest %(value)s (%(when)s)", value=format_value(high, fmt),
+                       when=bucket_label(buckets[at], bucket, short=False)))
+        parts.append(_("latest %(value)s", value=format_value(one.values[-1], fmt)))
+        text.append(_("%(series)s: %(figures)s.", series=one.name, figures=", ".join(parts)))
     if partial_last:
-        text.append(f"The last {bucket} is still in progress.")
+        text.append(_("The last hour is still in progress.") if bucket == "hour" else
+                    _("The last week is still in progress.") if bucket == "week" else
+                    _("The last day is still in progress."))
     return " ".join(text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import functools
 import inspect
 import json
 import math
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 
 import wtforms
 from wtforms import validators as v
+from wtforms.i18n import get_translations
 from wtforms.fields import (
     BooleanField,
     ColorField,
@@ -49,6 +51,8 @@ from wtforms.fields.choices import Choice
 from wtforms.fields.core import UnboundField
 from wtforms.widgets import HiddenInput, TextInput
 
+from . import i18n
+from .i18n import _, lazy_gettext as _l
 from .introspect import ColumnInfo
 
 __all__ = [
@@ -181,12 +185,12 @@ class Regexp:
 
 def Email() -> Regexp:  # noqa: N802 - reads as a validator class
     # Deliberately simple: the mail server is the only real judge.
-    return Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "Enter a valid email address.")
+    return Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", _l("Enter a valid email address."))
 
 
 def URL() -> Regexp:  # noqa: N802
     # http(s) only: the value may be shown as a link, and javascript: must never be one.
-    return Regexp(r"^https?://[^\s/?#]+\.?[^\s]*$", "Enter a valid URL (http:// or https://).")
+    return Regexp(r"^https?://[^\s/?#]+\.?[^\s]*$", _l("Enter a valid URL (http:// or https://)."))
 
 
 class Finite:
@@ -195,9 +199,9 @@ class Finite:
     def __call__(self, form: t.Any, field: Field) -> None:
         value = field.data
         if isinstance(value, float) and not math.isfinite(value):
-            raise v.ValidationError("Enter a finite number.")
+            raise v.ValidationError(_("Enter a finite number."))
         if isinstance(value, decimal.Decimal) and not value.is_finite():
-            raise v.ValidationError("Enter a finite number.")
+            raise v.ValidationError(_("Enter a finite number."))
 
 
 class DecimalPlaces:
@@ -217,10 +221,11 @@ class DecimalPlaces:
         except decimal.InvalidOperation:
             exact = False
         if not exact:
-            raise v.ValidationError(f"Enter at most {self.scale} decimal places.")
+            raise v.ValidationError(_("Enter at most %(count)s decimal places.", count=self.scale))
         if abs(value) >= decimal.Decimal(10) ** (self.precision - self.scale):
             raise v.ValidationError(
-                f"Enter at most {self.precision - self.scale} digits before the decimal point."
+                _("Enter at most %(count)s digits before the decimal point.",
+                  count=self.precision - self.scale)
             )
 
 
@@ -390,7 +395,7 @@ class ChoiceField(SelectField):
         if current not in (None, "") and not any(self.coerce(c.value) == current for c in found):
             found.append(
                 Choice(
-                    value=current, label=f"{current} (not a listed choice)",
+                    value=current, label=_("%(value)s (not a listed choice)", value=current),
                     selected=current == self.data, render_kw=None,
                 )
             )
@@ -438,7 +443,7 @@ class ForeignKeyField(Field):
     def pre_validate(self, form: t.Any) -> None:
         # InputRequired lets "  " through: a blank key is no key.
         if self.data is None and not self.nullable and self.raw_data and not self.process_errors:
-            raise v.StopValidation("This field is required.")
+            raise v.StopValidation(_("This field is required."))
 
 
 _KIND_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -556,7 +561,7 @@ def _password(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
 @converters.register("color")
 def _color(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
     kw = _with_class(ctx, "input w-full")
-    kw["validators"].append(Regexp(r"^#[0-9a-f]{6}$", "Enter a colour like #1a2b3c."))
+    kw["validators"].append(Regexp(r"^#[0-9a-f]{6}$", _l("Enter a colour like #1a2b3c.")))
     return ColorField(**kw)
 
 
@@ -647,6 +652,11 @@ def _foreign_key(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
 # --- forms -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=32)
+def _wtforms_translations(language: str):
+    return get_translations([language])
+
+
 class AdminForm(wtforms.Form):
     """A form whose fields are named after model attributes. ``form.field(attribute)`` finds
     one even when the attribute clashes with a Form attribute (``data``, ``errors``, ...), in
@@ -654,6 +664,10 @@ class AdminForm(wtforms.Form):
 
     class Meta:
         csrf = False  # the request pipeline checks CSRF on every POST before the view runs
+
+        def get_translations(self, form):  # noqa: ANN001, ANN201
+            # WTForms' own messages ("Not a valid integer value.") in the user's language.
+            return _wtforms_translations(i18n.current_locale().language)
 
         def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201
             names = getattr(form, "_html_names", {})
@@ -676,7 +690,7 @@ class AdminForm(wtforms.Form):
         # No column holds a NUL (PostgreSQL refuses it; elsewhere it cuts strings short).
         for field in self:
             if any("\x00" in value for value in (field.raw_data or []) if isinstance(value, str)):
-                field.errors = [*field.errors, "NUL characters are not allowed."]
+                field.errors = [*field.errors, _("NUL characters are not allowed.")]
                 valid = False
         return valid
 

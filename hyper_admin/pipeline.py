@@ -22,7 +22,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from . import sql
+from . import i18n, sql
 from .htmx import client_redirect, current_htmx
 from .paths import STATIC_DIR
 
@@ -96,7 +96,7 @@ def user_label(user: t.Any) -> str:
         if value:
             return str(value)
     get_id = getattr(user, "get_id", None)
-    return f"User {get_id()}" if get_id else "User"
+    return i18n.gettext("User %(id)s", id=get_id()) if get_id else i18n.gettext("User")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +216,9 @@ def check_csrf() -> None:
     try:
         validate_csrf(token)
     except (ValidationError, CSRFError) as exc:
-        abort(400, description=f"The form expired or was not sent by this site ({exc}). Reload the page and try again.")
+        abort(400, description=i18n.gettext(
+            "The form expired or was not sent by this site (%(reason)s). Reload the page and "
+            "try again.", reason=exc))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
     def guarded(**kwargs):
         if len(request.query_string) > MAX_QUERY_STRING:
             # Before anything echoes it: every link of a list page repeats the query string.
-            abort(414, description="This address is too long. Use fewer filter values.")
+            abort(414, description=i18n.gettext("This address is too long. Use fewer filter values."))
         sql.time_limit.set(current_state().statement_timeout)
         sql.bound_sources.set({})
         if not public:
@@ -419,7 +421,7 @@ _csrf_tokens: dict[tuple, tuple[str, float]] = {}
 
 def _template_context() -> dict[str, t.Any]:
     return {"static_url": static_url, "csrf_token": csrf_token, "url_for": admin_url,
-            "icon": _icon_function(static_url("icons.svg"))}
+            "icon": _icon_function(static_url("icons.svg")), **i18n.template_functions()}
 
 
 def install(blueprint: Blueprint) -> None:

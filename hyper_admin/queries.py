@@ -23,6 +23,7 @@ from flask import abort
 from werkzeug.datastructures import MultiDict
 
 from . import pipeline, sql
+from .i18n import _
 from .introspect import (MISSING, ColumnInfo, Hint, ModelInfo, _kind, _unwrap, model_info,
                          quote_identifier)
 from .options import ModelAdmin
@@ -101,7 +102,7 @@ class QueryAdmin(ModelAdmin):
                                          sql.dialect_of(engine))
                 continue
             if len(raw) > 1:
-                abort(400, description=f"{name} takes one value")
+                abort(400, description=_("%(name)s takes one value", name=name))
             column = _param_column(name, param)
             try:
                 value = parse_value(column, raw[0])
@@ -109,7 +110,8 @@ class QueryAdmin(ModelAdmin):
                 abort(400, description=str(exc))
             if (param.min is not None and value < param.min) or (
                     param.max is not None and value > param.max):
-                abort(400, description=f"{name} must be between {param.min} and {param.max}")
+                abort(400, description=_("%(name)s must be between %(min)s and %(max)s",
+                                         name=name, min=param.min, max=param.max))
             values[name] = sql.to_db(column, value, sql.dialect_of(engine))
         sql.bind_source(self.source, values, self.scope(user))
         return rest

@@ -18,6 +18,7 @@ import typing as t
 import weakref
 from dataclasses import dataclass, field
 
+from .i18n import _
 from .introspect import ColumnInfo, Hint, ModelInfo, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
@@ -133,13 +134,15 @@ def parse_value(column: ColumnInfo, raw: str) -> t.Any:
                     return member.value
             raise ValueError
     except (ValueError, ArithmeticError, TypeError):
-        raise BadQuery(f"{raw!r} is not a valid value for {column.attribute}") from None
+        raise BadQuery(_("%(value)s is not a valid value for %(field)s",
+                         value=repr(raw), field=column.attribute)) from None
     if column.choices and kind != "bool":
         allowed = {str(value) for value, _ in column.choices}
         if text not in allowed:
-            raise BadQuery(f"{raw!r} is not one of the choices of {column.attribute}")
+            raise BadQuery(_("%(value)s is not one of the choices of %(field)s",
+                             value=repr(raw), field=column.attribute))
     if "\x00" in text:
-        raise BadQuery("NUL bytes are not allowed")
+        raise BadQuery(_("NUL bytes are not allowed"))
     return text
 
 
@@ -147,9 +150,9 @@ def _positive_int(raw: str, name: str, *, minimum: int = 1) -> int:
     try:
         value = int(raw)
     except (TypeError, ValueError):
-        raise BadQuery(f"{name} must be a number") from None
+        raise BadQuery(_("%(name)s must be a number", name=name)) from None
     if value < minimum:
-        raise BadQuery(f"{name} must be at least {minimum}")
+        raise BadQuery(_("%(name)s must be at least %(minimum)s", name=name, minimum=minimum))
     return value
 
 
@@ -165,13 +168,13 @@ def parse_sort(raw: str, sortable: t.Mapping[str, ColumnInfo]) -> list[tuple[Col
         name = part.lstrip("-+")
         column = sortable.get(name)
         if column is None:
-            raise BadQuery(f"cannot sort by {name!r}")
+            raise BadQuery(_("cannot sort by %(name)s", name=repr(name)))
         if name in seen:
             continue
         seen.add(name)
         sort.append((column, descending))
     if len(sort) > 5:
-        raise BadQuery("sort by at most 5 fields")
+        raise BadQuery(_("sort by at most 5 fields"))
     return sort
 
 
@@ -180,20 +183,20 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
     params = ListParams(per_page=spec.per_page)
     q = args.get("q", "")
     if len(q) > MAX_SEARCH_LENGTH:
-        raise BadQuery(f"search is limited to {MAX_SEARCH_LENGTH} characters")
+        raise BadQuery(_("search is limited to %(count)s characters", count=MAX_SEARCH_LENGTH))
     if "\x00" in q:
-        raise BadQuery("NUL bytes are not allowed")
+        raise BadQuery(_("NUL bytes are not allowed"))
     params.q = q.strip()
     if "count" in args:
         if args["count"] != "exact":
-            raise BadQuery("count takes the value exact")
+            raise BadQuery(_("count takes the value exact"))
         params.exact_count = True
     if "per_page" in args:
         params.per_page = min(_positive_int(args["per_page"], "per_page"), spec.max_per_page)
     if "page" in args:
         params.page = _positive_int(args["page"], "page")
         if params.page > MAX_PAGE:
-            raise BadQuery("page is too large")
+            raise BadQuery(_("page is too large"))
     if args.get("sort"):
         params.sort = parse_sort(args["sort"], spec.sortable)
         params.sort_given = True
@@ -202,11 +205,11 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
     params.sort = with_tiebreaker(params.sort, spec.info)
 
     if "after" in args and "before" in args:
-        raise BadQuery("after and before exclude each other")
+        raise BadQuery(_("after and before exclude each other"))
     for name in ("after", "before"):
         if name in args:
             if "page" in args:
-                raise BadQuery(f"page and {name} exclude each other")
+                raise BadQuery(_("page and %(name)s exclude each other", name=name))
             values = decode_cursor(args[name], spec, params.sort)
             setattr(params, name, values)
 
@@ -224,12 +227,12 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
 
 
 def _filterable_column(key: str, spec: ListSpec) -> tuple[ColumnInfo, str]:
-    name, _, op = key.partition("__")
+    name, _unused, op = key.partition("__")
     if op and op not in FILTER_OPS:
-        raise BadQuery(f"unknown filter operator {op!r}")
+        raise BadQuery(_("unknown filter operator %(operator)s", operator=repr(op)))
     column = spec.filterable.get(name)
     if column is None:
-        raise BadQuery(f"cannot filter by {name!r}")
+        raise BadQuery(_("cannot filter by %(name)s", name=repr(name)))
     return column, op or "eq"
 
 
@@ -237,30 +240,31 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
     column, op = _filterable_column(key, spec)
     name = column.attribute
     if len(raw_values) > MAX_FILTER_VALUES:
-        raise BadQuery(f"at most {MAX_FILTER_VALUES} values per filter")
+        raise BadQuery(_("at most %(count)s values per filter", count=MAX_FILTER_VALUES))
     if op == "isnull":
         if len(raw_values) != 1:
-            raise BadQuery(f"{key} takes one value")
+            raise BadQuery(_("%(name)s takes one value", name=key))
         flag = parse_value(_BOOL_COLUMN, raw_values[0])
         return Filter(column, op, [flag], raw_values, key)
     if op == "in":
         parts = [p for raw in raw_values for p in raw.split(",") if p.strip() != ""]
         if len(parts) > MAX_FILTER_VALUES:
-            raise BadQuery(f"at most {MAX_FILTER_VALUES} values per filter")
+            raise BadQuery(_("at most %(count)s values per filter", count=MAX_FILTER_VALUES))
         if not parts:
-            raise BadQuery(f"{key} needs at least one value")
+            raise BadQuery(_("%(name)s needs at least one value", name=key))
         return Filter(column, op, [parse_value(column, p) for p in parts], raw_values, key)
     if op == "contains":
         if column.kind != "text":
-            raise BadQuery(f"{name} is not text")
+            raise BadQuery(_("%(name)s is not text", name=name))
         if len(raw_values) != 1 or len(raw_values[0]) > MAX_SEARCH_LENGTH:
-            raise BadQuery(f"{key} takes one value of at most {MAX_SEARCH_LENGTH} characters")
+            raise BadQuery(_("%(name)s takes one value of at most %(count)s characters",
+                             name=key, count=MAX_SEARCH_LENGTH))
         return Filter(column, op, [raw_values[0]], raw_values, key)
     if op in ("gte", "lte") and len(raw_values) != 1:
-        raise BadQuery(f"{key} takes one value")
+        raise BadQuery(_("%(name)s takes one value", name=key))
     values = [parse_value(column, raw) for raw in raw_values if raw.strip() != ""]
     if not values:
-        raise BadQuery(f"{key} needs a value")
+        raise BadQuery(_("%(name)s needs a value", name=key))
     return Filter(column, op, values, raw_values, key)
 
 
@@ -317,25 +321,25 @@ def encode_cursor(values: list[t.Any], spec: ListSpec, sort: list[tuple[ColumnIn
 
 def decode_cursor(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]) -> list[t.Any]:
     if not isinstance(raw, str) or len(raw) > 4096 or raw.count(".") != 1:
-        raise BadQuery("invalid cursor")
+        raise BadQuery(_("invalid cursor"))
     text, signature = raw.split(".")
     try:
         body = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError):
-        raise BadQuery("invalid cursor") from None
+        raise BadQuery(_("invalid cursor")) from None
     if not hmac.compare_digest(signature, _signature(spec.cursor_key, body, sort)):
-        raise BadQuery("invalid cursor: it does not belong to this list and sort")
+        raise BadQuery(_("invalid cursor: it does not belong to this list and sort"))
     try:
         values = json.loads(body)
     except ValueError:
-        raise BadQuery("invalid cursor") from None
+        raise BadQuery(_("invalid cursor")) from None
     if not isinstance(values, list) or len(values) != len(sort):
-        raise BadQuery("invalid cursor")
-    for (column, _), value in zip(sort, values):
+        raise BadQuery(_("invalid cursor"))
+    for (column, _unused), value in zip(sort, values):
         if not _fits(column, value):
             # Signed by us, yet not a value of the column (issued before a schema change, or
             # with a leaked secret): a bad query, not a database error.
-            raise BadQuery("invalid cursor: it does not fit this list")
+            raise BadQuery(_("invalid cursor: it does not fit this list"))
     return values
 
 
@@ -515,7 +519,7 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     sort = params.sort
     keyset = keyset_possible(sort) and params.page == 1
     selected = {c.name: c for c in columns}
-    for column, _ in sort:
+    for column, _unused in sort:
         selected.setdefault(column.name, column)
     for column in info.primary_key:
         selected.setdefault(column.name, column)

@@ -151,6 +151,7 @@ class Admin:
         audit_roles: t.Iterable[str] | None = None,
         login_storage_uri: str | None = None,
         cache_uri: str | None = None,
+        locale_selector: t.Callable[[], t.Any] | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -168,6 +169,7 @@ class Admin:
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader
+        self.locale_selector = locale_selector
         self.authenticate = authenticate
         self.engine = engine
         self.name = name

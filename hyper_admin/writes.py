@@ -7,6 +7,7 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from .i18n import _
 from .introspect import ColumnInfo, ModelInfo, quote_identifier
 from .query import pk_condition
 from .sql import Dialect, Statement, to_db
@@ -96,7 +97,7 @@ def _execute(tx, stmt: Statement, info: ModelInfo, *, fetch: bool = False):
 
 _SQLITE_COLUMNS = re.compile(r"constraint failed: (.+)$", re.I)
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-CHECK_MESSAGE = "A value breaks a rule of the database."
+CHECK_MESSAGE = _("A value breaks a rule of the database.")
 
 
 def _only_column(expression: str, info: ModelInfo) -> str | None:
@@ -115,41 +116,44 @@ def integrity_problem(exc: Exception, info: ModelInfo) -> IntegrityProblem | Non
     if module.startswith("sqlite3") and name == "IntegrityError":
         lowered = text.lower()
         if "unique" in lowered:
-            return IntegrityProblem("unique", _sqlite_field(text, info), "This value is already used by another row.")
+            return IntegrityProblem("unique", _sqlite_field(text, info),
+                                    _("This value is already used by another row."))
         if "foreign key" in lowered:
-            return IntegrityProblem("foreign_key", None, "A referenced row does not exist, or other rows still refer to this one.")
+            return IntegrityProblem("foreign_key", None, _(
+                "A referenced row does not exist, or other rows still refer to this one."))
         if "not null" in lowered:
-            return IntegrityProblem("not_null", _sqlite_field(text, info), "This field is required.")
+            return IntegrityProblem("not_null", _sqlite_field(text, info), _("This field is required."))
         if "check" in lowered:
             match = _SQLITE_COLUMNS.search(text)
             field = _only_column(match.group(1) if match else "", info)
             return IntegrityProblem("check", field, CHECK_MESSAGE)
-        return IntegrityProblem("other", None, "The database refused this change.")
+        return IntegrityProblem("other", None, _("The database refused this change."))
     if module.startswith("psycopg"):
         sqlstate = getattr(exc, "sqlstate", None) or ""
         diag = getattr(exc, "diag", None)
         detail = getattr(diag, "message_detail", None) or ""
         if sqlstate == "23505":
-            return IntegrityProblem("unique", _pg_field(detail, info), "This value is already used by another row.")
+            return IntegrityProblem("unique", _pg_field(detail, info),
+                                    _("This value is already used by another row."))
         if sqlstate == "23503":
             field = _pg_field(detail, info)
             if "still referenced" in detail:
-                return IntegrityProblem("foreign_key", None, "Other rows still refer to this one.")
-            return IntegrityProblem("foreign_key", field, "The referenced row does not exist.")
+                return IntegrityProblem("foreign_key", None, _("Other rows still refer to this one."))
+            return IntegrityProblem("foreign_key", field, _("The referenced row does not exist."))
         if sqlstate == "23502":
             column = getattr(diag, "column_name", None)
-            return IntegrityProblem("not_null", _attribute(info, column), "This field is required.")
+            return IntegrityProblem("not_null", _attribute(info, column), _("This field is required."))
         if sqlstate == "23514":
             # PostgreSQL names an unnamed column check <table>_<column>_check.
             constraint = getattr(diag, "constraint_name", None) or ""
             name = constraint.removeprefix(info.table.split(".")[-1] + "_").removesuffix("_check")
             return IntegrityProblem("check", _attribute(info, name), CHECK_MESSAGE)
         if sqlstate.startswith("23"):
-            return IntegrityProblem("other", None, "The database refused this change.")
+            return IntegrityProblem("other", None, _("The database refused this change."))
         if sqlstate == "P0001":
             # RAISE EXCEPTION from a trigger or function: a rule the database enforces itself
             # (SQLite's RAISE(ABORT) in a trigger arrives as an IntegrityError, above).
-            return IntegrityProblem("other", None, "The database refused this change.")
+            return IntegrityProblem("other", None, _("The database refused this change."))
     return None
 
 

@@ -6,13 +6,29 @@
   var TOAST_MS = 5000;
   var root = document.documentElement;
 
+  // Words: the layout renders them in the user's language into #hyper-admin-i18n (JSON);
+  // the English here is the fallback for a page without that block (an app's own layout).
+  var strings = null;
+  function t(key, english, values) {
+    if (strings === null) {
+      var block = document.getElementById("hyper-admin-i18n");
+      try { strings = block ? JSON.parse(block.textContent) : {}; } catch (e) { strings = {}; }
+    }
+    return (strings[key] || english).replace(/%\((\w+)\)s/g, function (whole, name) {
+      return values && name in values ? values[name] : whole;
+    });
+  }
+  function plural(count) {
+    try { return new Intl.PluralRules(root.lang || "en").select(count); } catch (e) { return count === 1 ? "one" : "other"; }
+  }
+
   // (a) Theme: <head> applies the stored choice before paint; the toggle flips and stores it.
   function currentTheme() {
     return root.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
   }
   function syncToggles() {
     // A label, not aria-pressed: daisyUI styles pressed buttons as active.
-    var label = currentTheme() === "dark" ? "Switch to light theme" : "Switch to dark theme";
+    var label = currentTheme() === "dark" ? t("switch_to_light", "Switch to light theme") : t("switch_to_dark", "Switch to dark theme");
     document.querySelectorAll("[data-theme-toggle]").forEach(function (button) {
       button.setAttribute("aria-label", label);
       button.title = label;
@@ -61,10 +77,10 @@
     }
   });
   document.addEventListener("htmx:responseError", function (event) {
-    showError("Request failed (" + event.detail.xhr.status + ")");
+    showError(t("request_failed", "Request failed (%(status)s)", { status: event.detail.xhr.status }));
   });
   document.addEventListener("htmx:sendError", function () {
-    showError("Network error");
+    showError(t("network_error", "Network error"));
   });
 
   document.addEventListener("click", function (event) {
@@ -114,7 +130,7 @@
     if (!dirtyForm || !document.body.contains(dirtyForm)) { dirtyForm = null; return; }
     var source = event.detail.elt;
     if (dirtyForm.contains(source)) return;  // the form itself (or its pickers)
-    if (!confirm("Leave this page? Your changes are not saved.")) {
+    if (!confirm(t("leave_page", "Leave this page? Your changes are not saved."))) {
       event.preventDefault();
     } else {
       dirtyForm = null;
@@ -151,7 +167,7 @@
       if (search) search.value = button.dataset.label;
     }
     field.dispatchEvent(new Event("change", { bubbles: true }));
-    button.textContent = "Taken";
+    button.textContent = t("taken", "Taken");
     button.disabled = true;
     button.closest("tr").dataset.resolved = "theirs";
   });
@@ -168,8 +184,9 @@
       var pill = document.getElementById("live-pill");
       if (!pill) return;
       pill.hidden = event.data === "0";
-      pill.querySelector("[data-live-count]").textContent = event.data;
-      pill.querySelector("[data-live-noun]").textContent = event.data === "1" ? "new row" : "new rows";
+      var count = Number(event.data);
+      pill.querySelector("[data-live-count]").textContent = count.toLocaleString(root.lang || "en");
+      pill.querySelector("[data-live-noun]").textContent = plural(count) === "one" ? t("new_row", "new row") : t("new_rows", "new rows");
     });
   }
   function liveStop(el) {
@@ -228,6 +245,69 @@
     if (!heading) return;
     heading.setAttribute("tabindex", "-1");
     heading.focus({ preventScroll: true });
+  });
+
+  // A list swap (sort, next page, a filter chip) replaces the link that had focus: focus goes
+  // to its counterpart in the new list (same id, same rel, else same place among the
+  // controls), else to the results, never back to the top of the document.
+  var FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+  var focusWas = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    if (!target || target.id !== "list-results" || !active || !target.contains(active)) return;
+    focusWas = {
+      id: active.id, rel: active.getAttribute("rel"), tag: active.tagName,
+      text: active.textContent.trim(),
+      index: Array.prototype.indexOf.call(target.querySelectorAll(FOCUSABLE), active),
+    };
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var was = focusWas;
+    if (!was) return;
+    focusWas = null;
+    var results = document.getElementById("list-results");
+    if (!results || (document.activeElement && document.activeElement !== document.body)) return;
+    var controls = Array.prototype.slice.call(results.querySelectorAll(FOCUSABLE));
+    var alike = controls.filter(function (el) {
+      return el.tagName === was.tag && el.textContent.trim() === was.text;
+    });
+    var next = (was.id && document.getElementById(was.id)) ||
+      (was.rel && results.querySelector('[rel="' + was.rel + '"]')) ||
+      (alike.length === 1 ? alike[0] : controls[was.index]);
+    if (!next) {
+      next = results;
+      results.setAttribute("tabindex", "-1");
+    }
+    next.focus({ preventScroll: true });
+  });
+
+  // Phone cards (admin.css): each value gets its column's name, read from the table's own
+  // headers, so that "EUR" or "Nov 25" says what it is. Only at phone width: the desktop
+  // table and the page's bytes stay as they are.
+  var phone = matchMedia("(max-width: 39.99rem)");
+  function labelCells() {
+    var table = phone.matches && document.querySelector("#list-results table");
+    if (!table || !table.tHead) return;
+    var names = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody.ha-rows > tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) {
+        if (names[i] && !cell.dataset.label) cell.dataset.label = names[i];
+      });
+    });
+  }
+  document.addEventListener("htmx:afterSettle", labelCells);
+  phone.addEventListener("change", labelCells);
+  labelCells();
+
+  // Links styled as buttons (role=button, e.g. the Live toggle) answer Space as buttons do.
+  document.addEventListener("keydown", function (event) {
+    var link = event.target.closest && event.target.closest('a[role="button"]');
+    if (!link || event.key !== " " || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    link.click();
   });
 
   syncToggles();

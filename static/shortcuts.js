@@ -77,8 +77,12 @@
     "e": function () {
       var edit = document.querySelector('#main [data-shortcut="e"]');
       if (edit) { edit.click(); return true; }
+      // A highlighted row opens its edit form only where the list says the user may change rows.
       var link = rowLink();
-      if (link) { go(link.pathname.replace(/\/?$/, "/") + "edit"); return true; }
+      if (link && link.closest("#list-results[data-can-change]")) {
+        go(link.pathname.replace(/\/?$/, "/") + "edit");
+        return true;
+      }
       return false;
     },
     "g d": function () {

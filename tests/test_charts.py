@@ -50,14 +50,14 @@ def test_svg_is_valid_accessible_and_themed(kind):
     assert svg.get("aria-labelledby") == "c1-title c1-desc"
     assert svg.find(f"{NS}title").text == 'Tickets "today" & <b>'
     desc = svg.find(f"{NS}desc").text
-    assert "Per day, from Mon 4 May 2026 to Sun 10 May 2026." in desc
-    assert "Opened: total 23, highest 8 (Fri 8 May 2026), latest 4." in desc
+    assert "Per day, from Mon, May 4, 2026 to Sun, May 10, 2026." in desc
+    assert "Opened: total 23, highest 8 (Fri, May 8, 2026), latest 4." in desc
     assert "The last day is still in progress." in desc
     tips = [t.text for t in svg.iter(f"{NS}title")][1:]
-    assert tips[0] == "Mon 4 May 2026 — Opened: 3, Closed <&>: 1"
-    assert tips[-1] == "Sun 10 May 2026 (so far) — Opened: 4, Closed <&>: —"
+    assert tips[0] == "Mon, May 4, 2026 — Opened: 3, Closed <&>: 1"
+    assert tips[-1] == "Sun, May 10, 2026 (so far) — Opened: 4, Closed <&>: —"
     labels = [t.text for t in svg.iter(f"{NS}text")]
-    assert labels[:3] == ["0", "2", "4"] and "4 May" in labels
+    assert labels[:3] == ["0", "2", "4"] and "May 4" in labels
     if kind == "bars":
         rects = [r for g in svg.iter(f"{NS}g") if g.get("class") in ("fill-primary", "fill-success")
                  for r in g.findall(f"{NS}rect")]
@@ -80,7 +80,7 @@ def test_empty_and_flat_series_still_draw():
         series=[charts.ChartSeries("Zero", [0] * 7)])))
     assert svg.find(f"{NS}desc").text.startswith("Per day")
     week = [dt.datetime(2026, 5, 4) + dt.timedelta(weeks=i) for i in range(3)]
-    assert charts.bucket_label(week[0], "week", short=False) == "week of Mon 4 May 2026"
+    assert charts.bucket_label(week[0], "week", short=False) == "week of Mon, May 4, 2026"
     assert charts.bucket_label(dt.datetime(2026, 5, 4, 14), "hour") == "14:00"
     with pytest.raises(ValueError):
         charts.time_series_svg(chart_id="c", title="x", buckets=DAYS, bucket="day",

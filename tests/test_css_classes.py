@@ -28,7 +28,7 @@ HOOK_CLASSES = {
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 CLASS_ATTR = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.S)
 # icon("name", "size-4 ...") or icon(name, class="...") — the macro in partials/icons.html.
-ICON_CALL = re.compile(r"""\bicon\(\s*[^,()]+?\s*,\s*(?:class\s*=\s*)?(["'])(.*?)\1\s*\)""")
+ICON_CALL = re.compile(r"""\bicon\(\s*[^,()]+?\s*,\s*(?:class\s*=\s*)?(["'])([^"'\n]*)\1\s*\)""")
 
 
 def template_files():

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import fields as wf
 from wtforms import validators as wv
 
+from hyper_admin import i18n
 from hyper_admin.demo.models import (
     ALL_MODELS,
     Account,
@@ -562,7 +563,8 @@ def render():
     app = Flask(__name__)
     app.register_blueprint(Blueprint("ha_templates", __name__, template_folder=str(TEMPLATES)))
     app.context_processor(lambda: {"static_url": lambda name: f"/static/{name}",
-                                   "icon": lambda name, class_="size-4": Markup(f"<svg>{name}</svg>")})
+                                   "icon": lambda name, class_="size-4": Markup(f"<svg>{name}</svg>"),
+                                   **i18n.template_functions()})
 
     def render_(source: str, **context) -> str:
         with app.test_request_context():

@@ -241,3 +241,49 @@ def test_bulk_confirmation_goes_into_the_dialog_for_htmx(site):
     assert response.status_code == 200
     assert response.headers["HX-Retarget"] == "#confirm-dialog-body"
     assert 'name="confirmed" value="1"' in response.get_data(as_text=True)
+
+
+def _group_hrefs(page, label):
+    """The hrefs of one group of the palette's results."""
+    found = re.search(r'role="presentation"[^>]*>' + re.escape(label) + r"<(.*?)(?:palette-group-|\Z)",
+                      page, re.S)
+    return [h for h in re.findall(r'href="(/admin/[^"]*)"', found.group(1)) if "/static/" not in h] if found else []
+
+
+def test_recently_visited_rows_newest_first_once_each(site):
+    app, _, people, engine = site
+    client = as_user(app, people["support"])
+    orders = [r for r in scalar_rows(engine, "SELECT id FROM orders ORDER BY id LIMIT 3")]
+    assert ask(client)[1].count("Recently visited") == 0  # nothing opened yet
+    for pk in (orders[0], orders[1], orders[0], orders[2]):
+        assert client.get(f"/admin/orders/{pk}/").status_code == 200
+    _, page = ask(client)
+    assert groups(page)[0] == "Recently visited"
+    assert _group_hrefs(page, "Recently visited") == [
+        f"/admin/orders/{orders[2]}/", f"/admin/orders/{orders[0]}/", f"/admin/orders/{orders[1]}/"]
+    # q narrows them like everything else in the palette (by label or model)
+    label = re.search(rf'href="/admin/orders/{orders[1]}/"[^>]*>.*?truncate">([^<]+)<', page, re.S).group(1)
+    _, page = ask(client, label)
+    assert _group_hrefs(page, "Recently visited") == [f"/admin/orders/{orders[1]}/"]
+    # they are the user's own (kept in their session, which sign-out clears)
+    other = as_user(app, people["viewer"])
+    assert "Recently visited" not in ask(other)[1]
+
+
+def test_recently_visited_rows_are_checked_again_when_shown(site):
+    """A visited row leaves the list once it leaves the user's scope, or is deleted."""
+    app, _, people, engine = site
+    client = as_user(app, people["support"])
+    eu = scalar(engine, "SELECT t.id FROM tickets t JOIN accounts a ON a.id = t.account_id "
+                        "WHERE a.region = 'eu' ORDER BY t.id LIMIT 1")
+    assert client.get(f"/admin/tickets/{eu}/").status_code == 200
+    assert _group_hrefs(ask(client)[1], "Recently visited") == [f"/admin/tickets/{eu}/"]
+    other = scalar(engine, "SELECT id FROM accounts WHERE region <> 'eu' ORDER BY id LIMIT 1")
+    with engine as tx:
+        tx.execute(SQL("UPDATE tickets SET account_id =", SQL.Param(other), "WHERE id =", SQL.Param(eu)))
+    assert "Recently visited" not in ask(client)[1]
+
+
+def scalar_rows(engine, sql):
+    with engine as tx:
+        return [row["id"] for row in tx.fetchall(sql)]

@@ -39,6 +39,8 @@ APP = textwrap.dedent('''
         s["_user_id"] = "1"
     page = client.get("/admin/").get_data(as_text=True)
     assert "Dashboard" in page
+    french = client.get("/admin/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="fr">' in french and "Tableau de bord" in french  # the shipped catalog
     assets = re.findall(r'(?:href|src)="(/admin/static/[^"#]+)"', page)
     assert any(a.split("?")[0].endswith(".css") for a in assets), assets
     assert any(a.split("?")[0].endswith(".js") for a in assets), assets
@@ -57,6 +59,7 @@ def test_wheel_installs_and_serves_pages_and_assets(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "hyper_admin/templates/hyper_admin/layout.html" in names
     assert "hyper_admin/static/admin.css" in names
+    assert "hyper_admin/translations/fr/LC_MESSAGES/hyper_admin.mo" in names
     assert any(n.startswith("hyper_admin/static/vendor/htmx-") for n in names)
     # The browser tests' vendored axe-core (e2e/vendor/) is for the test tree only.
     assert not [n for n in names if n.startswith("e2e/") or "axe" in n.rsplit("/", 1)[-1]]

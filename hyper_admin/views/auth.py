@@ -10,6 +10,7 @@ from flask import abort, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..htmx import client_redirect, current_htmx
+from ..i18n import _, ngettext
 from ..pipeline import current_state, has_admin_access, login_url, safe_next
 from .render import render_standalone
 
@@ -24,7 +25,7 @@ def _after_login_target() -> str:
 def _login_page(*, error: str | None = None, username: str = "", status: int = 200):
     return render_standalone(
         "hyper_admin/login.html",
-        page_title="Sign in",
+        page_title=_("Sign in"),
         error=error,
         username=username,
         next_url=safe_next(request.values.get("next")) or "",
@@ -44,16 +45,17 @@ def login():
     username = request.form.get("username", "")
     password = request.form.get("password", "")
     if not username or not password:
-        return _login_page(error="Enter your username and password.", username=username[:200],
+        return _login_page(error=_("Enter your username and password."), username=username[:200],
                            status=422)
     if len(username) > MAX_CREDENTIAL_LENGTH or len(password) > MAX_CREDENTIAL_LENGTH:
-        return _login_page(error="Invalid username or password.", status=401)
+        return _login_page(error=_("Invalid username or password."), status=401)
 
     address = request.remote_addr
     wait = state.login_throttle.blocked_for(username, address)
     if wait:
         response = _login_page(
-            error=f"Too many failed attempts. Try again in {wait} seconds.",
+            error=ngettext("Too many failed attempts. Try again in %(num)s second.",
+                           "Too many failed attempts. Try again in %(num)s seconds.", wait),
             username=username, status=429,
         )
         response.headers["Retry-After"] = str(wait)
@@ -62,7 +64,7 @@ def login():
     user = state.authenticate(username, password)
     if user is None or not getattr(user, "is_active", True):
         state.login_throttle.failed(username, address)
-        return _login_page(error="Invalid username or password.", username=username, status=401)
+        return _login_page(error=_("Invalid username or password."), username=username, status=401)
 
     state.login_throttle.succeeded(username, address)
     target = _after_login_target()

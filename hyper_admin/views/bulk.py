@@ -13,6 +13,7 @@ from wtforms import ValidationError
 
 from .. import signals
 from ..cells import TOKEN_SEPARATOR, coerced, decode_pk, encode_pk, row_token
+from ..i18n import _, format_number, ngettext
 from ..options import ModelAdmin
 from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
@@ -37,17 +38,19 @@ def _selected_pks(model_admin: ModelAdmin) -> tuple[list[tuple], dict[tuple, str
         engine, dialect = engine_and_dialect()
         page = select_list(engine, dialect, spec, params, [], [], count_cap=None)
         if page.has_next:
-            abort(400, description=f"at most {MAX_SELECTION:,} rows at once: narrow the search")
+            abort(400, description=_("at most %(count)s rows at once: narrow the search",
+                                     count=format_number(MAX_SELECTION)))
         return [tuple(r[c.name] for c in info.primary_key) for r in page.rows], {}
     raw = request.form.getlist("pk")
     if len(raw) > MAX_SELECTION:
-        abort(400, description=f"at most {MAX_SELECTION:,} rows at once")
+        abort(400, description=_("at most %(count)s rows at once",
+                                 count=format_number(MAX_SELECTION)))
     pks, tokens = [], {}
     for text in raw:
-        key_text, _, token = text.partition(TOKEN_SEPARATOR)
+        key_text, _unused, token = text.partition(TOKEN_SEPARATOR)
         pk = decode_pk(info, key_text)
         if pk is None:
-            abort(400, description="malformed pk")
+            abort(400, description=_("malformed pk"))
         pks.append(pk)
         if token:
             tokens[pk] = token
@@ -61,10 +64,10 @@ def action_view(model_admin: ModelAdmin):
     if name == "delete":
         require(model_admin, "delete")
     elif name not in actions:
-        abort(403 if name in model_admin.action_names() else 400, description="unknown action")
+        abort(403 if name in model_admin.action_names() else 400, description=_("unknown action"))
     pks, tokens = _selected_pks(model_admin)
     if not pks:
-        return _done(list_url(model_admin), "Select at least one row first.", "warning")
+        return _done(list_url(model_admin), _("Select at least one row first."), "warning")
     engine, dialect = engine_and_dialect()
     info = model_admin.info
     scope = model_admin.scope(user)
@@ -85,22 +88,27 @@ def action_view(model_admin: ModelAdmin):
         rows = fresh
     objects = [object_of(model_admin, coerced(info, r)) for r in rows]
     if not objects and stale:
-        return _done(list_url(model_admin), "Every selected row changed since the list was "
-                     "shown: nothing was done. Check them and select again.", "warning")
+        return _done(list_url(model_admin), _("Every selected row changed since the list was "
+                     "shown: nothing was done. Check them and select again."), "warning")
     if not objects:
         abort(404)
     action = actions.get(name)
-    label = "Delete" if name == "delete" else action.label
-    confirm_text = (f"Delete {len(objects)} {model_admin.verbose_name_plural.lower()}?" if name == "delete"
-                    else (action.confirm or "").format(count=len(objects)))
+    label = _("Delete") if name == "delete" else str(action.label)
+    confirm_text = (_("Delete %(count)s %(models)s?", count=format_number(len(objects)),
+                      models=str(model_admin.verbose_name_plural).lower()) if name == "delete"
+                    else str(action.confirm or "").format(count=len(objects)))
     if stale:
-        confirm_text = (f"{len(stale)} of the selected rows changed since the list was shown and "
-                        f"are left out. {confirm_text or label + ' the ' + str(len(objects)) + ' others?'}")
+        confirm_text = " ".join((
+            ngettext("%(num)s of the selected rows changed since the list was shown and is left out.",
+                     "%(num)s of the selected rows changed since the list was shown and are left out.",
+                     len(stale)),
+            confirm_text or _("%(action)s the %(count)s others?", action=label,
+                              count=format_number(len(objects)))))
     if confirm_text and (request.form.get("confirmed") != "1" or stale):
         reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if name == "delete" else []
         return render_page(
             "action_confirm", slug=model_admin.slug, page_title=label, dialog=True,
-            breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
+            breadcrumbs=[Crumb(_("Dashboard"), url_for(".dashboard")),
                          Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
             model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
             items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
@@ -118,12 +126,12 @@ def action_view(model_admin: ModelAdmin):
         # confirm form posted it without htmx so that the browser renders it as it comes).
         response = stream_page(
             "action_progress", slug=model_admin.slug, page_title=label,
-            breadcrumbs=[Crumb("Dashboard", url_for(".dashboard")),
+            breadcrumbs=[Crumb(_("Dashboard"), url_for(".dashboard")),
                          Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
             model_admin=model_admin, run=run, list_url=list_url(model_admin))
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each batch on at once
         return response
-    for _ in run.steps():
+    for _unused in run.steps():
         pass
     return _done(list_url(model_admin), run.message, "success" if run.ok else "error")
 
@@ -180,17 +188,20 @@ class _BulkRun:
                         self.done += len(chunk)
                         yield self.done
                     message = (str(result) if result
-                               else f"{self.label}: done for {self.total} rows.")
+                               else ngettext("%(action)s: done for %(num)s row.",
+                                             "%(action)s: done for %(num)s rows.", self.total,
+                                             action=self.label))
                 signals.action_performed.send(
                     current_app._get_current_object(), model_admin=model_admin,
                     user=current_user._get_current_object(), name=self.name,
                     pks=[info.pk_values(o) for o in self.objects], message=message)
         except IntegrityProblem:
-            self.message = ("The database refused: other rows still refer to some of these. "
-                            "Nothing was changed.")
+            self.message = _("The database refused: other rows still refer to some of these. "
+                             "Nothing was changed.")
             return
         except ValidationError as exc:
-            self.message = f"{self.label}: {exc}. Nothing was changed."
+            self.message = _("%(action)s: %(error)s. Nothing was changed.",
+                             action=self.label, error=exc)
             return
         self.ok, self.message = True, message
 
@@ -227,7 +238,7 @@ def export_view(model_admin: ModelAdmin):
     require(model_admin, "export")
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "json"):
-        abort(400, description="format must be csv or json")
+        abort(400, description=_("format must be csv or json"))
     args = request.args.copy()
     args.pop("format", None)
     listing = list_request(model_admin, args)

@@ -11,6 +11,7 @@ from flask import abort, current_app, url_for
 from flask_login import current_user
 
 from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for, make_object, resolve_list_display
+from ..i18n import _
 from ..introspect import ColumnInfo, ModelInfo, model_info
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state
@@ -65,7 +66,7 @@ def cursor_key(model_admin: ModelAdmin) -> bytes:
 def _column_or_path(info: ModelInfo, name: str, visible: dict[str, ColumnInfo]
                     ) -> ColumnInfo | RelatedColumn | None:
     if "." in name:
-        via_name, _, target_attr = name.partition(".")
+        via_name, _unused, target_attr = name.partition(".")
         via = visible.get(via_name)
         if via is None:
             via = next((c for c in visible.values() if c.relation_attribute == via_name), None)
@@ -163,9 +164,9 @@ def _chosen_columns(columns: list, joins: list, args) -> tuple[list, list]:
     by_key = {c.key: c for c in columns}
     unknown = [k for k in keys if k not in by_key]
     if unknown:
-        abort(400, description=f"no column {unknown[0]!r} in this list")
+        abort(400, description=_("no column %(name)s in this list", name=repr(unknown[0])))
     if not keys:
-        abort(400, description="choose at least one column")
+        abort(400, description=_("choose at least one column"))
     shown = [by_key[k] for k in dict.fromkeys(keys)]
     if not any(c.link for c in shown):
         # The row must still link its detail page: the first plain column does.
@@ -222,7 +223,7 @@ def audit_change(tx, model_admin: ModelAdmin, pk: t.Sequence[t.Any], action: str
     from .. import audit, signals
     from ..pipeline import user_label
 
-    _, dialect = engine_and_dialect()
+    _unused, dialect = engine_and_dialect()
     values = after if after is not None else before
     label = model_admin.row_label(object_of(model_admin, values)) if values else ""
     audit.record(tx, dialect, admin_name=current_state().name, user_id=current_user.get_id(),

@@ -3,6 +3,7 @@ models the user may view, and the latest changes made through the admin."""
 
 from __future__ import annotations
 
+from ..i18n import _
 from ..pipeline import current_state
 from .history import recent_actions
 from .panels import dashboard_slots
@@ -13,8 +14,8 @@ def index():
     models = navigation()
     return render_page(
         "dashboard",
-        page_title="Dashboard",
-        breadcrumbs=[Crumb("Dashboard")],
+        page_title=_("Dashboard"),
+        breadcrumbs=[Crumb(_("Dashboard"))],
         models=models,
         nav=models,
         recent_actions=recent_actions(),

@@ -6,29 +6,30 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import sql
+from ..i18n import _, lazy_gettext as _l
 from ..pipeline import may_show_shell
 from ..sql import QueryTimeout
 from .render import Crumb, render_page, render_standalone
 
 TITLES = {
-    400: "Bad request",
-    401: "Sign-in required",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Request too large",
-    414: "Address too long",
-    422: "Check the form",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Temporarily unavailable",
+    400: _l("Bad request"),
+    401: _l("Sign-in required"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Request too large"),
+    414: _l("Address too long"),
+    422: _l("Check the form"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Temporarily unavailable"),
 }
 MESSAGES = {
-    401: "Sign in through the application to use the admin.",
-    403: "Your account may not open this page. Ask an administrator for access.",
-    404: "There is nothing here, or it is not visible to you.",
-    500: "The error was logged. Try again, and tell the team if it keeps happening.",
+    401: _l("Sign in through the application to use the admin."),
+    403: _l("Your account may not open this page. Ask an administrator for access."),
+    404: _l("There is nothing here, or it is not visible to you."),
+    500: _l("The error was logged. Try again, and tell the team if it keeps happening."),
 }
 
 
@@ -37,8 +38,8 @@ def not_found(unknown: str):
 
 
 def render_error(status: int, message: str | None = None):
-    title = TITLES.get(status, "Error")
-    text = message or MESSAGES.get(status) or title
+    title = str(TITLES.get(status) or _("Error"))
+    text = str(message or MESSAGES.get(status) or title)
     if may_show_shell():
         return render_page("error", page_title=title, breadcrumbs=[Crumb(title)],
                            status_code=status, status=status, title=title, message=text)
@@ -66,32 +67,32 @@ def _server_error(error: InternalServerError):
         return render_error(500)
     except Exception:  # noqa: BLE001 - the error page itself failed: answer plainly
         current_app.logger.exception("hyper_admin: the error page failed too")
-        return Response("Something went wrong. The error was logged.", status=500,
+        return Response(_("Something went wrong. The error was logged."), status=500,
                         mimetype="text/plain")
 
 
-TIMEOUT_MESSAGE = ("The database took too long to answer and the query was stopped. "
-                   "Narrow the search or filter on an indexed column, then try again.")
+TIMEOUT_MESSAGE = _l("The database took too long to answer and the query was stopped. "
+                     "Narrow the search or filter on an indexed column, then try again.")
 #: What a person is told when the database cannot serve the request (never the driver's text).
 DATABASE_MESSAGES = {
     sql.TIMEOUT: TIMEOUT_MESSAGE,
-    sql.UNREACHABLE: "The database cannot be reached right now. Try again in a moment; if "
-                     "this goes on, tell your administrator.",
-    sql.READ_ONLY: "The database is read-only right now, so nothing could be saved. Tell your "
-                   "administrator.",
-    sql.FULL: "The database has run out of storage space, so nothing could be saved. Tell "
-              "your administrator.",
-    sql.BUSY: "The database is busy with other changes to the same rows. Nothing was saved: "
-              "try again in a moment.",
+    sql.UNREACHABLE: _l("The database cannot be reached right now. Try again in a moment; if "
+                        "this goes on, tell your administrator."),
+    sql.READ_ONLY: _l("The database is read-only right now, so nothing could be saved. Tell "
+                      "your administrator."),
+    sql.FULL: _l("The database has run out of storage space, so nothing could be saved. Tell "
+                 "your administrator."),
+    sql.BUSY: _l("The database is busy with other changes to the same rows. Nothing was "
+                 "saved: try again in a moment."),
 }
-UNSURE_WRITE = (" If you were saving a change, open the record again to see whether it was "
-                "saved before you save it again.")
+UNSURE_WRITE = _l("If you were saving a change, open the record again to see whether it was "
+                  "saved before you save it again.")
 RETRY_AFTER = {sql.UNREACHABLE: "5", sql.BUSY: "2"}
 
 
 def _timeout(error: QueryTimeout):
     current_app.logger.warning("hyper_admin: statement cancelled after the time limit: %s", error)
-    return render_error(503, TIMEOUT_MESSAGE)
+    return render_error(503, str(TIMEOUT_MESSAGE))
 
 
 def _database_error(error: Exception):
@@ -103,9 +104,9 @@ def _database_error(error: Exception):
     current_app.logger.warning("hyper_admin: database %s on %s %s: %s: %s", problem,
                                request.method, request.path, type(error).__name__,
                                str(error).strip().splitlines()[0] if str(error).strip() else "")
-    message = DATABASE_MESSAGES[problem]
+    message = str(DATABASE_MESSAGES[problem])
     if problem == sql.UNREACHABLE and request.method not in ("GET", "HEAD"):
-        message += UNSURE_WRITE  # the connection may have gone during the COMMIT
+        message += " " + str(UNSURE_WRITE)  # the connection may have gone during the COMMIT
     if "_login_user" not in g:
         # The user could not be loaded (the database is the problem): render the page as for
         # an anonymous visitor, instead of letting flask-login try the database again.
@@ -114,8 +115,8 @@ def _database_error(error: Exception):
             g._login_user = manager.anonymous_user()
     try:
         # Without the admin's shell: its navigation must not need the database either.
-        response = render_standalone("hyper_admin/error_plain.html", page_title=TITLES[503],
-                                     status_code=503, status=503, title=TITLES[503],
+        response = render_standalone("hyper_admin/error_plain.html", page_title=str(TITLES[503]),
+                                     status_code=503, status=503, title=str(TITLES[503]),
                                      message=message)
     except Exception:  # noqa: BLE001 - the page itself failed: answer plainly
         current_app.logger.exception("hyper_admin: the error page failed too")

@@ -19,6 +19,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, facet_counts, filter_kind
+from ..i18n import _, format_number
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url
@@ -124,10 +125,10 @@ def date_presets(today: datetime.date) -> list[tuple[str, datetime.date, datetim
     """(label, from, through) of the date presets, computed from ``today`` (UTC)."""
     last_day = calendar.monthrange(today.year, today.month)[1]
     return [
-        ("Today", today, today),
-        ("Last 7 days", today - datetime.timedelta(days=6), today),
-        ("This month", today.replace(day=1), today.replace(day=last_day)),
-        ("This year", today.replace(month=1, day=1), today.replace(month=12, day=31)),
+        (_("Today"), today, today),
+        (_("Last 7 days"), today - datetime.timedelta(days=6), today),
+        (_("This month"), today.replace(day=1), today.replace(day=last_day)),
+        (_("This year"), today.replace(month=1, day=1), today.replace(month=12, day=31)),
     ]
 
 
@@ -160,7 +161,7 @@ def filter_group(model_admin: ModelAdmin, column: ColumnInfo, name: str, pairs: 
 
     if kind in ("choice", "bool"):
         if kind == "bool":
-            choices = [("1", "Yes", True), ("0", "No", False)]
+            choices = [("1", _("Yes"), True), ("0", _("No"), False)]
             normal = _bool_text
         else:
             choices = [(str(v), label, v) for v, label in column.choices or ()]
@@ -207,7 +208,7 @@ def filter_group(model_admin: ModelAdmin, column: ColumnInfo, name: str, pairs: 
     if column.nullable:
         flag = _bool_text(values.get(name + "__isnull", "") or "")
         rest = _without(pairs, name + "__isnull")
-        for text, label, key in (("1", "Is empty", NULL), ("0", "Is not empty", "not-null")):
+        for text, label, key in (("1", _("Is empty"), NULL), ("0", _("Is not empty"), "not-null")):
             active = flag == text
             url = _url(base, rest if active else rest + [(name + "__isnull", text)])
             group.options.append(FilterOption(label=label, url=url, active=active, key=key,
@@ -246,7 +247,8 @@ def filter_chips(spec: ListSpec, params: ListParams, pairs: Pairs, base: str) ->
         if flt.op == "eq" and len(given) > MAX_VALUE_CHIPS:
             # One chip for them all: each chip's link repeats the whole query string, so a chip
             # per value made a page grow with the square of their number (40 MB for 1,000).
-            chips.append(FilterChip(f"{label} is one of {len(given):,} values",
+            chips.append(FilterChip(_("%(filter)s is one of %(count)s values",
+                                      filter=label, count=format_number(len(given))),
                                     _url(base, _without(pairs, flt.key))))
             continue
         if flt.op == "eq":
@@ -259,7 +261,8 @@ def filter_chips(spec: ListSpec, params: ListParams, pairs: Pairs, base: str) ->
             continue
         remove = _url(base, _without(pairs, flt.key))
         if flt.op == "isnull":
-            text = f"{label} is empty" if flt.values[0] else f"{label} is not empty"
+            text = (_("%(filter)s is empty", filter=label) if flt.values[0]
+                    else _("%(filter)s is not empty", filter=label))
         elif flt.op == "in":
             names = _value_labels(flt)
             parts = [p.strip() for r in flt.raw for p in r.split(",") if p.strip()]
@@ -289,7 +292,7 @@ def _value_labels(flt: Filter) -> dict[str, str]:
     column = flt.column
     raws = [p.strip() for r in flt.raw for p in (r.split(",") if flt.op == "in" else [r]) if p.strip()]
     if column.kind == "bool":
-        return {r: "Yes" if _bool_text(r) == "1" else "No" for r in raws}
+        return {r: _("Yes") if _bool_text(r) == "1" else _("No") for r in raws}
     if column.choices:
         labels = {str(v): label for v, label in column.choices}
         return {r: labels.get(r, r) for r in raws}
@@ -307,7 +310,7 @@ def facets_view(model_admin: ModelAdmin):
     other condition of its query string) it would keep; no numbers past the time limit."""
     name = request.args.get("field", "")
     if name not in model_admin.get_list_filter(current_user):
-        abort(400, description=f"cannot count by {name!r}")
+        abort(400, description=_("cannot count by %(name)s", name=repr(name)))
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "field"]
     # The field's own filters stay out of the counts (so every option stays clickable); sort and
     # paging do not change counts, and a cursor would not survive the sort being dropped.
@@ -316,7 +319,7 @@ def facets_view(model_admin: ModelAdmin):
     listing = list_request(model_admin, counted_args)
     column = listing.spec.filterable.get(name)
     if column is None or not countable(column):
-        abort(400, description=f"{name!r} has no counts")
+        abort(400, description=_("%(name)s has no counts", name=repr(name)))
     # The full query string still has to be valid: the option URLs are built from it.
     list_request(model_admin, MultiDict([(k, v) for k, v in pairs if k not in PAGING]))
     engine, dialect = engine_and_dialect()

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk
+from ..i18n import _, lazy_gettext as _l
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
@@ -18,8 +19,8 @@ from .common import engine_and_dialect, list_url, object_of
 from .render import Crumb, render_page
 
 PAGE = 50
-ACTION_LABELS = {"create": "Created", "update": "Changed", "delete": "Deleted",
-                 "revert": "Reverted", "restore": "Restored"}
+ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
+                 "revert": _l("Reverted"), "restore": _l("Restored")}
 
 
 def history_view(model_admin: ModelAdmin, pk: str):
@@ -49,9 +50,9 @@ def history_view(model_admin: ModelAdmin, pk: str):
     else:
         title = found[0]["object_label"] if found else f"{model_admin.verbose_name} {pk}"
         row_url = None
-    crumbs = [Crumb("Dashboard", admin_url(".dashboard")),
+    crumbs = [Crumb(_("Dashboard"), admin_url(".dashboard")),
               Crumb(model_admin.verbose_name_plural, list_url(model_admin))]
-    crumbs += [Crumb(title, row_url), Crumb("History")]
+    crumbs += [Crumb(title, row_url), Crumb(_("History"))]
     obj = object_of(model_admin, coerced(info, rows[0])) if rows else None
     may_revert = bool(rows) and model_admin.has_permission("change", current_user, obj)
     may_restore = not rows and model_admin.has_permission("add", current_user)
@@ -61,7 +62,8 @@ def history_view(model_admin: ModelAdmin, pk: str):
         entry["restore_url"] = (admin_url(".restore", slug=model_admin.slug, pk=pk, entry_id=entry["id"])
                                 if may_restore and entry["action"] == "delete" else None)
     return render_page(
-        "history", slug=model_admin.slug, page_title=f"History of {title}", breadcrumbs=crumbs,
+        "history", slug=model_admin.slug, page_title=_("History of %(row)s",
+                                                       row=title), breadcrumbs=crumbs,
         model_admin=model_admin, entries=entries, title=title, row_url=row_url, pk=pk,
         deleted=not rows,
         more_url=f"{request.path}?before_id={more}" if more is not None else None,
@@ -114,7 +116,7 @@ def _shown(column: ColumnInfo | None, value: t.Any) -> str | None:
         labels = {str(k.value if hasattr(k, "value") else k): v for k, v in column.choices}
         return labels.get(str(value), str(value))
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return _("Yes") if value else _("No")
     if isinstance(value, (dict, list)):
         import json
 

@@ -15,6 +15,7 @@ from wtforms import ValidationError
 
 from .. import fields as form_fields
 from ..cells import Cell, cell_button, format_value
+from ..i18n import _
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..writes import IntegrityProblem
@@ -79,11 +80,11 @@ def _render(model_admin: ModelAdmin, status: int = 200, **context):
 def cell_view(model_admin: ModelAdmin, pk: str, field: str):
     user = current_user
     if field not in editable_columns(model_admin):
-        abort(400, description=f"{field!r} is not editable in the list")
+        abort(400, description=_("%(field)s is not editable in the list", field=repr(field)))
     pk_values, values = load_row(model_admin, pk)
     obj = object_of(model_admin, values)
     require(model_admin, "change", obj)
-    editable, _ = _form_columns(model_admin, user, obj)
+    editable, _unused = _form_columns(model_admin, user, obj)
     column = next((c for c in editable if c.attribute == field), None)
     if column is None:
         # Read-only for this user or row, or not a field of the form.
@@ -124,13 +125,13 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
             update_if_unchanged(tx, dialect, model_admin, pk_values, [column], changed, seen)
             model_admin.after_model_change(obj, False)
     except _Stale:
-        _, fresh = load_row(model_admin, pk)
+        _unused, fresh = load_row(model_admin, pk)
         return editor(form, _version(fresh, [column]), 409, error=_changed_meanwhile(column, fresh))
     except ValidationError as exc:
         return editor(form, version, 422, error=str(exc))
     except IntegrityProblem as problem:
         return editor(form, version, 409, error=_attach(form, problem))
-    _, fresh = load_row(model_admin, pk)
+    _unused, fresh = load_row(model_admin, pk)
     title = model_admin.row_label(object_of(model_admin, fresh))
     if changed:
         flash(f"{model_admin.verbose_name} “{title}”: {column.label.lower()} saved.", "success")
@@ -138,5 +139,6 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
 
 
 def _changed_meanwhile(column: ColumnInfo, values: dict) -> str:
-    return f"Changed meanwhile: now {format_value(column, values.get(column.name)).text}"
+    return _("Changed meanwhile: now %(value)s",
+             value=format_value(column, values.get(column.name)).text)
 

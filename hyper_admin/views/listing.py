@@ -13,8 +13,9 @@ from markupsafe import Markup
 
 from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                     label_columns, label_for, label_needs_row, make_object, render_cell,
-                    render_row, row_checkbox, row_token, td_renderer, esc)
+                    render_row, row_checkbox, row_token, select_label, td_renderer, esc)
 from ..htmx import current_htmx
+from ..i18n import _, format_count
 from ..options import ModelAdmin, default_label
 from ..query import BadQuery, count_matching, lookup_rows, parse_value, select_list
 from .facets import filter_chips, filter_panel
@@ -107,6 +108,7 @@ def list_view(model_admin: ModelAdmin):
         filter_panel=filter_panel(model_admin, spec, pairs, base),
         actions=actions,
         can_add=model_admin.has_permission("add", user),
+        can_change=model_admin.has_permission("change", user),
         can_delete=can_delete,
         can_export=model_admin.has_permission("export", user),
         searchable=bool(spec.search),
@@ -129,7 +131,7 @@ def list_view(model_admin: ModelAdmin):
         return response
     return render_page(
         "list", slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
-        breadcrumbs=[Crumb("Dashboard", _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
+        breadcrumbs=[Crumb(_("Dashboard"), _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
         **context,
     )
 
@@ -183,7 +185,7 @@ def _only_paging(htmx, pairs: list[tuple[str, str]]) -> bool:
     current = htmx.current_path
     if current is None:
         return False
-    path, _, query = current.partition("?")
+    path, _unused, query = current.partition("?")
     if path != request.path:
         return False
     ignored = ("after", "before", "page")
@@ -198,21 +200,8 @@ def _dashboard_url() -> str:
 
 
 def _total_text(page) -> str:
-    if page.total is None:
-        return ""
-    if page.total_kind == "more_than":
-        return f"more than {page.total:,}"
-    if page.total_kind == "estimate":
-        return f"about {_short_number(page.total)}"
-    return f"{page.total:,}"
-
-
-def _short_number(n: int) -> str:
-    """9,812,345 -> "9.8M": estimates are not worth more digits."""
-    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
-        if n >= size:
-            return f"{n / size:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{n:,}"
+    """The count as the list shows it: "1,234", "about 9.8M", "more than 10,000" (per locale)."""
+    return format_count(page.total, page.total_kind)
 
 
 LABEL_MEMO_SIZE = 20_000
@@ -242,6 +231,7 @@ class _RowFormatter:
                  selectable: bool = False, tokened: list | None = None):
         self.model_admin = model_admin
         self.selectable = selectable
+        self.select_label = select_label() if selectable else None
         self.tokened = tokened or []
         self.columns = columns
         self.info = model_admin.info
@@ -400,7 +390,8 @@ class _RowFormatter:
             encoded = encode_pk(tuple(c.coerce(row[c.name]) for c in self.info.primary_key))
         url = self.detail_parts[0] + (encoded if self.link_key is None else self._link_key(row)) \
             + self.detail_parts[1]
-        check = row_checkbox(encoded, row_token(row, self.tokened)) if self.selectable else ""
+        check = row_checkbox(encoded, row_token(row, self.tokened), self.select_label) \
+            if self.selectable else ""
         tds = "".join([render(row, url) for render in self.fast])
         return ListRow(pk=encoded, url=url, html=Markup(f"<tr>{check}{tds}</tr>"),
                        make_cells=lambda: self._cells(row)[0])
@@ -460,7 +451,7 @@ class _RowFormatter:
         joined = {c.name: c.coerce(row[prefix + c.name]) for c in present}
         key = joined.get(target.primary_key[0].name)
         if key is None:
-            return Cell(text=f"#{value}", kind="fk", title="The referenced row does not exist")
+            return Cell(text=f"#{value}", kind="fk", title=_("The referenced row does not exist"))
         label = label_for(target_admin, target.model, joined)
         url = self.url_of(url_template, (key,)) if url_template else None
         return Cell(text=label, url=url, kind="fk")
@@ -475,14 +466,14 @@ def lookup_view(model_admin: ModelAdmin):
     pk_column = info.primary_key[0]
     q = request.args.get("q", "")
     if len(q) > 200 or "\x00" in q:
-        abort(400, description="search is limited to 200 characters")
+        abort(400, description=_("search is limited to %(count)s characters", count=200))
     after_text = request.args.get("after")
     after = None
     if after_text is not None:
         try:
             after = parse_value(pk_column, after_text) if pk_column.kind == "int" else after_text
         except BadQuery:
-            abort(400, description="invalid after")
+            abort(400, description=_("invalid after"))
     engine, dialect = engine_and_dialect()
     search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]
     search = [c for c in search if c is not None]

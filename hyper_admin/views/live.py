@@ -23,6 +23,7 @@ from flask import Response, abort, make_response, request, stream_with_context
 from markupsafe import Markup
 from sqlorm import SQL
 
+from ..i18n import _
 from ..options import ModelAdmin
 from ..pipeline import current_state
 from ..query import BadQuery, count_matching, parse_value, select_list
@@ -46,7 +47,7 @@ def _live_request(model_admin: ModelAdmin):
     raw = args.pop("since", None)
     args.pop("live", None)
     if raw is None:
-        abort(400, description="since is required")
+        abort(400, description=_("since is required"))
     try:
         since = parse_value(column, raw)
     except BadQuery as exc:

@@ -19,17 +19,19 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .. import audit
-from ..cells import coerced, encode_pk, label_columns, label_for
+from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for
 from ..htmx import current_htmx
+from ..i18n import _
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
-from ..query import BadQuery, RelatedColumn, parse_list_params, select_list
+from ..query import BadQuery, RelatedColumn, fetch_rows_by_pk, parse_list_params, select_list
 from ..sql import QueryTimeout, limited
 from ..storage import ensure_tables
 from .common import engine_and_dialect, list_spec, list_url
 from .history import _action_label
 from .render import Crumb, navigation, render_page, templates_for
 from .saved import palette_views
+from .visits import recent_visits
 
 MAX_Q = 200
 ROWS_PER_MODEL = 5
@@ -60,29 +62,29 @@ class Group:
 def palette_view():
     q = request.args.get("q", "").strip()
     if len(q) > MAX_Q or "\x00" in q:
-        abort(400, description=f"search is limited to {MAX_Q} characters")
-    groups = [g for g in (_models(q), _views(q), _recent(q)) if g.items]
+        abort(400, description=_("search is limited to %(count)s characters", count=MAX_Q))
+    groups = [g for g in (_visited(q), _models(q), _views(q), _recent(q)) if g.items]
     groups += _rows(q)
     context = dict(groups=groups, q=q, searched_rows=len(q) >= MIN_ROW_SEARCH)
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "palette-results":
         return make_response(render_template(templates_for("partials/palette_results"), listbox=True,
                                              **context))
-    return render_page("palette", page_title="Go to", breadcrumbs=[
-        Crumb("Dashboard", admin_url(".dashboard")), Crumb("Go to")], listbox=False, **context)
+    return render_page("palette", page_title=_("Go to"), breadcrumbs=[
+        Crumb(_("Dashboard"), admin_url(".dashboard")), Crumb(_("Go to"))], listbox=False, **context)
 
 
 def _matches(q: str, *texts: str) -> bool:
     """Every word of ``q`` in one of ``texts``, case-insensitively."""
-    haystack = " ".join(texts).casefold()
+    haystack = " ".join(map(str, texts)).casefold()
     return all(word in haystack for word in q.casefold().split())
 
 
 def _models(q: str) -> Group:
-    group = Group("Models")
+    group = Group(_("Models"))
     for entry in navigation():
         if entry.url and _matches(q, entry.label, entry.table):
-            group.items.append(Item(entry.label, entry.url, entry.icon, "Model"))
+            group.items.append(Item(entry.label, entry.url, entry.icon, _("Model")))
     return group
 
 
@@ -93,12 +95,46 @@ def _viewable() -> dict[str, ModelAdmin]:
 
 def _views(q: str) -> Group:
     models = _viewable()
-    group = Group("Saved views")
+    group = Group(_("Saved views"))
     for view in palette_views(models, q, limit=VIEWS):
         model_admin = models[view["model_slug"]]
-        group.items.append(Item(view["name"], view["url"], "bookmark",
-                                f"View of {model_admin.verbose_name_plural.lower()}"
-                                + ("" if view["mine"] else f" · shared by {view['owner']}")))
+        models_name = str(model_admin.verbose_name_plural).lower()
+        hint = (_("View of %(models)s", models=models_name) if view["mine"] else
+                _("View of %(models)s · shared by %(owner)s", models=models_name,
+                  owner=view["owner"]))
+        group.items.append(Item(view["name"], view["url"], "bookmark", hint))
+    return group
+
+
+def _visited(q: str) -> Group:
+    """The rows whose detail pages the user opened lately, newest first: those of models the
+    user may still view, still in the user's scope (one query per model)."""
+    group = Group(_("Recently visited"))
+    visits = recent_visits()
+    models = _viewable()
+    wanted: dict[str, list[tuple]] = {}
+    for slug, pk_text, label in visits:
+        model_admin = models.get(slug)
+        if model_admin is None or not _matches(q, label, model_admin.verbose_name):
+            continue
+        pk = decode_pk(model_admin.info, pk_text)
+        if pk is not None:
+            wanted.setdefault(slug, []).append(pk)
+    if not wanted:
+        return group
+    engine, dialect = engine_and_dialect()
+    present = set()
+    for slug, pks in wanted.items():
+        model_admin = models[slug]
+        info = model_admin.info
+        for row in fetch_rows_by_pk(engine, dialect, info, pks, info.primary_key,
+                                    scope=model_admin.scope(current_user)):
+            present.add((slug, encode_pk([row[c.name] for c in info.primary_key])))
+    for slug, pk_text, label in visits:
+        if (slug, pk_text) in present:
+            model_admin = models[slug]
+            group.items.append(Item(label, admin_url(".detail", slug=slug, pk=pk_text), "clock",
+                                    str(model_admin.verbose_name)))
     return group
 
 
@@ -108,7 +144,7 @@ def _recent(q: str) -> Group:
     superuser = is_superuser()
     models = {slug: ma for slug, ma in _viewable().items()
               if superuser or ma.scope(current_user) is None}
-    group = Group("Recently changed by you")
+    group = Group(_("Recently changed by you"))
     if not models:
         return group
     engine, dialect = engine_and_dialect()
@@ -156,7 +192,7 @@ def _rows(q: str) -> list[Group]:
                       more_url=list_url(model_admin) + "?" + urlencode({"q": q}))
         left = deadline - time.monotonic()
         if left <= 0.05:
-            group.note = "Not searched: the search took too long. Open the list to search it."
+            group.note = _("Not searched: the search took too long. Open the list to search it.")
             groups.append(group)
             continue
         searched += 1
@@ -170,7 +206,7 @@ def _rows(q: str) -> list[Group]:
             with limited(min(MODEL_TIME_LIMIT, left)):
                 page = select_list(engine, dialect, spec, params, columns, [], count_cap=None)
         except QueryTimeout:
-            group.note = "The search took too long here. Open the list to search it."
+            group.note = _("The search took too long here. Open the list to search it.")
             groups.append(group)
             continue
         info = model_admin.info

@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from .. import charts, markdown, panels
 from ..htmx import current_htmx
+from ..i18n import _, format_datetime, lazy_gettext as _l, ngettext
 from ..markdown import safe_url
 from ..options import ModelAdmin
 from ..panels import Panel, PanelContext, PanelResult
@@ -28,10 +29,10 @@ from .common import labels_of, list_url, load_row
 from .render import Crumb, render_page, templates_for
 
 ERROR_MESSAGES = {
-    "timeout": "The query took too long and was stopped. The rest of the page is not affected; "
-               "try again in a moment.",
-    "unavailable": "The database could not answer right now. Try again in a moment.",
-    "error": "Something went wrong while computing this panel. The error was logged.",
+    "timeout": _l("The query took too long and was stopped. The rest of the page is not "
+                  "affected; try again in a moment."),
+    "unavailable": _l("The database could not answer right now. Try again in a moment."),
+    "error": _l("Something went wrong while computing this panel. The error was logged."),
 }
 ERROR_STATUS = {"timeout": 503, "unavailable": 503, "error": 500}
 
@@ -88,14 +89,14 @@ def panel_view(panel_id: str):
         abort(404)
     if not panel.has_permission(current_user, current_state().admin):
         abort(403)
-    crumbs = [Crumb("Dashboard", url_for(".dashboard")), Crumb(panel.title)]
+    crumbs = [Crumb(_("Dashboard"), url_for(".dashboard")), Crumb(panel.title)]
     return _answer(panel, location="dashboard", url=url_for(".panel", panel_id=panel.id),
                    crumbs=crumbs)
 
 
 def detail_panel_view(model_admin: ModelAdmin, pk: str, panel_id: str):
     # The row first: outside the scope it is a 404, like its detail page (CONTRACT §2 order).
-    pk_values, _ = load_row(model_admin, pk, columns=list(model_admin.info.primary_key))
+    pk_values, _unused = load_row(model_admin, pk, columns=list(model_admin.info.primary_key))
     panel = model_admin._detail_panels.get(panel_id)
     if panel is None:
         abort(404)
@@ -104,7 +105,7 @@ def detail_panel_view(model_admin: ModelAdmin, pk: str, panel_id: str):
     crumbs = []
     if not current_htmx().wants_fragment:
         label = labels_of(model_admin.model, [pk_values[0]]).get(pk_values[0], pk)
-        crumbs = [Crumb("Dashboard", url_for(".dashboard")),
+        crumbs = [Crumb(_("Dashboard"), url_for(".dashboard")),
                   Crumb(model_admin.verbose_name_plural, list_url(model_admin)),
                   Crumb(label, url_for(".detail", slug=model_admin.slug, pk=pk)),
                   Crumb(panel.title)]
@@ -172,12 +173,14 @@ def _updated(result: PanelResult) -> dict[str, str]:
     if age < 60:
         text = ""
     elif age < 3600:
-        text = f"{age // 60:.0f} min ago"
+        text = _("%(minutes)s min ago", minutes=int(age // 60))
     else:
-        text = f"{age // 3600:.0f} h ago"
+        text = _("%(hours)s h ago", hours=int(age // 3600))
     when = dt.datetime.fromtimestamp(result.at, dt.timezone.utc)
+    stamp = format_datetime(when.replace(tzinfo=None))
     return {"text": text, "iso": when.isoformat(timespec="seconds"),
-            "title": f"Updated {when:%Y-%m-%d %H:%M:%S} UTC" + (f", {text}" if text else ", just now")}
+            "title": _("Updated %(when)s UTC, %(age)s", when=stamp, age=text) if text
+            else _("Updated %(when)s UTC, just now", when=stamp)}
 
 
 def _ref_url(ref: t.Any) -> str | None:
@@ -190,19 +193,25 @@ def _ref_url(ref: t.Any) -> str | None:
     return url_for(".detail", slug=ref[0], pk=ref[1])
 
 
-def _period_text(period: dt.timedelta | None) -> str | None:
+def _period_texts(period: dt.timedelta | None) -> tuple[str, str] | tuple[None, None]:
+    """How a metric's period is said: ("last 7 days", "the previous 7 days")."""
     if period is None:
-        return None
-    seconds = period.total_seconds()
+        return None, None
+    seconds = int(period.total_seconds())
+    if seconds % 86400 == 0 and (seconds // 86400) % 7 == 0 and seconds // 86400 > 7:
+        n = seconds // 604800
+        return (ngettext("last %(num)s week", "last %(num)s weeks", n),
+                ngettext("the previous %(num)s week", "the previous %(num)s weeks", n))
     if seconds % 86400 == 0:
-        days = int(seconds // 86400)
-        if days % 7 == 0 and days > 7:
-            return f"{days // 7} weeks"
-        return "day" if days == 1 else f"{days} days"
+        n = seconds // 86400
+        return (ngettext("last day", "last %(num)s days", n),
+                ngettext("the previous day", "the previous %(num)s days", n))
     if seconds % 3600 == 0:
-        hours = int(seconds // 3600)
-        return "hour" if hours == 1 else f"{hours} hours"
-    return f"{int(seconds // 60)} min"
+        n = seconds // 3600
+        return (ngettext("last hour", "last %(num)s hours", n),
+                ngettext("the previous hour", "the previous %(num)s hours", n))
+    n = seconds // 60
+    return (_("last %(num)s min", num=n), _("the previous %(num)s min", num=n))
 
 
 def _present_metric(panel: Panel, data: dict, dom_id: str) -> dict:
@@ -224,10 +233,9 @@ def _present_metric(panel: Panel, data: dict, dom_id: str) -> dict:
         delta = {"direction": direction, "tone": tone, "pct": pct,
                  "diff": sign + charts.format_value(abs(diff), fmt),
                  "previous": charts.format_value(previous, fmt)}
-    period = _period_text(getattr(panel, "period", None))
+    period_text, compare_text = _period_texts(getattr(panel, "period", None))
     return {"value_text": charts.format_value(value, fmt), "delta": delta,
-            "period_text": f"last {period}" if period else None,
-            "compare_text": f"previous {period}" if period else None}
+            "period_text": period_text, "compare_text": compare_text}
 
 
 def _present_series(panel: Panel, data: dict, dom_id: str) -> dict:
@@ -252,11 +260,16 @@ def _present_series(panel: Panel, data: dict, dom_id: str) -> dict:
             figure = charts.format_value(one.values[-1] if one.values else None, fmt)
         legend.append({"name": one.name, "swatch": charts.palette(one.color, index).swatch,
                        "figure": figure})
-    rows = [{"label": charts.bucket_label(b, bucket, short=False)
-             + (" (so far)" if partial and i == len(buckets) - 1 else ""),
-             "values": [charts.format_value(s.values[i], fmt) for s in series]}
-            for i, b in enumerate(buckets)]
-    span = (f"{len(buckets)} {bucket}s" if len(buckets) != 1 else f"1 {bucket}")
+    rows = []
+    for i, start in enumerate(buckets):
+        label = charts.bucket_label(start, bucket, short=False)
+        if partial and i == len(buckets) - 1:
+            label = _("%(when)s (so far)", when=label)
+        rows.append({"label": label, "values": [charts.format_value(s.values[i], fmt) for s in series]})
+    n = len(buckets)
+    span = (ngettext("%(num)s hour", "%(num)s hours", n) if bucket == "hour" else
+            ngettext("%(num)s week", "%(num)s weeks", n) if bucket == "week" else
+            ngettext("%(num)s day", "%(num)s days", n))
     return {"svg": svg, "legend": legend, "table_rows": rows, "series_names": [s.name for s in series],
             "span_text": span, "summable": summable, "bucket_name": bucket}
 

@@ -46,7 +46,7 @@ def navigation(active_slug: str | None = None) -> list[NavEntry]:
             continue
         entries.append(
             NavEntry(
-                label=model_admin.verbose_name_plural,
+                label=str(model_admin.verbose_name_plural),
                 url=admin_url(".list", slug=model_admin.slug),
                 icon=model_admin.icon or "table",
                 table=model_admin.slug,

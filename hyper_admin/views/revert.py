@@ -18,6 +18,7 @@ from wtforms import ValidationError
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk
+from ..i18n import _
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state
@@ -74,7 +75,7 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
     require(model_admin, "change", obj)
     entry = _entry(model_admin, encode_pk(pk_values), entry_id)
     if entry["action"] in ("create", "delete"):
-        abort(400, description="a create or a delete is undone by deleting or restoring the row")
+        abort(400, description=_("a create or a delete is undone by deleting or restoring the row"))
     columns = {c.attribute: c for c in info.columns}
     plan, shown, skipped, problems = {}, [], [], []
     for attribute, (before, after) in entry["changes"].items():
@@ -102,19 +103,21 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
                 update_if_unchanged(tx, dialect, model_admin, pk_values, touched, plan,
                                     _snapshot(current, touched), action="revert")
         except _Stale:
-            return _done(request.path, "The row changed while you were looking: check the "
-                                       "revert again.", "warning")
+            return _done(request.path, _("The row changed while you were looking: check the "
+                                         "revert again."), "warning")
         except IntegrityProblem as problem:
-            return _done(history_url, f"The database refused the revert: {problem.message}", "error")
+            return _done(history_url, _("The database refused the revert: %(error)s",
+                                        error=problem.message), "error")
         except ValidationError as exc:  # it would put the row outside the user's scope
-            return _done(history_url, f"The revert was refused: {exc}", "error")
-        return _done(history_url, f"Change #{entry_id} of “{title}” was reverted.")
+            return _done(history_url, _("The revert was refused: %(error)s", error=exc), "error")
+        return _done(history_url, _("Change #%(id)s of “%(row)s” was reverted.",
+                                    id=entry_id, row=title))
     return render_page(
-        "revert", slug=model_admin.slug, page_title=f"Revert change #{entry_id}",
-        breadcrumbs=[Crumb("Dashboard", admin_url(".dashboard")),
+        "revert", slug=model_admin.slug, page_title=_("Revert change #%(id)s", id=entry_id),
+        breadcrumbs=[Crumb(_("Dashboard"), admin_url(".dashboard")),
                      Crumb(model_admin.verbose_name_plural, list_url(model_admin)),
                      Crumb(title, admin_url(".detail", slug=model_admin.slug, pk=pk)),
-                     Crumb("History", history_url), Crumb(f"Revert #{entry_id}")],
+                     Crumb(_("History"), history_url), Crumb(_("Revert #%(id)s", id=entry_id))],
         model_admin=model_admin, entry=entry, fields=shown, skipped=skipped, problems=problems,
         history_url=history_url, status_code=200 if request.method == "GET" else 409,
     )
@@ -127,7 +130,7 @@ def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
         abort(404)
     entry = _entry(model_admin, encode_pk(pk_values), entry_id)
     if entry["action"] != "delete":
-        abort(400, description="only a deleted row can be restored")
+        abort(400, description=_("only a deleted row can be restored"))
     require(model_admin, "add")
     history_url = admin_url(".history", slug=model_admin.slug, pk=pk)
     engine, dialect = engine_and_dialect()
@@ -141,7 +144,7 @@ def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
             if column is not None and before is not None:
                 values[attribute] = _value(column, before)
     except ValueError as exc:
-        return _done(history_url, f"This row cannot be restored: {exc}.", "error")
+        return _done(history_url, _("This row cannot be restored: %(error)s.", error=exc), "error")
     try:
         with engine as tx:
             audit.note(f"Restores the row deleted in change #{entry_id}")
@@ -154,6 +157,7 @@ def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
                 abort(404)  # outside the user's scope: rolled back
             audit_change(tx, model_admin, key, "restore", None, restored)
     except IntegrityProblem as problem:
-        return _done(history_url, f"The database refused the restore: {problem.message}", "error")
+        return _done(history_url, _("The database refused the restore: %(error)s",
+                                    error=problem.message), "error")
     return _done(admin_url(".detail", slug=model_admin.slug, pk=pk),
-                 f"“{entry['object_label']}” was restored.")
+                 _("“%(row)s” was restored.", row=entry["object_label"]))

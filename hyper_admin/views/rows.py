@@ -18,6 +18,7 @@ from wtforms import ValidationError
 from .. import fields as form_fields
 from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
 from ..htmx import current_htmx
+from ..i18n import _, lazy_gettext as _l
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
@@ -26,10 +27,11 @@ from .common import (audit_change, detail_url, engine_and_dialect, labels_of, li
                      may_view, model_admin_for, object_of, require, row_url, version_column)
 from .panels import detail_slots
 from .render import Crumb, render_page
+from .visits import remember_visit
 
 
 def _crumbs(model_admin: ModelAdmin, *more: Crumb) -> list[Crumb]:
-    return [Crumb("Dashboard", url_for(".dashboard")),
+    return [Crumb(_("Dashboard"), url_for(".dashboard")),
             Crumb(model_admin.verbose_name_plural, list_url(model_admin)), *more]
 
 
@@ -96,6 +98,7 @@ def detail_view(model_admin: ModelAdmin, pk: str):
     obj = object_of(model_admin, values)
     title = model_admin.row_label(obj)
     inlines = [_inline(model_admin, child, pk_values) for child in _inline_models(model_admin, user)]
+    remember_visit(model_admin, encode_pk(pk_values), str(title))
     return render_page(
         "detail", slug=model_admin.slug, page_title=title,
         breadcrumbs=_crumbs(model_admin, Crumb(title)),
@@ -256,11 +259,12 @@ def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_t
                 entries.append({"readonly": readonly_cells.get(column.label), "label": column.label})
         fieldsets.append({"legend": legend, "description": group.get("description"), "entries": entries})
     crumbs = [Crumb(title)] if pk_text is None else [
-        Crumb(title, url_for(".detail", slug=model_admin.slug, pk=pk_text)), Crumb("Edit")]
+        Crumb(title, url_for(".detail", slug=model_admin.slug, pk=pk_text)), Crumb(_("Edit"))]
     action = (url_for(".edit", slug=model_admin.slug, pk=pk_text) if pk_text
               else url_for(".create", slug=model_admin.slug))
     return render_page(
-        "form", slug=model_admin.slug, page_title=("Edit " + title) if pk_text else title,
+        "form", slug=model_admin.slug, page_title=_("Edit %(row)s",
+                                                    row=title) if pk_text else title,
         breadcrumbs=_crumbs(model_admin, *crumbs), status_code=status,
         model_admin=model_admin, form=form, fieldsets=fieldsets, action=action,
         version=version, pk=pk_text, conflict=conflict, error=error,
@@ -279,7 +283,7 @@ def create_view(model_admin: ModelAdmin):
     user = current_user
     editable, readonly = _form_columns(model_admin, user, None)
     form_class = _form_class(model_admin, editable)
-    title = f"Add {model_admin.verbose_name.lower()}"
+    title = _("Add %(model)s", model=str(model_admin.verbose_name).lower())
     if request.method == "GET":
         initial = {c.attribute: c.default_value() for c in editable if c.has_default}
         # Presets from the query string (e.g. a child created from its parent's page).
@@ -320,7 +324,8 @@ def create_view(model_admin: ModelAdmin):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=409, error=_attach(form, problem))
     label = model_admin.row_label(obj) if obj is not None else model_admin.verbose_name
-    return _done(detail_url(model_admin, pk), f"{model_admin.verbose_name} “{label}” was added.")
+    return _done(detail_url(model_admin, pk), _("%(model)s “%(row)s” was added.",
+                                                model=model_admin.verbose_name, row=label))
 
 
 def _attach(form, problem: IntegrityProblem) -> str | None:
@@ -348,7 +353,9 @@ def _references_exist(form, editable: list[ColumnInfo]) -> bool:
         scope = target_admin.scope(current_user) if target_admin is not None else None
         if not fetch_rows_by_pk(engine, dialect, target, [(field.data,)], target.primary_key,
                                 scope=scope):
-            field.errors = list(field.errors) + [f"Choose an existing {target_admin.verbose_name.lower() if target_admin else 'row'}."]
+            field.errors = list(field.errors) + [
+                _("Choose an existing %(model)s.", model=str(target_admin.verbose_name).lower())
+                if target_admin else _("Choose an existing row.")]
             ok = False
     return ok
 
@@ -391,7 +398,7 @@ def edit_view(model_admin: ModelAdmin, pk: str):
             update_if_unchanged(tx, dialect, model_admin, pk_values, tokened, changed, original)
             model_admin.after_model_change(obj, False)
     except _Stale:
-        _, fresh = load_row(model_admin, pk)
+        _unused, fresh = load_row(model_admin, pk)
         return _conflict(model_admin, form, fresh, editable, readonly, pk, title,
                          _version(fresh, tokened), original=_snapshot(values, tokened))
     except ValidationError as exc:
@@ -400,8 +407,10 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     except IntegrityProblem as problem:
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title, status=409, error=_attach(form, problem))
-    message = (f"{model_admin.verbose_name} “{title}” was saved." if changed
-               else f"No changes to {model_admin.verbose_name.lower()} “{title}”.")
+    message = (_("%(model)s “%(row)s” was saved.",
+                 model=model_admin.verbose_name, row=title) if changed
+               else _("No changes to %(model)s “%(row)s”.",
+                      model=str(model_admin.verbose_name).lower(), row=title))
     return _done(detail_url(model_admin, pk_values), message)
 
 
@@ -409,8 +418,8 @@ class _Stale(Exception):
     pass
 
 
-OUTSIDE_SCOPE = ("These values would put the row outside what you may see and change: "
-                 "nothing was saved.")
+OUTSIDE_SCOPE = _l("These values would put the row outside what you may see and change: "
+                   "nothing was saved.")
 
 
 def require_in_scope(engine, dialect, model_admin: ModelAdmin, pk_values: tuple) -> None:
@@ -420,7 +429,7 @@ def require_in_scope(engine, dialect, model_admin: ModelAdmin, pk_values: tuple)
     scope = model_admin.scope(current_user)
     if scope is not None and not fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values],
                                                   model_admin.info.primary_key, scope=scope):
-        raise ValidationError(OUTSIDE_SCOPE)
+        raise ValidationError(str(OUTSIDE_SCOPE))
 
 
 def token_columns(model_admin: ModelAdmin, editable: list[ColumnInfo]) -> list[ColumnInfo]:
@@ -454,7 +463,7 @@ def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
     Used by every edit path, so that they all follow one rule."""
     if not changed:
         return
-    engine, _ = engine_and_dialect()
+    engine, _unused = engine_and_dialect()
     info = model_admin.info
     scope = model_admin.scope(current_user)
     rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
@@ -538,9 +547,9 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
         })
     return _render_form(model_admin, form, obj_values=current, pk_text=pk, readonly=readonly,
                         version=version, title=title, status=409, conflict=changed,
-                        error="Someone else changed this row since you opened the form. The "
-                              "form now holds their changes, and your input where you changed "
-                              "the same fields: check and save again.")
+                        error=_("Someone else changed this row since you opened the form. The "
+                                "form now holds their changes, and your input where you changed "
+                                "the same fields: check and save again."))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,11 +597,11 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
 
 
 REACH_OUTCOMES = {
-    "cascade": "deleted with it",
-    "set null": "kept, their reference cleared",
-    "set default": "kept, their reference set to its default",
-    "block": "block the delete: the database will refuse it",
-    "none": "kept, pointing at a row that no longer exists (no foreign key in the database)",
+    "cascade": _l("deleted with it"),
+    "set null": _l("kept, their reference cleared"),
+    "set default": _l("kept, their reference set to its default"),
+    "block": _l("block the delete: the database will refuse it"),
+    "none": _l("kept, pointing at a row that no longer exists (no foreign key in the database)"),
 }
 
 
@@ -607,9 +616,10 @@ def delete_view(model_admin: ModelAdmin, pk: str):
 
     def page(status: int = 200, error: str | None = None):
         return render_page(
-            "delete", slug=model_admin.slug, page_title=f"Delete {title}?", dialog=True,
+            "delete", slug=model_admin.slug, page_title=_("Delete %(row)s?",
+                                                          row=title), dialog=True,
             breadcrumbs=_crumbs(model_admin, Crumb(title, detail_url(model_admin, pk_values)),
-                                Crumb("Delete")),
+                                Crumb(_("Delete"))),
             model_admin=model_admin, title=title, reach=reach,
             blocked=any(r["rule"] == "block" for r in reach),
             pk=pk, cancel_url=detail_url(model_admin, pk_values), status_code=status,
@@ -631,8 +641,9 @@ def delete_view(model_admin: ModelAdmin, pk: str):
             model_admin.after_model_delete(obj)
             audit_change(tx, model_admin, pk_values, "delete", coerced(model_admin.info, rows[0]), None)
     except IntegrityProblem:
-        return page(409, "The database refused the delete: other rows still refer to this one. "
-                         "Delete or reassign them first.")
+        return page(409, _("The database refused the delete: other rows still refer to this one. "
+                           "Delete or reassign them first."))
     except ValidationError as exc:
         return page(409, str(exc))
-    return _done(list_url(model_admin), f"{model_admin.verbose_name} “{title}” was deleted.")
+    return _done(list_url(model_admin), _("%(model)s “%(row)s” was deleted.",
+                                          model=model_admin.verbose_name, row=title))

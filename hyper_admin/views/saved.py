@@ -9,6 +9,7 @@ from flask import abort, request
 from werkzeug.datastructures import MultiDict
 from flask_login import current_user
 
+from ..i18n import _
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser, user_label
 from ..query import Statement
@@ -94,9 +95,11 @@ def list_views(model_admin: ModelAdmin):
     if current_htmx().wants_fragment and current_htmx().target == "saved-views-list":
         return render_template(templates_for("partials/saved_views_list", model_admin.slug), **context)
     return render_page(
-        "saved_views", slug=model_admin.slug, page_title=f"Saved views of {model_admin.verbose_name_plural.lower()}",
-        breadcrumbs=[Crumb("Dashboard", admin_url(".dashboard")),
-                     Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb("Saved views")],
+        "saved_views", slug=model_admin.slug, page_title=_("Saved views of %(models)s",
+                                                           models=str(model_admin.verbose_name_plural).lower()),
+        breadcrumbs=[Crumb(_("Dashboard"), admin_url(".dashboard")),
+                     Crumb(model_admin.verbose_name_plural, list_url(model_admin)),
+                     Crumb(_("Saved views"))],
         **context)
 
 
@@ -105,9 +108,10 @@ def save_view(model_admin: ModelAdmin):
     name = request.form.get("name", "").strip()
     query_string = request.form.get("query", "").lstrip("?")
     if not name or len(name) > MAX_NAME:
-        abort(400, description=f"a saved view needs a name of at most {MAX_NAME} characters")
+        abort(400, description=_("a saved view needs a name of at most %(count)s characters",
+                                 count=MAX_NAME))
     if len(query_string) > MAX_QUERY or "\x00" in query_string:
-        abort(400, description="that query is too long to save")
+        abort(400, description=_("that query is too long to save"))
     pairs = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True)
              if k not in ("after", "before", "page")]
     list_request(model_admin, MultiDict(pairs))  # only what the list accepts (else 400)
@@ -119,7 +123,8 @@ def save_view(model_admin: ModelAdmin):
         count.sql("SELECT count(*) AS n FROM hyper_admin_saved_views WHERE "
                   f"owner_id = {count.param(_owner_id())}")
         if run(engine, count)[0]["n"] >= MAX_VIEWS_PER_USER:
-            abort(400, description=f"at most {MAX_VIEWS_PER_USER} saved views per user")
+            abort(400, description=_("at most %(count)s saved views per user",
+                                     count=MAX_VIEWS_PER_USER))
         stmt = Statement(dialect)
         values = [current_state().name, model_admin.slug, _owner_id(),
                   user_label(current_user)[:200], name, urlencode(pairs),
@@ -129,7 +134,9 @@ def save_view(model_admin: ModelAdmin):
                  + stmt.params_list(values))
         tx.cursor(stmt.compiled()).close()
     target = list_url(model_admin) + ("?" + urlencode(pairs) if pairs else "")
-    return _done(target, f"Saved view “{name}”" + (" (shared)" if shared else "") + ".")
+    message = (_("Saved view “%(name)s” (shared).", name=name) if shared
+               else _("Saved view “%(name)s”.", name=name))
+    return _done(target, message)
 
 
 def delete_view(model_admin: ModelAdmin, view_id: str):
@@ -152,4 +159,4 @@ def delete_view(model_admin: ModelAdmin, view_id: str):
         cursor.close()
     if not deleted:
         abort(404)
-    return _done(list_url(model_admin), "Saved view deleted.")
+    return _done(list_url(model_admin), _("Saved view deleted."))

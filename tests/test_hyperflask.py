@@ -124,3 +124,18 @@ def test_tailwind_sources_are_offered_on_request(hyperflask_app, monkeypatch):
     _forget_the_app_package()
     other = create_app(str(PROJECT))
     assert str(TEMPLATES_DIR) in other.extensions["assets"].tailwind_sources
+
+
+def test_the_admin_speaks_the_language_hyperflask_chose(hyperflask_app):
+    """Hyperflask's flask-babel picks the locale (the browser's among the app's enabled
+    locales, or its ?locale= switch, kept in the session); the admin follows it."""
+    app, _, _ = hyperflask_app
+    client = AdminClient(app)
+    sign_in(client.client, "boss@example.com", "boss-pass-123")
+    french = client.get("/admin/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="fr">' in french.get_data(as_text=True)
+    assert "Tableau de bord" in french.get_data(as_text=True)
+    switched = client.get("/admin/?locale=en", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert '<html lang="en">' in switched.get_data(as_text=True)
+    kept = client.get("/admin/", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert "Dashboard" in kept.get_data(as_text=True)  # the switch is kept in the session

@@ -44,8 +44,8 @@ def demo(tmp_path_factory, browser):
     yield from serve_demo(tmp_path_factory, "a11y", rows=120)
 
 
-def _signed_in(browser, demo, who):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def _signed_in(browser, demo, who, **options):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
     page = context.new_page()
     sign_in(page, f"{demo.url}/admin/", who)
     page.close()
@@ -54,11 +54,13 @@ def _signed_in(browser, demo, who):
 
 @pytest.fixture(scope="module")
 def contexts(browser, demo):
-    """Browser contexts by who is signed in: "anonymous", "admin", "viewer"."""
+    """Browser contexts by who is signed in: "anonymous", "admin", "viewer", and "admin-fr"
+    (a browser asking for French)."""
     made = {
         "anonymous": browser.new_context(viewport={"width": 1280, "height": 800}),
         "admin": _signed_in(browser, demo, "admin"),
         "viewer": _signed_in(browser, demo, "viewer"),
+        "admin-fr": _signed_in(browser, demo, "admin", locale="fr-FR"),  # the French catalog
     }
     yield made
     for context in made.values():
@@ -211,6 +213,9 @@ SCREENS = {
     "audit-list": ("admin", _goto("/admin/audit/")),
     "error-403": ("viewer", _goto("/admin/staff_users/")),
     "error-404": ("admin", _goto("/admin/no-such-page/")),
+    "fr-list": ("admin-fr", _goto("/admin/orders/?status=paid")),
+    "fr-edit": ("admin-fr", _goto("/admin/orders/3/edit")),
+    "fr-history": ("admin-fr", _goto("/admin/orders/5/history")),
 }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import typing as t
 
+from .i18n import format_number
 from .introspect import ColumnInfo
 from .query import ListParams, ListSpec, where_clause
 from .sql import Dialect, QueryTimeout, Statement, limited, run, to_db
@@ -94,7 +95,7 @@ class FacetCounts:
 
     def text(self, value: t.Any) -> str:
         n = self.counts.get(value, 0)
-        return f"{self.cap:,}+" if n > self.cap else f"{n:,}"
+        return format_number(self.cap) + "+" if n > self.cap else format_number(n)
 
     def capped(self, value: t.Any) -> bool:
         return self.counts.get(value, 0) > self.cap

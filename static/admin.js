@@ -184,8 +184,9 @@
       var pill = document.getElementById("live-pill");
       if (!pill) return;
       pill.hidden = event.data === "0";
-      var count = Number(event.data);
-      pill.querySelector("[data-live-count]").textContent = count.toLocaleString(root.lang || "en");
+      // "1,234" or "10,000+", written in the user's locale by the server.
+      var count = parseInt(event.data.replace(/\D/g, ""), 10) || 0;
+      pill.querySelector("[data-live-count]").textContent = event.data;
       pill.querySelector("[data-live-noun]").textContent = plural(count) === "one" ? t("new_row", "new row") : t("new_rows", "new rows");
     });
   }

@@ -23,7 +23,7 @@ from flask import Response, abort, make_response, request, stream_with_context
 from markupsafe import Markup
 from sqlorm import SQL
 
-from ..i18n import _
+from ..i18n import _, format_number
 from ..options import ModelAdmin
 from ..pipeline import current_state
 from ..query import BadQuery, count_matching, parse_value, select_list
@@ -83,7 +83,7 @@ def live_stream(model_admin: ModelAdmin):
             try:
                 total = count_matching(engine, dialect, listing.spec, listing.params, cap=LIVE_CAP)
                 n = total.value or 0
-                text = f"{n:,}+" if total.kind != "exact" else f"{n:,}"
+                text = format_number(n) + ("+" if total.kind != "exact" else "")
             except QueryTimeout:
                 n, text = -1, ""
             finally:

@@ -18,7 +18,7 @@ from wtforms import ValidationError
 from .. import fields as form_fields
 from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
 from ..htmx import current_htmx
-from ..i18n import _, lazy_gettext as _l
+from ..i18n import _, format_number, lazy_gettext as _l
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
@@ -589,7 +589,7 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
         else:
             name = child_admin.verbose_name if n == 1 and not capped else child_admin.verbose_name_plural
         rule = on_delete_rule(engine, dialect, child_info, child.column, info)
-        out.append({"label": name, "count": f"{n:,}+" if capped else f"{n:,}",
+        out.append({"label": name, "count": format_number(n) + ("+" if capped else ""),
                     "column": child.column.label, "examples": examples,
                     "nullable": child.column.nullable, "rule": rule,
                     "outcome": REACH_OUTCOMES[rule]})

@@ -29,9 +29,10 @@ $(HF_STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) -m hyper_admin.demo --rows $(ROWS) --port $(PORT) $(if $(RESEED),--reseed)
 
-## Every test: unit, integration (SQLite and PostgreSQL) and browser.
+## Every test: unit, integration (SQLite and PostgreSQL) and browser. One worker per CPU
+## (pytest-xdist), each test file on one worker: its module fixtures are set up once.
 test: $(STAMP) $(HF_STAMP) chromium
-	$(PY) -m pytest tests e2e
+	$(PY) -m pytest -n auto --dist loadfile tests e2e
 	$(HF_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_hyperflask.py
 
 ## The same without the slow ones (wheel build, big seeds) while you work.

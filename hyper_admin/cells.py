@@ -212,13 +212,25 @@ def _truncated(text: str, max_chars: int | None, *, kind: str) -> Cell:
 # items_for_result: 50 rows x 8 cells through template conditionals cost more than the rest of
 # the page. partials/inline_cell.html answers an inline edit with cell_button's markup.
 
+def _escape_text(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&#34;").replace("'", "&#39;"))
+
+
+try:  # markupsafe's C escaping, without the Markup object escape() wraps it in
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - markupsafe without its C extension
+    _escape_str = _escape_text
+
+
 def esc(value: t.Any) -> str:
     """markupsafe.escape's output as a plain str, without building a Markup per value (the
     rows of a page escape hundreds of short strings)."""
+    if type(value) is str:
+        return _escape_str(value)
     if hasattr(value, "__html__"):
         return value.__html__()
-    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&#34;").replace("'", "&#39;"))
+    return _escape_str(str(value))
 
 
 _BADGE_YES = "badge badge-sm badge-soft badge-success"

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.local import LocalProxy
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
@@ -50,18 +51,25 @@ def roles_of(user: t.Any, loader: t.Callable[[t.Any], t.Iterable[t.Any]] | None 
 
     Roles may be strings or objects with a ``name``. Computed once per request and user.
     """
-    if not is_signed_in(user):
-        return frozenset()
+    # A page asks about twenty times (each permission check), mostly through flask-login's
+    # current_user proxy, whose every attribute read goes through a context lookup: the user
+    # object itself is the cache key (signing in or out mid-request makes it another object).
+    real = user._get_current_object() if isinstance(user, LocalProxy) else user
     cache = g.setdefault("_hyper_admin_roles", {})
-    key = id(user)
-    if key not in cache:
-        raw = loader(user) if loader is not None else getattr(user, "roles", None)
-        if isinstance(raw, str):
-            raw = [raw]
-        cache[key] = frozenset(
-            role if isinstance(role, str) else str(getattr(role, "name", role)) for role in raw or ()
-        )
-    return cache[key]
+    key = id(real)
+    roles = cache.get(key)
+    if roles is not None and roles[0] is real:
+        return roles[1]
+    if not is_signed_in(real):
+        return frozenset()
+    raw = loader(real) if loader is not None else getattr(real, "roles", None)
+    if isinstance(raw, str):
+        raw = [raw]
+    found = frozenset(
+        role if isinstance(role, str) else str(getattr(role, "name", role)) for role in raw or ()
+    )
+    cache[key] = (real, found)  # the object kept with its roles: its id is not reused meanwhile
+    return found
 
 
 def is_signed_in(user: t.Any) -> bool:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-import weakref
 
 import pytest
-from flask import appcontext_pushed, appcontext_tearing_down
 
 from pg import PG_URL, require_pg  # noqa: E402  (shared with test modules)
 
@@ -79,18 +77,3 @@ def engine(db_url):
     eng = enable_postgresql(Engine.from_uri(db_url, **kwargs))
     yield eng
     eng.disconnect_all()
-
-
-@pytest.fixture(autouse=True)
-def _forget_flask_sqlorm_signal_receivers():
-    """flask-sqlorm connects process-wide app-context receivers on every init_app and never
-    disconnects them: drop the ones a test added so apps of later tests do not carry them."""
-    before = {sig: set(sig.receivers) for sig in (appcontext_pushed, appcontext_tearing_down)}
-    yield
-    for sig, keys in before.items():
-        for key in set(sig.receivers) - keys:
-            receiver = sig.receivers[key]
-            if isinstance(receiver, weakref.ref):
-                receiver = receiver()
-            if receiver is not None:
-                sig.disconnect(receiver)

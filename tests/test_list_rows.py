@@ -100,3 +100,15 @@ def test_list_rows_fast_path_matches_general_path(site, slug):
             assert (fast.pk, fast.url) == (slow.pk, slow.url)
             assert [c.text for c in fast.cells] == [c.text for c in slow.cells]
         g.pop("_hyper_admin_roles", None)
+
+
+@pytest.mark.parametrize("value", [*TEXT, "\x00é€", "a" * 1000, 0.1, decimal.Decimal("1.5")])
+def test_cell_escaping_is_markupsafes_with_and_without_its_c_extension(value):
+    from markupsafe import Markup, escape
+
+    from hyper_admin import cells
+
+    expected = str(escape(value))
+    assert cells.esc(value) == expected
+    assert cells.esc(Markup("<b>ok</b>")) == "<b>ok</b>"
+    assert cells._escape_text(str(value)) == expected

@@ -11,6 +11,7 @@ from jinja2 import TemplateNotFound
 from flask_login import current_user
 
 from ..htmx import current_htmx
+from .shell import render_in_shell, shell_applies
 from ..pipeline import admin_url, current_state, may_show_shell, user_label, user_roles
 
 FULL_LAYOUT = "hyper_admin/layout.html"
@@ -107,15 +108,14 @@ def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] 
         context.setdefault("user", current_user)
         context.setdefault("user_label", user_label(current_user))
         context.setdefault("roles", sorted(user_roles()))
-    html = render_template(
-        templates_for(screen, slug),
-        admin=state,
-        page_title=page_title,
-        breadcrumbs=list(breadcrumbs),
-        admin_layout=layout,
-        in_dialog=in_dialog,
-        **context,
-    )
+    context.update(admin=state, page_title=page_title, breadcrumbs=list(breadcrumbs),
+                   admin_layout=layout, in_dialog=in_dialog)
+    names = templates_for(screen, slug)
+    html = None
+    if layout == FULL_LAYOUT and shell_applies():
+        html = render_in_shell(names, context)
+    if html is None:
+        html = render_template(names, **context)
     response = make_response(html, status_code)
     if in_dialog:
         response.headers["HX-Retarget"] = DIALOG_TARGET

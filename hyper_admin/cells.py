@@ -11,6 +11,7 @@ import decimal
 import enum
 import zlib
 import json
+import math
 import typing as t
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -167,6 +168,15 @@ def label_columns(model_admin: ModelAdmin | None, model: type) -> list[ColumnInf
     return columns
 
 
+def number_text(value: decimal.Decimal | float, places: int | None) -> str:
+    """A decimal or float as text, with the column's declared number of places when it has
+    one (a NUMERIC(12,2) total reads 10081.90 beside 595.97, not 10081.9)."""
+    if places is not None and (type(value) is float and math.isfinite(value)
+                               or type(value) is decimal.Decimal and value.is_finite()):
+        return f"{value:.{places}f}"
+    return str(value)
+
+
 def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | None = None) -> Cell:
     """A value as a cell: typed, escaped later by the template, long text truncated."""
     if value is None or value == "":
@@ -187,7 +197,8 @@ def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | No
         return Cell(text=format_time(value), kind="time", title=value.isoformat())
     if isinstance(value, (decimal.Decimal, float)):
         # The decimal separator is the locale's; no grouping, as ids and codes are numbers too.
-        return Cell(text=str(value).replace(".", decimal_symbol()), kind="number")
+        return Cell(text=number_text(value, column.decimal_places if column else None)
+                    .replace(".", decimal_symbol()), kind="number")
     if isinstance(value, int):
         return Cell(text=str(value), kind="number")
     if kind == "json" or isinstance(value, (dict, list)):
@@ -365,6 +376,7 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
         return choice
     if kind in ("int", "float", "decimal") and not link:
         point = decimal_symbol()
+        places = column.decimal_places
 
         def number(row: t.Any, url: str) -> str:
             raw = row[key]
@@ -372,7 +384,7 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
             if type(value) is int:
                 return f'<td class="n">{value!s}</td>'
             if type(value) in _NUMBER_TYPES:
-                return f'<td class="n">{str(value).replace(".", point)}</td>'
+                return f'<td class="n">{number_text(value, places).replace(".", point)}</td>'
             return general(raw, url)
         return number
     if kind == "datetime" and not link:

@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import json
 import re
 import types
@@ -45,6 +46,15 @@ class Hint:
     max: t.Any = None
     readonly: bool = False
     secret: bool | None = None
+
+
+_SCALE = re.compile(r"^\s*(?:numeric|decimal)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*$", re.I)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_scale(sql_type: str | None) -> int | None:
+    match = _SCALE.match(sql_type) if sql_type else None
+    return int(match.group(1)) if match else None
 
 
 def quote_identifier(name: str) -> str:
@@ -86,6 +96,12 @@ class ColumnInfo:
             return "ID"
         words = words.replace("_", " ").strip()
         return words[:1].upper() + words[1:]
+
+    @property
+    def decimal_places(self) -> int | None:
+        """The scale of a ``NUMERIC(p, s)`` / ``DECIMAL(p, s)`` column (money: 2), None when the
+        declared type does not say. SQLite hands such values back as floats (10081.9)."""
+        return _declared_scale(self.sql_type) if self.kind in ("decimal", "float") else None
 
     @property
     def is_foreign_key(self) -> bool:

@@ -20,6 +20,7 @@ the first time a test uses the fixture.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -28,7 +29,8 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 
-__all__ = ["AdminClient", "ListPage", "DetailPage", "FormResult", "parse_forms", "admin_client"]
+__all__ = ["AdminClient", "ListPage", "DetailPage", "FormResult", "parse_forms", "admin_client",
+           "app_context_receivers_dropped"]
 
 #: Statuses that mean "allowed": the page (200), the redirect after a write (303).
 ALLOWED = (200, 303)
@@ -450,6 +452,39 @@ def _form_errors(html: str) -> dict[str, list[str]]:
         if listed:
             errors[name] = [_text(item) for item in _cells(listed.group(1), "li")]
     return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# One app per test
+
+
+@contextlib.contextmanager
+def app_context_receivers_dropped() -> t.Iterator[None]:
+    """Disconnect, on exit, the Flask app-context receivers connected meanwhile.
+
+    flask-sqlorm's ``init_app`` connects receivers to ``appcontext_pushed`` and
+    ``appcontext_tearing_down`` for every app (not only its own) and never disconnects them:
+    each pushes its database session whenever any app's context is pushed. A test run that
+    creates an app per test piles them up, and blinker calls them in no fixed order, so that a
+    later test's queries may go to an earlier test's database. Wrap each test, or each fixture
+    that creates apps, in this (see docs/testing.md).
+    """
+    import weakref
+
+    from flask import appcontext_pushed, appcontext_tearing_down
+
+    signals = (appcontext_pushed, appcontext_tearing_down)
+    before = {signal: set(signal.receivers) for signal in signals}
+    try:
+        yield
+    finally:
+        for signal, known in before.items():
+            for key in set(signal.receivers) - known:
+                receiver = signal.receivers[key]
+                if isinstance(receiver, weakref.ref):
+                    receiver = receiver()
+                if receiver is not None:
+                    signal.disconnect(receiver)
 
 
 # ---------------------------------------------------------------------------------------------

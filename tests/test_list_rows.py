@@ -40,6 +40,7 @@ CASES = [
     (col("v", "int"), NUMBERS),
     (col("v", "float"), NUMBERS),
     (col("v", "decimal"), NUMBERS),
+    (col("v", "decimal", sql_type="NUMERIC(12,2)"), NUMBERS + [10081.9, 21.990000000000002, 3]),
     (col("v", "datetime"), TIMES),
     (col("v", "date"), TIMES),
     (col("v", "bool"), [None, "", 0, 1, True, False, "yes", "no", "t"]),
@@ -50,6 +51,7 @@ CASES = [
 
 @pytest.mark.parametrize("link", [False, True], ids=["plain", "row link"])
 @pytest.mark.parametrize("column,values", CASES, ids=[c.kind + ("+choices" if c.choices else "")
+                                                       + (f"+{c.sql_type}" if c.sql_type else "")
                                                        for c, _ in CASES])
 def test_td_renderer_gives_the_general_markup(column, values, link):
     render = td_renderer(column, 40, link=link)
@@ -112,3 +114,16 @@ def test_cell_escaping_is_markupsafes_with_and_without_its_c_extension(value):
     assert cells.esc(value) == expected
     assert cells.esc(Markup("<b>ok</b>")) == "<b>ok</b>"
     assert cells._escape_text(str(value)) == expected
+
+
+@pytest.mark.parametrize("sql_type,raw,shown", [
+    ("NUMERIC(12,2)", 10081.9, "10081.90"), ("numeric(12, 2)", decimal.Decimal("7.5"), "7.50"),
+    ("DECIMAL(10,3)", 21.990000000000002, "21.990"), ("NUMERIC(12,2)", 3, "3.00"),
+    ("NUMERIC(12,0)", 4.0, "4"), ("NUMERIC", 10081.9, "10081.9"), (None, 10081.9, "10081.9"),
+    ("NUMERIC(12,2)", float("nan"), "NaN"), ("NUMERIC(12,2)", decimal.Decimal("Infinity"), "Infinity"),
+])
+def test_decimals_show_the_declared_number_of_places(sql_type, raw, shown):
+    column = col("v", "decimal", sql_type=sql_type)
+    html = td_renderer(column, 40)({"v": raw}, URL)
+    assert html == f'<td class="n">{shown}</td>'
+    assert html == general(column, raw)

@@ -134,3 +134,28 @@ def test_the_plugin_gives_a_fresh_test_module_its_fixture(tmp_path):
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_app_context_receivers_dropped_keeps_earlier_apps_out_of_later_ones(tmp_path):
+    """flask-sqlorm pushes a session of its database on every app's context, forever: an app of
+    an earlier test would put its database under the next test's queries (which one ends on
+    top is up to blinker's set order). Inside the helper, an app's receivers go with it."""
+    from flask import Flask
+    from flask_sqlorm import FlaskSQLORM
+    from sqlorm.engine import session_context
+
+    from hyper_admin.testing import app_context_receivers_dropped
+
+    def engines_in_context_of(app) -> list:
+        with app.app_context():
+            return [session.engine for session in session_context.stack]
+
+    with app_context_receivers_dropped():
+        leaked = FlaskSQLORM(Flask("leaked"), f"sqlite://{tmp_path / 'leaked.db'}")
+        before = FlaskSQLORM(Flask("before"), f"sqlite://{tmp_path / 'before.db'}")
+        # What the helper prevents: the other app's session comes along in this app's context.
+        assert leaked.engine in engines_in_context_of(before.app)
+    later = FlaskSQLORM(Flask("later"), f"sqlite://{tmp_path / 'later.db'}")
+    engines = engines_in_context_of(later.app)
+    assert later.engine in engines
+    assert leaked.engine not in engines and before.engine not in engines

@@ -168,3 +168,42 @@ def test_a_screen_with_its_own_head_block_is_rendered_whole(engine, tmp_path):
     head = page[: page.index("</head>")]
     assert "data-host-head" in head
     assert page.count('<main id="main"') == 1
+
+
+def test_a_csp_nonce_from_the_applications_context_processor_is_each_pages_own(site):
+    import secrets
+
+    from flask import g
+
+    app, engine, _ = site
+
+    def nonce():
+        if "nonce" not in g:
+            g.nonce = secrets.token_urlsafe(8)
+        return g.nonce
+
+    @app.context_processor
+    def csp():
+        return {"csp_nonce": nonce()}
+
+    @app.after_request
+    def header(response):
+        response.headers["X-Test-Nonce"] = nonce()
+        return response
+
+    client = client_for(app, engine, "root")
+    seen = []
+    for _ in range(3):
+        response = client.get("/admin/customers/")
+        page = response.get_data(as_text=True)
+        in_page = re.search(r'<script nonce="([^"]+)">', page).group(1)
+        assert in_page == response.headers["X-Test-Nonce"]
+        seen.append(in_page)
+    assert len(set(seen)) == 3
+    assert not shell.shells._items  # never reused, so never kept
+
+
+def test_without_a_nonce_the_theme_script_has_none(site):
+    app, engine, _ = site
+    page = client_for(app, engine, "root").get("/admin/customers/").get_data(as_text=True)
+    assert "<script>try{" in page and "nonce=" not in page

@@ -9,7 +9,8 @@ title and its ``<main>`` (main.html).
 
 Everything the shell shows is in the cache key: the user's label, roles and navigation (worked
 out on every request, so that a permission change shows at once), the language, the CSRF token,
-the current endpoint (the sidebar marks the dashboard) and a host's CSP nonce. Pages whose
+the current endpoint (the sidebar marks the dashboard) and a host's CSP nonce (new on every
+request: such shells are rendered each time and not kept). Pages whose
 shell this cannot reproduce are rendered whole, as before: when the application overrides one
 of the shell's templates, when templates reload (debug), when flashed messages wait (toasts
 are part of the shell), and when a screen defines a block outside ``<main>`` (``head``,
@@ -131,7 +132,7 @@ class _Shells:
 shells = _Shells(MAX_SHELLS)
 
 
-def _key(context: dict[str, t.Any]) -> tuple:
+def _key(context: dict[str, t.Any], nonce: t.Any) -> tuple:
     nav = context.get("nav")
     roles = context.get("roles")
     return (
@@ -140,7 +141,7 @@ def _key(context: dict[str, t.Any]) -> tuple:
         str(context.get("user_label")) if context.get("user_label") is not None else None,
         tuple(roles) if roles is not None else None,
         None if nav is None else tuple(_entry_key(entry) for entry in nav),
-        str(context["csp_nonce"]) if "csp_nonce" in context else None,
+        None if nonce is None else str(nonce),
         str(context["admin"].title),
     )
 
@@ -153,10 +154,11 @@ def _entry_key(entry: t.Any) -> tuple:
     return tuple(str(getattr(entry, name)) for name in fields)
 
 
-def _shell(context: dict[str, t.Any]) -> tuple[str, str, str] | None:
+def _shell(context: dict[str, t.Any], nonce: t.Any) -> tuple[str, str, str] | None:
     """(before the title, between title and <main>, after <main>) for this request, or None
-    when the shell did not come out with exactly one of each marker."""
-    key = _key(context)
+    when the shell did not come out with exactly one of each marker. ``nonce``: the page's
+    ``csp_nonce``, which may come from the application's context processors."""
+    key = _key(context, nonce)
     parts = shells.get(key)
     if parts is None:
         html, _unused = render_template_blocks(
@@ -167,7 +169,8 @@ def _shell(context: dict[str, t.Any]) -> tuple[str, str, str] | None:
         before, rest = html.split(_TITLE)
         middle, after = rest.split(_MAIN)
         parts = (before, middle, after)
-        shells.put(key, parts)
+        if nonce is None:  # a CSP nonce is new on every request: such a shell is never reused
+            shells.put(key, parts)
     return parts
 
 
@@ -178,7 +181,7 @@ def render_in_shell(names: t.Sequence[str], context: dict[str, t.Any]) -> str | 
     blocks = jinja_context.blocks
     if OUTSIDE_MAIN.intersection(blocks):
         return None
-    parts = _shell(context)
+    parts = _shell(context, jinja_context.get("csp_nonce"))
     if parts is None:
         return None
     if "title" in blocks:

@@ -56,6 +56,32 @@ def test_filter_sort_page_and_save_a_view(page, demo):
     assert page.locator("[data-filter-chip]").count() == 0
 
 
+def test_sort_by_two_columns_from_the_headers(page, demo):
+    sign_in(page, f"{demo.url}/admin/orders/?per_page=500", "support")  # every order on one page
+    # Total, then Currency: Currency comes first, Total stays as the second sort field.
+    page.click("thead a:has-text('Total')")
+    page.wait_for_url(re.compile(r"sort=total$"))
+    page.click("thead a:has-text('Currency')")
+    page.wait_for_url(re.compile(r"sort=currency,total$"))
+    pairs = [tuple(p) for p in page.eval_on_selector_all(
+        "table tbody tr",
+        "rows => rows.map(r => [r.cells[5].innerText.trim(), parseFloat(r.cells[4].innerText)])")]
+    assert len(pairs) == 400 and pairs == sorted(pairs)
+    assert len({currency for currency, _ in pairs}) > 1
+    # Each sort field shows its rank; the screen reader hears it too.
+    total = page.locator("thead th", has_text="Total")
+    assert total.get_attribute("aria-sort") is None
+    assert "sort field 2 ascending" in total.inner_text()
+    assert page.locator("thead th", has_text="Currency").get_attribute("aria-sort") == "ascending"
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    shot(page, "orders-sorted-by-two-columns")
+    # Take Total out of the sort.
+    total.get_by_label("Remove Total from the sort").click()
+    page.wait_for_url(re.compile(r"sort=currency$"))
+    assert page.locator("thead th", has_text="Total").get_attribute("aria-sort") is None
+    assert "sort field" not in page.locator("thead").inner_text()
+
+
 def test_inline_edit_of_a_ticket_status(page, demo):
     sign_in(page, f"{demo.url}/admin/tickets/", "admin")
     cell = page.locator("table tbody tr").first.locator("td").nth(4)  # checkbox, id, subject, account, status

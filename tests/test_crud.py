@@ -206,6 +206,65 @@ def test_htmx_list_swap_is_a_fragment_of_the_results(site):
     assert len(swap.data) < len(full.data)
 
 
+def header_cells(page: str) -> dict[str, str]:
+    """Each column header's markup, by its label."""
+    import re
+
+    thead = page[page.index("<thead>"):page.index("</thead>")]
+    cells = {}
+    for th in re.findall(r"<th scope=\"col\".*?</th>", thead, re.S):
+        label = re.sub(r"<[^>]+>", "", th.split("<span", 1)[0]).strip()
+        if label:
+            cells[label] = th
+    return cells
+
+
+def hrefs(markup: str) -> list[str]:
+    import re
+
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="(/admin/[^"]+)"', markup)
+            if "/static/" not in h]
+
+
+def test_headers_sort_by_several_columns_as_django_does(site):
+    client = client_for(site, "support")
+    unsorted = header_cells(html(client.get("/admin/orders/")))
+    # Nothing chosen yet (the model's default order): a header sorts by its column alone.
+    assert hrefs(unsorted["Total"]) == ["/admin/orders/?sort=total"]
+    assert "aria-sort" not in "".join(unsorted.values())
+
+    one = header_cells(html(client.get("/admin/orders/?status=paid&sort=total")))
+    # The first field: the other way round. Another column: first, the current sort after it.
+    assert hrefs(one["Total"]) == ["/admin/orders/?status=paid&sort=-total"]
+    assert hrefs(one["Status"]) == ["/admin/orders/?status=paid&sort=status,total"]
+    assert 'aria-sort="ascending"' in one["Total"] and "Remove" not in one["Total"]
+
+    two = header_cells(html(client.get("/admin/orders/?sort=status,-total")))
+    status, total = two["Status"], two["Total"]
+    assert 'aria-sort="ascending"' in status and "aria-sort" not in total  # one header at a time
+    assert "sort field 1 ascending" in status and "sort field 2 descending" in total
+    # A later field moves first in its direction; each can be taken out of the sort.
+    assert hrefs(total)[0] == "/admin/orders/?sort=-total,status"
+    assert "/admin/orders/?sort=-status,-total" == hrefs(status)[0]
+    assert "/admin/orders/?sort=-total" in hrefs(status) and "/admin/orders/?sort=status" in hrefs(total)
+    assert 'aria-label="Remove Total from the sort"' in total
+    # The tiebreaker the query adds (the primary key) is not a chosen sort field.
+    assert not any("aria-sort" in th or "sort field" in th
+                   for label, th in two.items() if label not in ("Status", "Total"))
+
+
+def test_a_sixth_sort_field_drops_the_last(site):
+    client = client_for(site, "support")
+    five = "reference,status,total,-created_at,id"
+    page = html(client.get(f"/admin/orders/?sort={five}"))
+    assert client.get(f"/admin/orders/?sort={five}").status_code == 200
+    account = hrefs(header_cells(page)["Account"])[0]
+    assert account == "/admin/orders/?sort=account_id,reference,status,total,-created_at"
+    assert client.get(account).status_code == 200
+    rows_sorted = client.get("/admin/orders/?sort=status,-total&per_page=500")
+    assert rows_sorted.status_code == 200
+
+
 # --- detail --------------------------------------------------------------------------------
 
 

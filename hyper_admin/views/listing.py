@@ -30,7 +30,7 @@ LOOKUP_LIMIT = 20
 def _args_without(*names: str, **updates: t.Any) -> str:
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in names and k not in updates]
     items += [(k, v) for k, v in updates.items() if v is not None]
-    return urlencode(items)
+    return urlencode(items, safe=",")  # sort=status,-total reads as typed
 
 
 def row_columns(model_admin: ModelAdmin, listing, *extra) -> tuple[list, list]:
@@ -88,17 +88,7 @@ def list_view(model_admin: ModelAdmin):
             prev_url = f"{base}?{_args_without('after', 'before', 'page', page=page.page - 1 if page.page > 2 else None)}"
 
     pairs = list(request.args.items(multi=True))
-    current_sort = {c.attribute: d for c, d in params.sort} if params.sort_given else {}
-    headers = []
-    for column in columns:
-        sort_url = None
-        direction = current_sort.get(column.sort_key) if column.sort_key else None
-        if column.sort_key and column.sort_key in spec.sortable:
-            # First click sorts ascending, the next one descending, and so on.
-            new = "-" + column.sort_key if direction is False else column.sort_key
-            sort_url = f"{base}?{_args_without('after', 'before', 'page', 'sort', sort=new)}"
-        headers.append({"label": column.label, "sort_url": sort_url, "numeric": column.numeric,
-                        "direction": None if direction is None else ("desc" if direction else "asc")})
+    headers = _headers(columns, spec, base, request.args.get("sort", "") if params.sort_given else "")
 
     context = dict(
         model_admin=model_admin, headers=headers, rows=rows, page=page, params=params,
@@ -134,6 +124,53 @@ def list_view(model_admin: ModelAdmin):
         breadcrumbs=[Crumb(_("Dashboard"), _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
         **context,
     )
+
+
+#: At most this many fields in ``sort=`` (query.parse_sort refuses more).
+MAX_SORT_FIELDS = 5
+
+
+def _headers(columns: list[DisplayColumn], spec, base: str, sort: str) -> list[dict]:
+    """The column headers, with their sort links, as Django's admin does it: a header's link
+    makes its column the first sort field (ascending; the other way round when it already is
+    first; in its direction when it was a later one), keeping the fields the list is sorted by
+    after it, so that sorting by several
+    columns takes clicks, not typing. A list sorted by several fields shows each one's rank
+    and a link that takes it out of the sort. ``sort``: the ``sort=`` of the request (already
+    checked), empty for the model's default order."""
+    current: list[tuple[str, bool]] = []
+    for part in sort.split(","):
+        name = part.strip().lstrip("-+")
+        if name and name not in dict(current):
+            current.append((name, part.strip().startswith("-")))
+    rank = {name: (i, descending) for i, (name, descending) in enumerate(current)}
+
+    def link(fields: list[tuple[str, bool]]) -> str:
+        value = ",".join(("-" if descending else "") + name for name, descending in fields)
+        return f"{base}?{_args_without('after', 'before', 'page', 'sort', sort=value or None)}".rstrip("?")
+
+    headers = []
+    for column in columns:
+        key = column.sort_key
+        sort_url = remove_url = None
+        position = rank.get(key) if key else None
+        if key and key in spec.sortable:
+            if position is None:
+                first = (key, False)
+            else:
+                first = (key, not position[1] if position[0] == 0 else position[1])
+            others = [(name, descending) for name, descending in current if name != key]
+            sort_url = link([first, *others][:MAX_SORT_FIELDS])
+            if position is not None and len(current) > 1:
+                remove_url = link(others)
+        headers.append({
+            "label": column.label, "sort_url": sort_url, "numeric": column.numeric,
+            "direction": None if position is None else ("desc" if position[1] else "asc"),
+            "rank": position[0] + 1 if position is not None and len(current) > 1 else None,
+            "primary": position is not None and position[0] == 0,
+            "remove_url": remove_url,
+        })
+    return headers
 
 
 def _live_context(model_admin: ModelAdmin, listing) -> dict | None:

@@ -398,7 +398,9 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
                     value = parse(raw)
                 except ValueError:
                     return general(raw, url)
-                return f'<td title="{value.isoformat()}">{show(value)}</td>'
+                # isoformat() of "2026-11-24 23:58:34" is the same text with a "T": no call.
+                iso = f"{raw[:10]}T{raw[11:]}" if len(raw) == 19 else value.isoformat()
+                return f'<td title="{iso}">{show(value)}</td>'
             value = coerce(raw)
             if type(value) is datetime.datetime:
                 return f'<td title="{value.isoformat()}">{show(value)}</td>'

@@ -345,7 +345,8 @@ class _RowFormatter:
         label_of = self._label_function(prefix, target, target_admin, present)
         if label_of is None:
             return None
-        url_parts = url_template.split(self._PK, 1) if url_template else None
+        # Escaped once: a key that is an int needs no escaping of its own.
+        url_parts = [esc(part) for part in url_template.split(self._PK, 1)] if url_template else None
         general = self._fk_cell
 
         def fk(row: t.Any, _url: str) -> str:
@@ -358,8 +359,8 @@ class _RowFormatter:
             text = esc(label)
             if url_parts is None:
                 return f"<td>{text}</td>"
-            encoded = str(key) if type(key) is int else encode_pk((key,))
-            return f'<td><a href="{esc(url_parts[0] + encoded + url_parts[1])}" class="h">{text}</a></td>'
+            encoded = str(key) if type(key) is int else esc(encode_pk((key,)))
+            return f'<td><a href="{url_parts[0]}{encoded}{url_parts[1]}" class="h">{text}</a></td>'
         return fk
 
     @staticmethod

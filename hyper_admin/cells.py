@@ -13,7 +13,7 @@ import zlib
 import json
 import math
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import quote, urlsplit
 

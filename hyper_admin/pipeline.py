@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import threading
 import time
 import typing as t
-from collections import deque
 from urllib.parse import urlsplit
 
 from markupsafe import Markup

@@ -24,8 +24,7 @@ from werkzeug.datastructures import MultiDict
 
 from . import pipeline, sql
 from .i18n import _
-from .introspect import (MISSING, ColumnInfo, Hint, ModelInfo, _kind, _unwrap, model_info,
-                         quote_identifier)
+from .introspect import MISSING, ColumnInfo, Hint, ModelInfo, _kind, _unwrap, model_info
 from .options import ModelAdmin
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -2,7 +2,6 @@
 before and after, in the same transaction; a row's History and the dashboard show them."""
 
 import json
-import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st

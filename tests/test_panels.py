@@ -3,7 +3,6 @@ detail panels, the cache, failures, and what the pages send (on both databases).
 
 import datetime as dt
 import decimal
-import json
 import re
 import statistics
 import threading
@@ -18,7 +17,7 @@ from sqlorm import SQL, Column, Model, PrimaryKey, SQLType
 
 from apps import as_user
 from crud_app import NOW, TicketAdmin, create_app, seeded, staff
-from hyper_admin import panels, sql
+from hyper_admin import panels
 from hyper_admin.cache import MemoryCache
 from hyper_admin.demo.models import Account, Order, Product, StaffUser, Ticket, TicketComment
 from hyper_admin.panels import (Breakdown, FunctionPanel, Markdown, Metric, Panel, PanelContext,

@@ -72,7 +72,7 @@ def test_every_screen_in_the_cached_shell_is_the_page_rendered_whole(site, monke
     # The shell was cached (one per current endpoint, the only part of the key that changed),
     # and reused: nine pages, fewer shells.
     assert 0 < len(shell.shells._items) < len(PAGES)
-    not_found = client.get(f"/admin/customers/999999/").get_data(as_text=True)
+    not_found = client.get("/admin/customers/999999/").get_data(as_text=True)
     assert re.search(r"<title>404 [^<]+ · ", not_found)
 
 

@@ -266,10 +266,6 @@ def _index_statements() -> list[str]:
     return [f"CREATE INDEX IF NOT EXISTS {name} ON {table} {cols}" for name, table, cols in INDEXES]
 
 
-def create_indexes(engine) -> None:
-    _execute(engine, _index_statements())
-
-
 def _drop_index_statements() -> list[str]:
     return [f"DROP INDEX IF EXISTS {name}" for name, _, _ in INDEXES]
 

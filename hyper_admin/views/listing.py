@@ -19,9 +19,9 @@ from ..i18n import _, format_count
 from ..options import ModelAdmin, default_label
 from ..query import BadQuery, count_matching, lookup_rows, parse_value, select_list
 from .facets import filter_chips, filter_panel
-from .common import (detail_url, engine_and_dialect, list_request, list_url, may_view,
-                     model_admin_for, selection_columns)
-from ..pipeline import URL_PLACEHOLDER, admin_url, is_superuser
+from .common import (engine_and_dialect, list_request, list_url, may_view, model_admin_for,
+                     selection_columns)
+from ..pipeline import URL_PLACEHOLDER, admin_url
 from .render import Crumb, render_page, templates_for
 
 LOOKUP_LIMIT = 20
@@ -289,8 +289,6 @@ class _RowFormatter:
         # may change that row). Fields the form does not offer this user are left out.
         self.editable: dict[int, str] = {}
         if model_admin.list_editable:
-            from flask import url_for
-
             from .inline import editable_columns
             from .rows import _form_columns
 

@@ -6,7 +6,7 @@ import typing as t
 import weakref
 from dataclasses import dataclass
 
-from flask import current_app, make_response, render_template, url_for
+from flask import current_app, make_response, render_template
 from jinja2 import TemplateNotFound
 from flask_login import current_user
 

@@ -85,6 +85,33 @@ def test_sort_by_two_columns_from_the_headers(page, demo):
     assert "sort field" not in page.locator("thead").inner_text()
 
 
+def test_drill_down_by_date(page, demo):
+    sign_in(page, f"{demo.url}/admin/orders/", "support")
+    bar = page.locator("nav#date-hierarchy")
+    years = bar.locator("ul a")
+    years.first.wait_for()
+    year = years.last.inner_text()
+    years.last.click()
+    page.wait_for_url(re.compile(rf"created_at__gte={year}-01-01&created_at__lte={year}-12-31$"))
+    page.locator("nav#date-hierarchy [aria-current]", has_text=year).wait_for()
+    month = page.locator("nav#date-hierarchy ul a").first
+    month_name = month.inner_text()
+    month.click()
+    page.wait_for_url(re.compile(rf"created_at__gte={year}-\d\d-01&created_at__lte={year}-\d\d-\d\d$"))
+    first_day = re.search(r"created_at__gte=(\d{4}-\d\d)-01", page.url).group(1)
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    stamps = page.eval_on_selector_all("table tbody tr td:last-child", "cells => cells.map(c => c.title)")
+    assert stamps and all(s.startswith(first_day) for s in stamps)
+    crumbs = page.locator("nav#date-hierarchy ol").inner_text()
+    assert "All dates" in crumbs and year in crumbs
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    shot(page, "orders-by-month")
+    # Back up to every date: the bar's first crumb.
+    page.locator("nav#date-hierarchy ol a", has_text="All dates").click()
+    page.wait_for_function("() => !location.search.includes('created_at')")
+    assert month_name not in page.locator("nav#date-hierarchy ol").inner_text()
+
+
 def test_inline_edit_of_a_ticket_status(page, demo):
     sign_in(page, f"{demo.url}/admin/tickets/", "admin")
     cell = page.locator("table tbody tr").first.locator("td").nth(4)  # checkbox, id, subject, account, status

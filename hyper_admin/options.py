@@ -103,6 +103,9 @@ class ModelAdmin:
     search_fields: t.Sequence[str] | None = None
     #: Fields usable as ``<field>=`` filters in the query string and the filter panel.
     list_filter: t.Sequence[str] = ()
+    #: A date or datetime column: a drill-down bar above the list (years, months, days), as
+    #: Django's ``date_hierarchy``; its links are ``<field>__gte``/``__lte`` filters.
+    date_hierarchy: str | None = None
     #: Extra sortable fields besides the displayed columns and the primary key.
     sortable_fields: t.Sequence[str] = ()
     #: Default order, e.g. ``["-created_at"]``. Default: primary key descending.

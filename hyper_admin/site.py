@@ -317,8 +317,8 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
-        from .views import (auth, bulk, dashboard, errors, facets, history, inline, listing,
-                            live, palette, panels, revert, rows, saved)
+        from .views import (auth, bulk, dashboard, dates, errors, facets, history, inline,
+                            listing, live, palette, panels, revert, rows, saved)
 
         bp = Blueprint(
             name,
@@ -339,6 +339,7 @@ class Admin:
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
+        route("/<slug>/dates", dates.dates_view, endpoint="dates", model_action="view")
         route("/<slug>/count", listing.count_view, endpoint="count", model_action="view")
         route("/<slug>/export", bulk.export_view, endpoint="export", model_action="export")
         route("/<slug>/live", live.live_stream, endpoint="live", model_action="view")

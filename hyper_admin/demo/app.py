@@ -251,6 +251,7 @@ def register_models(admin, engine) -> None:
         search_fields = ["reference", "account.name"]
         actions = ["mark_shipped"]
         list_filter = ["status", "currency", "created_at"]
+        date_hierarchy = "created_at"  # the drill-down bar above the list: years, months, days
         readonly_fields = ["created_at", "updated_at"]
         version_field = "updated_at"  # a save moves it on; a change by the app is a conflict
         inlines = [OrderLine, Ticket]

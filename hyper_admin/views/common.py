@@ -96,6 +96,12 @@ def list_spec(model_admin: ModelAdmin, user: t.Any, display_sort_keys: t.Iterabl
         if column is None:
             raise TypeError(f"list_filter {name!r} of {type(model_admin).__name__} is not a visible column")
         filterable[name] = column
+    if model_admin.date_hierarchy:
+        column = visible.get(model_admin.date_hierarchy)
+        if column is None or column.kind not in ("date", "datetime") or column.lazy:
+            raise TypeError(f"date_hierarchy {model_admin.date_hierarchy!r} of "
+                            f"{type(model_admin).__name__} is not a visible date or datetime column")
+        filterable.setdefault(column.attribute, column)  # its links are __gte/__lte filters
     for column in visible.values():
         # Foreign keys are always filterable: the detail page links children lists by them.
         if column.is_foreign_key:

@@ -18,6 +18,7 @@ from ..htmx import current_htmx
 from ..i18n import _, format_count
 from ..options import ModelAdmin, default_label
 from ..query import BadQuery, count_matching, lookup_rows, parse_value, select_list
+from .dates import dates_url
 from .facets import filter_chips, filter_panel
 from .common import (engine_and_dialect, list_request, list_url, may_view, model_admin_for,
                      selection_columns)
@@ -110,6 +111,7 @@ def list_view(model_admin: ModelAdmin):
         total_text=_total_text(page),
         count_url=_count_url(model_admin) if page.total_kind == "deferred" else None,
         live=_live_context(model_admin, listing),
+        dates_url=dates_url(model_admin) if model_admin.date_hierarchy else None,
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":

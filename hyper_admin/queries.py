@@ -261,7 +261,8 @@ def build_query_admin(admin, name: str, query: t.Any, *, columns: t.Mapping[str,
     for option, value in options.items():
         if option.startswith("_") or not hasattr(QueryAdmin, option) or option in (
                 "fields", "fieldsets", "inlines", "list_editable", "actions", "detail_panels",
-                "readonly_fields", "form_overrides", "form_args", "version_field"):
+                "readonly_fields", "form_overrides", "form_args", "version_field",
+                "date_hierarchy"):
             raise TypeError(f"unknown option {option!r} of a query view")
         attrs[option] = value
     admin_class = type(class_name + "Admin", (QueryAdmin,), attrs)

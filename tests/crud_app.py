@@ -30,6 +30,7 @@ class OrderAdmin(ModelAdmin):
     list_display = ["reference", "account", "status", "total", "created_at"]
     search_fields = ["reference", "account.name"]
     list_filter = ["status", "created_at", "total", "shipped_at"]
+    date_hierarchy = "created_at"
     ordering = ["-created_at"]
     readonly_fields = ["created_at"]
     inlines = [OrderLine, Ticket]

@@ -228,6 +228,7 @@ def test_checked_on_first_use_when_the_database_was_not_ready(engine):
     ({"columns": {"id": int}, "ordering": ["-name"]}, TypeError),
     ({"columns": {"id": int}, "params": {"extra": 1}}, TypeError),
     ({"columns": {"id": int}, "fields": ["id"]}, TypeError),
+    ({"columns": {"id": int, "at": dt.datetime}, "date_hierarchy": "at"}, TypeError),  # models only
 ])
 def test_registration_refuses_what_is_not_declared(site, options, error):
     with pytest.raises(error):

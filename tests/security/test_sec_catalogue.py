@@ -349,6 +349,9 @@ MATRIX = [
     ("lookup", "GET", "/admin/tickets/lookup?q=a", None, (401, 403, 200, 200, 200)),
     ("lookup", "GET", "/admin/staff_users/lookup?q=a", None, (401, 403, 403, 403, 200)),
     ("facets", "GET", "/admin/tickets/facets?field=status", None, (401, 403, 200, 200, 200)),
+    ("dates", "GET", "/admin/orders/dates?status=paid", None, (401, 403, 200, 200, 200)),
+    ("dates", "GET", "/admin/tickets/dates", None, (401, 403, 404, 404, 404)),  # no date_hierarchy
+    ("dates", "GET", "/admin/staff_users/dates", None, (401, 403, 403, 403, 404)),
     ("count", "GET", "/admin/tickets/count?status=open", None, (401, 403, 200, 200, 200)),
     ("export", "GET", "/admin/tickets/export?format=csv", None, (401, 403, 403, 403, 200)),
     ("export", "GET", "/admin/orders/export?format=json", None, (401, 403, 403, 200, 200)),

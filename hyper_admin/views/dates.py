@@ -48,8 +48,10 @@ def _period_url(base: str, pairs: Pairs, name: str, selection: Selection | None)
     return _url(base, kept)
 
 
-def date_bar(model_admin: ModelAdmin, name: str, pairs: Pairs, base: str,
-             found: list[int] | None, selection: Selection) -> DateBar:
+def date_bar(name: str, pairs: Pairs, base: str, found: list[int] | None,
+             selection: Selection) -> DateBar:
+    """The bar for ``selection``: its crumbs and the ``found`` periods below it, as links to
+    the list at ``base`` with ``pairs`` (the list's query string) and that period's bounds."""
     months = current_locale().months["stand-alone"]
     crumbs = [DateLink(_("All dates"), _period_url(base, pairs, name, None),
                        current=selection.year is None)]
@@ -63,7 +65,7 @@ def date_bar(model_admin: ModelAdmin, name: str, pairs: Pairs, base: str,
                                            Selection(selection.year, selection.month)),
                                current=selection.day is None))
     if selection.day is not None:
-        crumbs.append(DateLink(format_date(_day(selection)), None, current=True))
+        crumbs.append(DateLink(format_date(selection.bounds()[0]), None, current=True))
     periods = []
     for key in found or ():
         if selection.level == "year":
@@ -74,10 +76,6 @@ def date_bar(model_admin: ModelAdmin, name: str, pairs: Pairs, base: str,
             label, chosen = str(key), Selection(selection.year, selection.month, key)
         periods.append(DateLink(label, _period_url(base, pairs, name, chosen)))
     return DateBar(crumbs, periods, selection.level, timed_out=found is None)
-
-
-def _day(selection: Selection):
-    return selection.bounds()[0]
 
 
 def dates_view(model_admin: ModelAdmin):
@@ -94,6 +92,6 @@ def dates_view(model_admin: ModelAdmin):
     time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", TIME_LIMIT_MS))
     found = periods_with_rows(engine, dialect, listing.spec, listing.params, column, selection,
                               time_limit_ms=time_limit)
-    bar = date_bar(model_admin, name, pairs, list_url(model_admin), found, selection)
+    bar = date_bar(name, pairs, list_url(model_admin), found, selection)
     return render_template(templates_for("partials/date_hierarchy", model_admin.slug),
                            model_admin=model_admin, bar=bar, field_label=column.label)

@@ -53,9 +53,10 @@ _TITLE = "\x00hyper-admin-shell-title\x00"
 _MAIN = "\x00hyper-admin-shell-main\x00"
 
 
-def render_template_blocks(names: t.Sequence[str], context: dict[str, t.Any]) -> tuple[str, dict]:
-    """Flask's ``render_template`` (context processors, signals), also returning the blocks
-    the template's chain defined."""
+def render_template_blocks(names: t.Sequence[str], context: dict[str, t.Any]
+                           ) -> tuple[str, t.Any]:
+    """Flask's ``render_template`` (context processors, signals), also returning the Jinja
+    context it rendered with: its ``blocks`` are those the template's chain defined."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     env = app.jinja_env
     template = env.get_or_select_template(list(names))

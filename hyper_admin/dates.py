@@ -22,13 +22,13 @@ import dataclasses
 import datetime as dt
 import typing as t
 
+from .facets import FACET_TIME_LIMIT_MS
 from .introspect import ColumnInfo
 from .query import ListParams, ListSpec, where_clause
 from .sql import Dialect, QueryTimeout, Statement, limited, run, to_db
 
 #: Years shown at most (the newest ones).
 MAX_YEARS = 30
-TIME_LIMIT_MS = 1_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +145,7 @@ def probe_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
 
 def periods_with_rows(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                       column: ColumnInfo, selection: Selection, *,
-                      time_limit_ms: int = TIME_LIMIT_MS) -> list[int] | None:
+                      time_limit_ms: int = FACET_TIME_LIMIT_MS) -> list[int] | None:
     """The years, months or days (as numbers, ascending) of ``selection``'s level that hold
     rows of the list; None when the database took longer than ``time_limit_ms``."""
     if selection.level == "none":

@@ -156,6 +156,10 @@ def _positive_int(raw: str, name: str, *, minimum: int = 1) -> int:
     return value
 
 
+#: Fields ``sort=`` may name.
+MAX_SORT_FIELDS = 5
+
+
 def parse_sort(raw: str, sortable: t.Mapping[str, ColumnInfo]) -> list[tuple[ColumnInfo, bool]]:
     """``a,-b`` as (column, descending) pairs, each name looked up in ``sortable``."""
     sort: list[tuple[ColumnInfo, bool]] = []
@@ -173,8 +177,8 @@ def parse_sort(raw: str, sortable: t.Mapping[str, ColumnInfo]) -> list[tuple[Col
             continue
         seen.add(name)
         sort.append((column, descending))
-    if len(sort) > 5:
-        raise BadQuery(_("sort by at most 5 fields"))
+    if len(sort) > MAX_SORT_FIELDS:
+        raise BadQuery(_("sort by at most %(count)s fields", count=MAX_SORT_FIELDS))
     return sort
 
 

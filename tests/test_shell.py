@@ -138,33 +138,31 @@ def test_flashed_messages_are_shown_once_in_the_toasts(site):
     assert "Hello from the host" not in client.get("/admin/customers/").get_data(as_text=True)
 
 
-def test_an_overridden_layout_is_rendered_whole_on_every_page(engine, tmp_path):
+def host_page(engine, tmp_path, templates: dict[str, str]) -> str:
+    """The customers list of an app whose templates/ folder holds ``templates``."""
     create_schema(engine)
-    templates = tmp_path / "templates" / "hyper_admin"
-    templates.mkdir(parents=True)
-    (templates / "layout.html").write_text(
-        '{% extends "hyper_admin_original/layout.html" %}'
-        "{% block body_attrs %}{{ super() }} data-host-layout{% endblock %}")
+    for name, source in templates.items():
+        path = tmp_path / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source)
     app, _ = create_app(engine)
     app.template_folder = str(tmp_path / "templates")
     shell.shells.clear()
-    client = client_for(app, engine, "root")
-    page = client.get("/admin/customers/").get_data(as_text=True)
+    return client_for(app, engine, "root").get("/admin/customers/").get_data(as_text=True)
+
+
+def test_an_overridden_layout_is_rendered_whole_on_every_page(engine, tmp_path):
+    page = host_page(engine, tmp_path, {"hyper_admin/layout.html": (
+        '{% extends "hyper_admin_original/layout.html" %}'
+        "{% block body_attrs %}{{ super() }} data-host-layout{% endblock %}")})
     assert "data-host-layout" in page and '<main id="main"' in page
     assert not shell.shells._items
 
 
 def test_a_screen_with_its_own_head_block_is_rendered_whole(engine, tmp_path):
-    create_schema(engine)
-    templates = tmp_path / "templates" / "hyper_admin" / "customers"
-    templates.mkdir(parents=True)
-    (templates / "list.html").write_text(
+    page = host_page(engine, tmp_path, {"hyper_admin/customers/list.html": (
         '{% extends "hyper_admin_original/list.html" %}'
-        '{% block head %}<link rel="stylesheet" href="/host.css" data-host-head>{% endblock %}')
-    app, _ = create_app(engine)
-    app.template_folder = str(tmp_path / "templates")
-    client = client_for(app, engine, "root")
-    page = client.get("/admin/customers/").get_data(as_text=True)
+        '{% block head %}<link rel="stylesheet" href="/host.css" data-host-head>{% endblock %}')})
     head = page[: page.index("</head>")]
     assert "data-host-head" in head
     assert page.count('<main id="main"') == 1

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from flask import abort, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from ..dates import TIME_LIMIT_MS, Selection, periods_with_rows, selection_of
+from ..dates import Selection, periods_with_rows, selection_of
+from ..facets import FACET_TIME_LIMIT_MS
 from ..i18n import _, current_locale, format_date
 from ..options import ModelAdmin
 from ..pipeline import admin_url
@@ -89,7 +90,7 @@ def dates_view(model_admin: ModelAdmin):
         abort(404)
     selection = selection_of(request.args.get(f"{name}__gte"), request.args.get(f"{name}__lte"))
     engine, dialect = engine_and_dialect()
-    time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", TIME_LIMIT_MS))
+    time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", FACET_TIME_LIMIT_MS))
     found = periods_with_rows(engine, dialect, listing.spec, listing.params, column, selection,
                               time_limit_ms=time_limit)
     bar = date_bar(name, pairs, list_url(model_admin), found, selection)

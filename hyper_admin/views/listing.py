@@ -17,7 +17,7 @@ from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_va
 from ..htmx import current_htmx
 from ..i18n import _, format_count
 from ..options import ModelAdmin, default_label
-from ..query import BadQuery, count_matching, lookup_rows, parse_value, select_list
+from ..query import MAX_SORT_FIELDS, BadQuery, count_matching, lookup_rows, parse_value, select_list
 from .dates import dates_url
 from .facets import filter_chips, filter_panel
 from .common import (engine_and_dialect, list_request, list_url, may_view, model_admin_for,
@@ -128,17 +128,12 @@ def list_view(model_admin: ModelAdmin):
     )
 
 
-#: At most this many fields in ``sort=`` (query.parse_sort refuses more).
-MAX_SORT_FIELDS = 5
-
-
 def _headers(columns: list[DisplayColumn], spec, base: str, sort: str) -> list[dict]:
     """The column headers, with their sort links, as Django's admin does it: a header's link
     makes its column the first sort field (ascending; the other way round when it already is
     first; in its direction when it was a later one), keeping the fields the list is sorted by
-    after it, so that sorting by several
-    columns takes clicks, not typing. A list sorted by several fields shows each one's rank
-    and a link that takes it out of the sort. ``sort``: the ``sort=`` of the request (already
+    after it, so that sorting by several columns takes clicks, not typing. A list sorted by
+    several fields shows each one's rank and a link that takes it out of the sort. ``sort``: the ``sort=`` of the request (already
     checked), empty for the model's default order."""
     current: list[tuple[str, bool]] = []
     for part in sort.split(","):

@@ -58,7 +58,7 @@ css:
 I18N    := hyper_admin/translations
 PYBABEL := $(VENV)/bin/pybabel
 messages: $(STAMP)
-	$(PYBABEL) --quiet extract -F babel.cfg -k lazy_gettext -k _l -k pgettext:1c,2 \
+	$(PYBABEL) --quiet extract -F babel.cfg -k lazy_gettext -k _l -k pgettext:1c,2 -k lazy_pgettext:1c,2 \
 	  --add-location=file --sort-by-file --no-wrap --project=hyper_admin --copyright-holder="hyper_admin" \
 	  -o $(I18N)/hyper_admin.pot .
 	$(PYBABEL) --quiet update -D hyper_admin -i $(I18N)/hyper_admin.pot -d $(I18N) --no-wrap --ignore-obsolete

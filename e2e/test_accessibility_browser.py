@@ -201,6 +201,7 @@ SCREENS = {
     "account-menu-open": ("admin", _account_menu_open),
     "detail": ("admin", _goto("/admin/accounts/3/")),
     "detail-order": ("admin", _goto("/admin/orders/3/")),
+    "detail-ticket": ("admin", _goto("/admin/tickets/3/")),  # its conversation and reply box
     "edit": ("admin", _goto("/admin/orders/3/edit")),
     "add": ("admin", _goto("/admin/contacts/new")),
     "form-invalid": ("admin", _invalid_form),

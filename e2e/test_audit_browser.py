@@ -72,7 +72,7 @@ def test_conflict_take_theirs_then_history_and_revert(browser, demo):
         first.goto(f"{demo.url}/admin/audit/")
         newest = first.locator("table tbody tr").first
         newest.wait_for()
-        assert "revert" in newest.inner_text()
+        assert "Reverted" in newest.inner_text()  # the action by its label
         shot(first, "audit-trail")
     finally:
         first_ctx.close()

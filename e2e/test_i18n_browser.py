@@ -45,3 +45,28 @@ def test_a_french_agent_works_in_french(french_page, demo):
     label = toggle.get_attribute("aria-label")
     assert label in (FRENCH.ugettext("Switch to light theme"), FRENCH.ugettext("Switch to dark theme"))
     assert "Switch" not in label
+
+
+def test_a_french_agent_reads_french_names_and_types_a_comma(french_page, demo):
+    """One language at a time: the model's French name in every sentence, worded for its gender
+    ("Ajouter une commande"), the count in words, a total typed "893,50" saved and shown so."""
+    page = french_page
+    sign_in(page, f"{demo.url}/admin/orders/", "support")
+    order, orders = FRENCH.ugettext("Order").lower(), FRENCH.ugettext("Orders").lower()
+    add = FRENCH.upgettext("feminine", "Add %(model)s") % {"model": order}
+    assert add == "Ajouter une commande"
+    assert page.locator("#main").get_by_role("link", name=add).count() == 1
+    page.wait_for_function("!document.querySelector('#list-count .loading')")
+    assert re.fullmatch(rf"[\d\u202f ]+ {orders}", page.locator("#list-count").inner_text().split("·")[0].strip())
+    page.locator("#main table tbody tr a").first.click()
+    page.wait_for_url(re.compile(r"/admin/orders/\d+/$"))
+    page.locator("#main").get_by_role("link", name=FRENCH.ugettext("Edit")).first.click()
+    page.wait_for_url(re.compile(r"/edit$"))
+    total = page.locator("input[name=total]")
+    assert "," in total.input_value()  # shown as lists show it
+    total.fill("893,50")
+    page.locator("#main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/admin/orders/\d+/$"))
+    toast = page.locator("#toasts").inner_text()
+    assert "enregistrée" in toast and "Commande « " in toast, toast
+    assert "893,50" in page.locator("#main").inner_text()

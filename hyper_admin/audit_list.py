@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from sqlorm import Column, Model, PrimaryKey
 
 from .audit import TABLE
-from .i18n import lazy_gettext as _l
+from .i18n import format_timestamp, gettext, lazy_gettext as _l
 from .introspect import Hint
 from .options import ModelAdmin, display
 
@@ -57,6 +57,14 @@ class AuditAdmin(ModelAdmin):
     search_fields = ["pk", "object_label", "user_label"]
     ordering = ["-id"]
     has_history = False  # the trail does not record itself
+
+    @property
+    def formatters(self) -> dict[str, t.Callable[[t.Any, t.Any], t.Any]]:
+        """What an entry's columns say as the rest of the admin says it: its time in the
+        admin's one format (UTC), its model by name, its action by label, its changes as a
+        row's history shows them."""
+        return {"created_at": _when, "model_slug": _model_name, "action": _action,
+                "changes": _changes}
     readonly_fields = ["id", "created_at", "admin_name", "user_id", "user_label", "model_slug",
                        "table_name", "pk", "object_label", "action", "changes", "note"]
 
@@ -91,4 +99,57 @@ class AuditAdmin(ModelAdmin):
         if obj.model_slug not in registry:
             return Markup(escape(obj.pk))
         url = url_for(".history", slug=obj.model_slug, pk=obj.pk)
-        return Markup('<a class="link" href="{}">history</a>').format(url)
+        return Markup('<a class="link" href="{}">{}</a>').format(url, gettext("history"))
+
+
+def _registered(slug: t.Any) -> t.Any:
+    """The ModelAdmin registered at ``slug`` in this admin (None: no longer registered)."""
+    from . import pipeline
+
+    return pipeline.current_state().admin.registry.get(slug)
+
+
+def _when(value: t.Any, row: t.Any) -> str:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return format_timestamp(value, "UTC") if value is not None else "—"
+
+
+def _model_name(slug: t.Any, row: t.Any) -> str:
+    model_admin = _registered(slug)
+    return str(model_admin.verbose_name_plural) if model_admin is not None else str(slug or "—")
+
+
+def _action(action: t.Any, row: t.Any) -> str:
+    from .views.history import _action_label
+
+    model_admin = _registered(row.get("model_slug"))
+    if model_admin is None or not action:
+        return str(action or "—")
+    return _action_label(model_admin, action)
+
+
+def _changes(text: t.Any, row: t.Any) -> Markup:
+    """The changed fields, before and after, formatted as the row's history formats them."""
+    import json
+
+    from .views.values import fk_labels, value_text
+
+    try:
+        changes = json.loads(text) if isinstance(text, str) else dict(text or {})
+    except ValueError:
+        return Markup(escape(text))
+    model_admin = _registered(row.get("model_slug"))
+    columns = {c.attribute: c for c in model_admin.info.columns} if model_admin is not None else {}
+    labels = fk_labels((columns.get(name), value) for name, pair in changes.items()
+                       for value in pair)
+    items = []
+    for name, (before, after) in changes.items():
+        column = columns.get(name)
+        shown = [value_text(column, value, labels) for value in (before, after)]
+        items.append(Markup(
+            '<li><span class="text-base-content/70">{}</span>: '
+            '<del class="rounded bg-error/10 px-1 no-underline">{}</del> → '
+            '<ins class="rounded bg-success/10 px-1 no-underline">{}</ins></li>'
+        ).format(column.label if column is not None else name, *["—" if v is None else v for v in shown]))
+    return Markup('<ul class="flex flex-col gap-1">{}</ul>').format(Markup("").join(items))

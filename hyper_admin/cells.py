@@ -20,8 +20,9 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup
 
-from .i18n import _, datetime_formatter, decimal_symbol, format_date, format_datetime, format_time
-from .introspect import ColumnInfo, ModelInfo, model_info
+from .i18n import (_, datetime_formatter, decimal_symbol, format_date, format_datetime, format_time,
+                   format_timestamp, ngettext)
+from .introspect import BADGE_TONES, ColumnInfo, ModelInfo, humanize, model_info
 from .options import ModelAdmin, default_label
 from .query import BadQuery, Join, RelatedColumn
 
@@ -52,6 +53,12 @@ class Cell:
     empty: bool = False
     edit_url: str | None = None  # list_editable: where the inline editor is (GET/POST)
     flag: bool | None = None     # a boolean's value (its text is "Yes"/"No" in the user's language)
+    tone: str | None = None      # a badge's colour (choices, booleans): one of BADGE_TONES
+
+    @property
+    def badge(self) -> Markup:
+        """The cell's value as its badge (choices and booleans), for templates."""
+        return Markup(cell_content(self))
 
 
 class ListRow:
@@ -177,20 +184,26 @@ def number_text(value: decimal.Decimal | float, places: int | None) -> str:
     return str(value)
 
 
-def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | None = None) -> Cell:
-    """A value as a cell: typed, escaped later by the template, long text truncated."""
+def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | None = None,
+                 badges: t.Mapping[t.Any, str] | None = None) -> Cell:
+    """A value as a cell: typed, escaped later by the template, long text truncated.
+    ``badges``: the ModelAdmin's colours of this column's values (ModelAdmin.badges)."""
     if value is None or value == "":
         return Cell(text="—", empty=True, kind=column.kind if column else "text")
     kind = column.kind if column is not None else "text"
     if kind == "bool" or isinstance(value, bool):
-        return Cell(text=_("Yes") if value else _("No"), kind="bool", flag=bool(value))
+        return Cell(text=_("Yes") if value else _("No"), kind="bool", flag=bool(value),
+                    tone="success" if value else "neutral")
     if isinstance(value, enum.Enum):
         value = value.value
     if column is not None and column.choices and kind != "bool":
-        labels = dict(column.choices)
-        return Cell(text=str(labels.get(value, value)), kind="choice", title=str(value))
+        label = str(dict(column.choices).get(value, value))
+        return Cell(text=label, kind="choice", title=str(value),
+                    tone=badge_tone(column, value, badges, label=label))
     if isinstance(value, datetime.datetime):
-        return Cell(text=format_datetime(value), kind="datetime", title=value.isoformat())
+        # An aware value says its zone ("14:03 UTC"); a naive one's zone is not known.
+        text = format_timestamp(value) if value.tzinfo is not None else format_datetime(value)
+        return Cell(text=text, kind="datetime", title=value.isoformat())
     if isinstance(value, datetime.date):
         return Cell(text=format_date(value), kind="date", title=value.isoformat())
     if isinstance(value, datetime.time):
@@ -205,7 +218,7 @@ def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | No
         text = json.dumps(value, ensure_ascii=False, default=str)
         return _truncated(text, max_chars, kind="json")
     if isinstance(value, bytes):
-        return Cell(text=f"{len(value)} bytes", kind="bytes")
+        return Cell(text=ngettext("%(num)s byte", "%(num)s bytes", len(value)), kind="bytes")
     text = str(value)
     cell = _truncated(text, max_chars, kind="text")
     cell.url = safe_link(text)
@@ -244,9 +257,85 @@ def esc(value: t.Any) -> str:
     return _escape_str(str(value))
 
 
-_BADGE_YES = "badge badge-sm badge-soft badge-success"
-_BADGE_NO = "badge badge-sm badge-soft badge-ghost"
-_BADGE_CHOICE = "badge badge-sm badge-ghost"
+# --- badges --------------------------------------------------------------------------------------
+# A choice (or a boolean) shows as a badge; its colour says what the value means at a glance
+# (urgent in red, paid in green). Declared per column (Hint(badges=...)) or per ModelAdmin
+# (ModelAdmin.badges), else guessed from the value's name.
+
+#: The tone of a value by its name (lower case, "-" and " " as "_") when nothing is declared.
+DEFAULT_TONES: dict[str, str] = {
+    **dict.fromkeys((
+        "paid", "active", "done", "resolved", "solved", "shipped", "delivered", "completed",
+        "complete", "approved", "accepted", "succeeded", "success", "ok", "published", "verified",
+        "enabled", "confirmed", "fulfilled", "passed", "won", "settled", "available", "in_stock",
+        "online", "healthy",
+    ), "success"),
+    **dict.fromkeys((
+        "urgent", "failed", "failure", "error", "cancelled", "canceled", "overdue", "rejected",
+        "declined", "blocked", "critical", "expired", "lost", "fraud", "fraudulent", "bounced",
+        "disputed", "unpaid", "suspended", "banned", "out_of_stock", "offline", "down", "breached",
+    ), "error"),
+    **dict.fromkeys((
+        "pending", "waiting", "open", "high", "on_hold", "hold", "due", "review", "in_review",
+        "needs_review", "awaiting", "awaiting_payment", "partial", "partially_paid", "trial",
+        "warning", "at_risk", "escalated", "reopened", "unverified", "low_stock", "backordered",
+    ), "warning"),
+    **dict.fromkeys((
+        "new", "processing", "in_progress", "scheduled", "queued", "running", "refunded",
+        "returned", "info", "sent", "submitted",
+    ), "info"),
+}
+
+_BADGE = "badge badge-sm ha-badge"
+_BADGE_CLASSES = {
+    "neutral": _BADGE,
+    "info": _BADGE + " badge-info",
+    "success": _BADGE + " badge-success",
+    "warning": _BADGE + " badge-warning",
+    "error": _BADGE + " badge-error",
+}
+assert set(_BADGE_CLASSES) == set(BADGE_TONES)
+
+
+def _tone_key(value: t.Any) -> str:
+    return str(value).strip().lower().replace("-", "_").replace(" ", "_")
+
+
+def badge_tone(column: ColumnInfo | None, value: t.Any, declared: t.Mapping[t.Any, str] | None = None,
+               *, label: str | None = None) -> str:
+    """The colour of ``value``'s badge: what the ModelAdmin declares (``declared``), else the
+    column's ``Hint(badges=...)``, else the default for the value's (or its label's) name,
+    else neutral."""
+    hinted = column.hint.badges if column is not None else None
+    for mapping in (declared, hinted):
+        if mapping:
+            tone = mapping.get(value)
+            if tone is None and not isinstance(value, str):
+                tone = mapping.get(str(value))
+            if tone is not None:
+                return tone
+    tone = DEFAULT_TONES.get(_tone_key(value))
+    if tone is None and label is not None:
+        tone = DEFAULT_TONES.get(_tone_key(label))
+    return tone or "neutral"
+
+
+_STATUS_CLASSES = {
+    "info": "status status-info",
+    "success": "status status-success",
+    "warning": "status status-warning",
+    "error": "status status-error",
+}
+
+
+def status_class(tone: str | None) -> str | None:
+    """The classes of a small dot of ``tone`` (the filter panel's options), None for neutral."""
+    return _STATUS_CLASSES.get(tone or "neutral")
+
+
+def badge_class(tone: str | None) -> str:
+    """The classes of a badge of ``tone`` (neutral when unknown)."""
+    return _BADGE_CLASSES.get(tone or "neutral", _BADGE)
 
 
 def cell_content(cell: Cell) -> str:
@@ -254,10 +343,10 @@ def cell_content(cell: Cell) -> str:
     if cell.html is not None:
         return str(cell.html)
     if cell.kind == "bool":
-        badge = _BADGE_YES if cell.flag else _BADGE_NO
-        return f'<span class="{badge}">{esc(cell.text)}</span>'
+        tone = cell.tone or ("success" if cell.flag else "neutral")
+        return f'<span class="{badge_class(tone)}">{esc(cell.text)}</span>'
     if cell.kind == "choice":
-        return f'<span class="{_BADGE_CHOICE}">{esc(cell.text)}</span>'
+        return f'<span class="{badge_class(cell.tone)}">{esc(cell.text)}</span>'
     return esc(cell.text)
 
 
@@ -281,14 +370,35 @@ def cell_button(cell: Cell) -> Markup:
     return Markup(f"{button}>{cell_content(cell)}</button>")
 
 
+#: Text longer than this may wrap in a list cell (class "w"); shorter values (names, codes,
+#: labels) and every date and number stay on one line: "Nov 30, 2026, 7:42 PM" or "Priya
+#: Natarajan" broken over two lines reads as two values.
+WRAP_AT = 30
+_WRAPPABLE = ("text", "json", "fk")
+_DATES = ("date", "datetime", "time")
+
+
+def _cell_class(cell: Cell) -> str:
+    """The ``<td>``'s class: n (a number, right-aligned, linked or not), e (empty), d (a date
+    or time), w (long text, may wrap), or none."""
+    kind = cell.kind.split(" ", 1)[0]
+    if kind == "number":
+        return "n"
+    if cell.empty:
+        return "e"
+    if kind in _DATES:
+        return "d"
+    if cell.html is not None:
+        return "w" if len(cell.html.striptags()) > WRAP_AT else ""
+    if kind in _WRAPPABLE and len(cell.text) > WRAP_AT:
+        return "w"
+    return ""
+
+
 def render_cell(cell: Cell) -> str:
     """One ``<td>`` of the list."""
-    if cell.kind == "number":
-        attrs = ' class="n"'
-    elif cell.empty:
-        attrs = ' class="e"'
-    else:
-        attrs = ""
+    css = _cell_class(cell)
+    attrs = f' class="{css}"' if css else ""
     if cell.title:
         attrs += f' title="{esc(cell.title)}"'
     if cell.edit_url:
@@ -339,7 +449,8 @@ def render_row(row: ListRow, selectable: bool, token: str = "") -> Markup:
 
 
 def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
-                key: t.Any = None) -> t.Callable[[t.Any, str], str]:
+                key: t.Any = None, badges: t.Mapping[t.Any, str] | None = None
+                ) -> t.Callable[[t.Any, str], str]:
     """``render(row, row_url) -> "<td>...</td>"`` for a plain column of the list, reading
     ``row[key]`` (the column's name, or its index in a tuple-like row). The same markup as
     ``render_cell(format_value(...))`` (the general path, which it falls back to for anything
@@ -349,8 +460,8 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
     key = column.name if key is None else key
 
     def general(raw: t.Any, url: str) -> str:
-        cell = format_value(column, coerce(raw), max_chars=max_chars)
-        if link and not cell.url:
+        cell = format_value(column, coerce(raw), max_chars=max_chars, badges=badges)
+        if link:  # the row's own page, even for a value that is itself a URL
             cell.url = url
             cell.kind = cell.kind + " rowlink"
         return render_cell(cell)
@@ -400,10 +511,10 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
                     return general(raw, url)
                 # isoformat() of "2026-11-24 23:58:34" is the same text with a "T": no call.
                 iso = f"{raw[:10]}T{raw[11:]}" if len(raw) == 19 else value.isoformat()
-                return f'<td title="{iso}">{show(value)}</td>'
+                return f'<td class="d" title="{iso}">{show(value)}</td>'
             value = coerce(raw)
-            if type(value) is datetime.datetime:
-                return f'<td title="{value.isoformat()}">{show(value)}</td>'
+            if type(value) is datetime.datetime and value.tzinfo is None:
+                return f'<td class="d" title="{value.isoformat()}">{show(value)}</td>'
             return general(raw, url)
         return timestamp
     if kind == "text":
@@ -411,9 +522,10 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
             raw = row[key]
             if (type(raw) is str and raw and (not max_chars or len(raw) <= max_chars)
                     and raw.lstrip()[:4].lower() != "http"):
+                td = '<td class="w">' if len(raw) > WRAP_AT else "<td>"
                 if link:
-                    return f'<td><a href="{esc(url)}" class="r">{esc(raw)}</a></td>'
-                return f"<td>{esc(raw)}</td>"
+                    return f'{td}<a href="{esc(url)}" class="r">{esc(raw)}</a></td>'
+                return f"{td}{esc(raw)}</td>"
             return general(raw, url)
         return text
     return lambda row, url: general(row[key], url)
@@ -448,7 +560,8 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
         if callable(item) and not isinstance(item, str):
             columns.append(DisplayColumn(key=getattr(item, "__name__", "value"),
                                          label=getattr(item, "label", None) or _humanize(getattr(item, "__name__", "")),
-                                         function=item, sort_key=getattr(item, "ordering", None)))
+                                         function=item, sort_key=getattr(item, "ordering", None),
+                                         link=getattr(item, "__name__", None) in links))
             continue
         if not isinstance(item, str):
             raise TypeError(f"list_display item {item!r} is neither a name nor a callable")
@@ -488,8 +601,7 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
         raise TypeError(f"list_display {item!r} of {type(model_admin).__name__} is not a column, "
                         "a foreign key path or a method")
     if columns and not any(c.link for c in columns):
-        plain = [c for c in columns if c.join is None and c.related is None]
-        (plain or columns)[0].link = True
+        columns[0].link = True
     return columns, list(joins.values())
 
 
@@ -511,6 +623,5 @@ def _model_admin_of(model_admin: ModelAdmin, model: type) -> ModelAdmin | None:
 
 
 def _humanize(name: str) -> str:
-    text = name.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    return humanize(name)
 

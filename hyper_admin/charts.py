@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import string
 import typing as t
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from .i18n import _, format_skeleton, localize_number_text
+from .i18n import (_, format_compact, format_duration, format_duration_compact, format_money,
+                   format_percent, format_skeleton, localize_number_text)
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,11 @@ def palette(name: str | None, index: int = 0) -> Palette:
 
 
 def format_value(value: t.Any, fmt: t.Any = None) -> str:
-    """A panel's number as text. ``fmt``: None (a number with thousands separators and no more
-    decimals than it needs), ``"duration"`` (seconds as "3 h 5 min"), ``"percent"``, a format
-    string such as ``"{:,.2f} €"``, or a function of the value."""
+    """A panel's number as text, in the user's locale. ``fmt``: None (a number with thousands
+    separators and no more decimals than it needs), ``"duration"`` (seconds as "3 hr 5 min",
+    "3 h 5 min" in French), ``"percent"``, ``"currency:EUR"`` (money as the locale writes it:
+    "€1,234.50", "1 234,50 €"; ``"currency:EUR:0"`` without cents), a format string such as
+    ``"{:,.2f} kg"`` (its number given the locale's separators), or a function of the value."""
     if value is None:
         return "—"
     if callable(fmt):
@@ -70,12 +74,33 @@ def format_value(value: t.Any, fmt: t.Any = None) -> str:
     if fmt == "duration":
         return format_duration(float(value))
     if fmt == "percent":
-        return localize_number_text(f"{float(value):.1f}%")
+        return format_percent(value, 1)
+    if isinstance(fmt, str) and fmt.startswith("currency:"):
+        currency, places = _currency(fmt)
+        return format_money(value, currency, places)
     if isinstance(fmt, str) and "{" in fmt:
-        return fmt.format(value)
+        return _format_template(fmt, value)
     if fmt not in (None, "number"):
         raise ValueError(f"unknown format {fmt!r}")
     return format_number(value)
+
+
+def _currency(fmt: str) -> tuple[str, int | None]:
+    """("EUR", None) from "currency:EUR", ("EUR", 0) from "currency:EUR:0"."""
+    _prefix, currency, places = (fmt.split(":") + [""])[:3]
+    if len(currency) != 3 or not currency.isalpha() or places and not places.isdigit():
+        raise ValueError(f"unknown format {fmt!r}: currency:<ISO code>[:<places>]")
+    return currency.upper(), int(places) if places else None
+
+
+def _format_template(fmt: str, value: t.Any) -> str:
+    """``fmt.format(value)`` with the number in the locale's separators, its words as written."""
+    out = []
+    for literal, field, spec, _conversion in string.Formatter().parse(fmt):
+        out.append(literal)
+        if field is not None:
+            out.append(localize_number_text(format(value, spec or "")))
+    return "".join(out)
 
 
 def format_number(value: t.Any) -> str:
@@ -90,35 +115,16 @@ def format_number(value: t.Any) -> str:
     return localize_number_text(f"{number:,.2f}")
 
 
-def format_duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60
-    if minutes < 60:
-        return f"{minutes:.0f} min"
-    hours, minutes = divmod(int(round(minutes)), 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
 def compact(value: float, fmt: t.Any = None) -> str:
-    """A short axis label: 1.2k, 3.4M; durations in their largest unit."""
+    """A short axis label in the user's locale: 1.2K, 3.4M ("1,2 k" in French); durations in
+    their largest unit ("2h", "2j")."""
     if fmt == "duration":
-        for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-            if value >= size:
-                return f"{value / size:g}{unit}"
-        return f"{value:g}s"
-    size = abs(value)
-    for suffix, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if size >= scale:
-            text = f"{value / scale:.1f}".rstrip("0").rstrip(".")
-            return text + suffix
+        return format_duration_compact(value)
+    if abs(value) >= 1000:
+        return format_compact(value)
     if value == int(value):
         return f"{int(value)}"
-    return f"{value:.2g}"
+    return localize_number_text(f"{value:.2g}")
 
 
 def nice_ticks(maximum: float, count: int = 4, *, integer: bool = False) -> list[float]:

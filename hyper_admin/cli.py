@@ -10,6 +10,8 @@ commands:
   demo      serve the customer-support demo back office (hyper-admin demo --help)
   migrate   create hyper_admin's own tables in an app's database:
             hyper-admin migrate --app package.module:app   (or a create_app() factory)
+  sql       print the statements creating hyper_admin's own tables (audit trail, saved
+            views), for your migrations: hyper-admin sql [--dialect sqlite|postgresql]
   templates-path
             print the folder of the admin's templates (for a Tailwind @source)
   version   print the version
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "migrate":
         return _migrate(rest)
+    if command == "sql":
+        return _sql(rest)
     if command == "demo":
         from .demo.__main__ import main as demo_main
 
@@ -41,6 +45,31 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"hyper-admin: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
     return 2
+
+
+def _sql(args: list[str]) -> int:
+    """The DDL of hyper_admin's tables, per dialect, from the definitions the admin itself
+    creates them with (storage.py): for applications that create every table in their own
+    migrations (``Admin(create_tables=False)``)."""
+    import argparse
+
+    from . import __version__
+    from .storage import DIALECTS, TABLES, ddl_script
+
+    parser = argparse.ArgumentParser(
+        prog="hyper-admin sql",
+        description="Print the statements creating hyper_admin's own tables, to put in a "
+                    "migration of your application.")
+    parser.add_argument("--dialect", choices=sorted(DIALECTS),
+                        help="only this database's statements (default: each, headed by a comment)")
+    options = parser.parse_args(args)
+    dialects = [options.dialect] if options.dialect else list(DIALECTS)
+    scripts = []
+    for dialect in dialects:
+        scripts.append(f"-- hyper_admin {__version__}: its tables ({', '.join(TABLES)}) "
+                       f"on {DIALECTS[dialect]}\n{ddl_script(dialect)}")
+    print("\n\n".join(scripts))
+    return 0
 
 
 def _migrate(args: list[str]) -> int:

@@ -62,6 +62,8 @@ __all__ = [
     "converters",
     "ForeignKeyField",
     "JSONField",
+    "LocaleDecimalField",
+    "LocaleFloatField",
     "ChoiceField",
     "AdminForm",
     "build_form_class",
@@ -468,6 +470,55 @@ def strict_coerce(column: ColumnInfo, text: str) -> t.Any:
     return value
 
 
+class _LocaleNumber:
+    """A number typed and shown in the user's locale: "893,50" in French, as lists show it,
+    and "893.50" too (i18n.parse_number_text); shown with the column's declared places.
+    What the locale's rules do not read is given to Python as typed ("1e3", "NaN"), so that
+    the schema's validators answer it as before."""
+
+    number_type: t.Callable[[str], t.Any] = decimal.Decimal
+    invalid_message = "Not a valid decimal value."
+
+    def __init__(self, *args: t.Any, shown_places: int | None = None, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown_places = shown_places
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        text = valuelist[0].strip()
+        if not text:
+            self.data = None
+            return
+        try:
+            normalized = i18n.parse_number_text(text)
+        except ValueError:
+            normalized = text
+        try:
+            self.data = self.number_type(normalized)
+        except (ValueError, ArithmeticError) as exc:
+            self.data = None
+            raise ValueError(self.gettext(self.invalid_message)) from exc
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None or self.data == "":
+            return ""
+        return i18n.format_number_input(self.data, self.shown_places)
+
+
+class LocaleDecimalField(_LocaleNumber, DecimalField):
+    """A decimal column's field: exact (no float), in the user's locale."""
+
+
+class LocaleFloatField(_LocaleNumber, FloatField):
+    """A float column's field, in the user's locale."""
+
+    number_type = float
+    invalid_message = "Not a valid float value."
+
+
 class _ZoneKeeping:
     """The HTML inputs are naive; an aware stored value keeps its zone through the form."""
 
@@ -572,14 +623,19 @@ def _int(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
 
 @converters.register("float")
 def _float(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
-    return FloatField(**_with_class(ctx, "input w-full", render_kw={"inputmode": "decimal"}))
+    # A text input: a number input would take only the browser's own decimal separator.
+    return LocaleFloatField(
+        widget=TextInput(), shown_places=column.decimal_places,
+        **_with_class(ctx, "input w-full", render_kw={"inputmode": "decimal"}),
+    )
 
 
 @converters.register("decimal")
 def _decimal(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
-    # places=None: the value as typed, never rounded; a text input: no float in the browser.
-    return DecimalField(
-        places=None, widget=TextInput(),
+    # places=None: the value as typed, never rounded; a text input: no float in the browser,
+    # and the user's decimal separator ("893,50" in French, as lists show it).
+    return LocaleDecimalField(
+        places=None, widget=TextInput(), shown_places=column.decimal_places,
         **_with_class(ctx, "input w-full", render_kw={"inputmode": "decimal"}),
     )
 
@@ -657,6 +713,24 @@ def _wtforms_translations(language: str):
     return get_translations([language])
 
 
+#: WTForms' messages that our catalog words itself, so that a form uses one word for one thing
+#: (WTForms' French says "requis" where ours says "obligatoire").
+OUR_WORDING = frozenset({"This field is required."})
+
+
+class _FormTranslations:
+    """WTForms' own translations, but ours for the messages of OUR_WORDING."""
+
+    def __init__(self, theirs: t.Any) -> None:
+        self._theirs = theirs
+
+    def gettext(self, string: str) -> str:
+        return _(string) if string in OUR_WORDING else self._theirs.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._theirs.ngettext(singular, plural, n)
+
+
 class AdminForm(wtforms.Form):
     """A form whose fields are named after model attributes. ``form.field(attribute)`` finds
     one even when the attribute clashes with a Form attribute (``data``, ``errors``, ...), in
@@ -667,7 +741,7 @@ class AdminForm(wtforms.Form):
 
         def get_translations(self, form):  # noqa: ANN001, ANN201
             # WTForms' own messages ("Not a valid integer value.") in the user's language.
-            return _wtforms_translations(i18n.current_locale().language)
+            return _FormTranslations(_wtforms_translations(i18n.current_locale().language))
 
         def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201
             names = getattr(form, "_html_names", {})

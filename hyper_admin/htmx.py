@@ -27,11 +27,20 @@ class HtmxDetails:
 
     @property
     def current_path(self) -> str | None:
-        """Path and query of the page the request came from, when it is on this site."""
+        """Path and whole query string of the page the request came from (``HX-Current-URL``).
+
+        Its host is not compared with the request's: the browser may name the site otherwise
+        than the Host header the application sees (``localhost:80`` for ``localhost``, a proxy
+        that passes its upstream's address), and the query string was lost that way. Only the
+        path is used, and browsers send htmx's headers to another origin only where CORS lets
+        them; sign-in follows it only when it is a path of this site (``safe_next``)."""
         if not self.current_url:
             return None
-        parts = urlsplit(self.current_url)
-        if parts.netloc and parts.netloc != request.host:
+        try:
+            parts = urlsplit(self.current_url)
+        except ValueError:  # a malformed host ("http://[::1")
+            return None
+        if parts.scheme not in ("http", "https", "") or not parts.path.startswith("/"):
             return None
         return parts.path + (f"?{parts.query}" if parts.query else "")
 

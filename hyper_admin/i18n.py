@@ -16,8 +16,10 @@ Formatting goes through Babel's CLDR data, but the per-cell functions (``format_
 formats hundreds of values, and Babel's own functions cost tens of microseconds each.
 """
 
+import copy
 import datetime as dt
 import decimal
+import math
 import re
 import typing as t
 from functools import lru_cache
@@ -25,7 +27,9 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel import lists as babel_lists
 from babel import numbers as babel_numbers
+from babel import units as babel_units
 from babel.support import LazyProxy, NullTranslations, Translations
 from flask import current_app, g, has_request_context, request
 from markupsafe import Markup
@@ -148,9 +152,9 @@ def _fill(text: str, variables: dict[str, t.Any]) -> str:
     return text % variables
 
 
-def ngettext(singular: str, plural: str, num: int, **variables: t.Any) -> str:
+def ngettext(singular: str, plural: str, num: int, /, **variables: t.Any) -> str:
     """The singular or plural form the language wants for ``num`` (available as ``%(num)s``,
-    formatted for the locale)."""
+    formatted for the locale, unless ``num=`` says how to write it: "about 9.8M")."""
     text = _translations().ungettext(singular, plural, num)
     variables.setdefault("num", format_number(num))
     return _fill(text, variables)
@@ -162,9 +166,82 @@ def pgettext(context: str, message: str, **variables: t.Any) -> str:
     return _fill(_translations().upgettext(context, message), variables)
 
 
+def gendered(gender: str | None, message: str, **variables: t.Any) -> str:
+    """``message`` worded for a noun of grammatical ``gender`` where the catalog has such a
+    wording (``pgettext(gender, message)``: "Ajouter une %(model)s"), else the plain one.
+
+    A gender of several words falls back word by word: "masculine elided" (French nouns
+    beginning with a vowel: "cet article") is looked up, then "masculine", then none. Only
+    the sentences of ``GENDERED_MESSAGES`` have gendered wordings."""
+    translations = _translations()
+    context = gender
+    while context:
+        text = translations.upgettext(context, message)
+        if text != message:
+            return _fill(text, variables)
+        context = context.rpartition(" ")[0]
+    return _fill(translations.ugettext(message), variables)
+
+
+def in_sentence(name: t.Any) -> str:
+    """A model's name as a word inside a sentence: "Order line" -> "order line"; a word in
+    capitals stays ("API key")."""
+    return " ".join(word if len(word) > 1 and word.isupper() else word.lower()
+                    for word in str(name).split(" "))
+
+
+#: The sentences naming a model that languages with gendered nouns word per gender (see
+#: ModelAdmin.verbose_name_gender and docs/i18n.md). ``_gendered_wordings`` lists each one
+#: plain and under every gender context, so that `make messages` extracts them all.
+GENDERED_MESSAGES = (
+    "Add %(model)s",
+    "%(model)s “%(row)s” was added.",
+    "%(model)s “%(row)s” was saved.",
+    "%(model)s “%(row)s” was deleted.",
+    "Choose an existing %(model)s.",
+    "This %(model)s no longer exists: its history is kept.",
+    "This %(model)s cannot be deleted while these rows refer to it: delete or reassign them first.",
+)
+
+
+def _gendered_wordings() -> None:  # pragma: no cover - never run: read by Babel's extractor
+    gettext("Add %(model)s")
+    pgettext("masculine", "Add %(model)s")
+    pgettext("feminine", "Add %(model)s")
+    gettext("%(model)s “%(row)s” was added.")
+    pgettext("masculine", "%(model)s “%(row)s” was added.")
+    pgettext("feminine", "%(model)s “%(row)s” was added.")
+    gettext("%(model)s “%(row)s” was saved.")
+    pgettext("masculine", "%(model)s “%(row)s” was saved.")
+    pgettext("feminine", "%(model)s “%(row)s” was saved.")
+    gettext("%(model)s “%(row)s” was deleted.")
+    pgettext("masculine", "%(model)s “%(row)s” was deleted.")
+    pgettext("feminine", "%(model)s “%(row)s” was deleted.")
+    gettext("Choose an existing %(model)s.")
+    pgettext("masculine", "Choose an existing %(model)s.")
+    pgettext("feminine", "Choose an existing %(model)s.")
+    gettext("This %(model)s no longer exists: its history is kept.")
+    pgettext("masculine", "This %(model)s no longer exists: its history is kept.")
+    pgettext("masculine elided", "This %(model)s no longer exists: its history is kept.")
+    pgettext("feminine", "This %(model)s no longer exists: its history is kept.")
+    gettext("This %(model)s cannot be deleted while these rows refer to it: delete or reassign "
+            "them first.")
+    pgettext("masculine", "This %(model)s cannot be deleted while these rows refer to it: "
+             "delete or reassign them first.")
+    pgettext("masculine elided", "This %(model)s cannot be deleted while these rows refer to "
+             "it: delete or reassign them first.")
+    pgettext("feminine", "This %(model)s cannot be deleted while these rows refer to it: "
+             "delete or reassign them first.")
+
+
 def lazy_gettext(message: str, **variables: t.Any) -> LazyProxy:
     """A string translated when it is used, for labels declared at import time."""
     return LazyProxy(gettext, message, enable_cache=False, **variables)
+
+
+def lazy_pgettext(context: str, message: str, **variables: t.Any) -> LazyProxy:
+    """``pgettext`` translated when it is used."""
+    return LazyProxy(pgettext, context, message, enable_cache=False, **variables)
 
 
 _ = gettext
@@ -348,6 +425,143 @@ def format_skeleton(skeleton: str, value: dt.date) -> str:
     return babel_dates.format_skeleton(skeleton, value, locale=current_locale())
 
 
+def format_timestamp(value: dt.datetime | None, zone: str | None = None) -> str:
+    """A moment as every screen shows one: ``format_datetime``, followed by its time zone when
+    it is known ("25 nov. 2026, 14:03 UTC"): ``zone`` names the zone of a naive value (the
+    audit trail's times are UTC), an aware value says its own (shown in that zone)."""
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        zone = value.tzname() or zone
+        value = value.replace(tzinfo=None)
+    text = format_datetime(value)
+    return gettext("%(when)s %(zone)s", when=text, zone=zone) if zone else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers typed by the user
+
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2009'\u2019]")
+_GROUPED = re.compile(r"^\d{1,3}(?:G\d{3})+$")
+
+
+def parse_number_text(text: str) -> str:
+    """A number typed in the user's locale ("893,50", "1 234,5"; "1,234.5" in English) as
+    Python reads numbers ("893.50"); ValueError when its separators make no sense.
+
+    The locale's decimal separator is accepted, and so is "." everywhere (what a browser's
+    number input, a pasted value or an API sends): in French "893,50" and "893.50" are the same
+    number. Any other separator is grouping, and only where it stands between groups of three
+    digits: "1.234,5" is 1234.5 and "1,234" is 1234 in English, but "1,5" in English is refused
+    rather than read as 15."""
+    cleaned = _SPACES.sub("", text.strip())
+    sign = ""
+    if cleaned[:1] in ("+", "-"):
+        sign, cleaned = cleaned[:1], cleaned[1:]
+    mark = _decimal_mark(cleaned, decimal_symbol())
+    whole, _sep, fraction = cleaned.rpartition(mark) if mark else (cleaned, "", "")
+    for grouping in {",", "."} - {mark}:
+        if grouping in fraction:
+            raise ValueError(f"not a number: {text!r}")
+        if grouping in whole:
+            if not _GROUPED.match(whole.replace(grouping, "G")):
+                raise ValueError(f"not a number: {text!r}")
+            whole = whole.replace(grouping, "")
+    if not (whole + fraction).isdigit() or not (whole + fraction).isascii():
+        raise ValueError(f"not a number: {text!r}")
+    return f"{sign}{whole}.{fraction}" if mark else sign + whole
+
+
+def _decimal_mark(text: str, point: str) -> str | None:
+    """Which of "," and "." is ``text``'s decimal separator (None: none, or only grouping)."""
+    marks = [mark for mark in (",", ".") if mark in text]
+    if len(marks) == 2:  # "1.234,5", "1,234.5": the last one
+        return max(marks, key=text.rindex)
+    if len(marks) == 1 and text.count(marks[0]) == 1 and marks[0] in (point, "."):
+        return marks[0]
+    return None
+
+
+def format_number_input(value: t.Any, places: int | None = None) -> str:
+    """A decimal or float as a form's input shows it, as lists show it: the locale's decimal
+    separator, no grouping, the column's declared places ("893,50")."""
+    finite = (isinstance(value, decimal.Decimal) and value.is_finite()
+              or isinstance(value, float) and math.isfinite(value))
+    text = f"{value:.{places}f}" if finite and places is not None else str(value)
+    return text.replace(".", decimal_symbol())
+
+
+# ---------------------------------------------------------------------------------------------
+# Durations, money, percentages (dashboards)
+
+
+_DURATION_UNITS = (("duration-day", 86400), ("duration-hour", 3600), ("duration-minute", 60),
+                   ("duration-second", 1))
+
+
+def format_duration(seconds: float) -> str:
+    """A duration in its two largest units, as the locale abbreviates them: "1 day 8 hr",
+    "1 j 8 h"; "5 min", "45 s"."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return _unit(round(seconds), "duration-second")
+    if seconds < 3600:
+        return _unit(round(seconds / 60), "duration-minute")
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    if hours < 24:
+        parts = [_unit(hours, "duration-hour")] + ([_unit(minutes, "duration-minute")] if minutes else [])
+    else:
+        days, hours = divmod(hours, 24)
+        parts = [_unit(days, "duration-day")] + ([_unit(hours, "duration-hour")] if hours else [])
+    return babel_lists.format_list(parts, style="unit-narrow", locale=current_locale())
+
+
+def format_duration_compact(seconds: float) -> str:
+    """A duration in its largest unit, narrow, for a chart's axis: "2d" / "2j", "3h"."""
+    for unit, size in _DURATION_UNITS:
+        if seconds >= size or unit == "duration-second":
+            amount = seconds / size
+            amount = int(amount) if float(amount).is_integer() else round(amount, 1)
+            return babel_units.format_unit(amount, unit, length="narrow", locale=current_locale())
+    return ""  # pragma: no cover - the loop always returns
+
+
+def _unit(amount: int, unit: str) -> str:
+    return babel_units.format_unit(amount, unit, length="short", locale=current_locale())
+
+
+@lru_cache(maxsize=256)
+def _pattern(name: str, kind: str, places: int | None) -> babel_numbers.NumberPattern:
+    """The locale's currency or percent pattern, with ``places`` fraction digits if given."""
+    locale = _locale(name)
+    source = (locale.currency_formats["standard"] if kind == "currency"
+              else locale.percent_formats[None])
+    pattern = copy.copy(babel_numbers.parse_pattern(source))
+    if places is not None:
+        pattern.frac_prec = (places, places)
+    return pattern
+
+
+def format_money(value: t.Any, currency: str, places: int | None = None) -> str:
+    """An amount of ``currency`` as the locale writes money: "€12,345.50", "12 345,50 €"
+    (``places``: fraction digits, default the currency's own)."""
+    name = _bundle().name
+    return _pattern(name, "currency", places).apply(
+        value, _locale(name), currency=currency, currency_digits=places is None)
+
+
+def format_percent(value: t.Any, places: int = 0) -> str:
+    """``value`` percent as the locale writes it: 12.5 -> "12.5%" / "12,5 %"."""
+    name = _bundle().name
+    return _pattern(name, "percent", places).apply(float(value) / 100, _locale(name))
+
+
+def format_or_list(items: t.Sequence[str]) -> str:
+    """"a, b or c" in the user's language ("a, b ou c")."""
+    return babel_lists.format_list(list(items), style="or", locale=current_locale())
+
+
 def locale_tag() -> str:
     """The request's locale as a BCP 47 tag, for ``<html lang>``: "fr", "pt-BR"."""
     return _bundle().name.replace("_", "-")
@@ -363,5 +577,6 @@ _TEMPLATE_FUNCTIONS: dict[str, t.Any] = {
     "format_datetime": format_datetime,
     "format_date": format_date,
     "format_time": format_time,
+    "format_timestamp": format_timestamp,
     "locale_tag": locale_tag,
 }

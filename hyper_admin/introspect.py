@@ -46,6 +46,47 @@ class Hint:
     max: t.Any = None
     readonly: bool = False
     secret: bool | None = None
+    #: The colour of a value's badge in lists, detail pages and the filter panel:
+    #: ``{"urgent": "error", "paid": "success"}`` (tones: BADGE_TONES). Values not named here
+    #: take the default for their name (cells.DEFAULT_TONES), else a neutral badge.
+    badges: t.Mapping[t.Any, str] | None = None
+
+    def __post_init__(self) -> None:
+        unknown = sorted({str(tone) for tone in (self.badges or {}).values()} - set(BADGE_TONES))
+        if unknown:
+            raise ValueError(f"Hint(badges=...): unknown tone {unknown[0]!r} "
+                             f"(use one of {', '.join(BADGE_TONES)})")
+
+
+#: What a badge can say: its colour in the theme ("neutral": no colour).
+BADGE_TONES = ("neutral", "info", "success", "warning", "error")
+
+#: Words that labels keep in capitals ("sku" → "SKU", "api_key" → "API key", "APIKey" → "API
+#: key"): acronyms a column or class name is likely to hold.
+ACRONYMS = frozenset({
+    "id", "sku", "isbn", "url", "uri", "ip", "uuid", "guid", "api", "vat", "html", "http",
+    "https", "css", "json", "xml", "csv", "pdf", "sql", "ssh", "ssl", "tls", "dns", "smtp",
+    "iban", "bic", "ean", "upc", "gtin", "eori", "ssn", "mfa", "otp", "sms", "utc", "gmt", "iso",
+    "eu", "uk", "cpu", "gpu", "ui", "ux", "seo", "crm", "erp", "kpi", "faq", "qr", "rgb", "ttl",
+    "oauth", "saml", "jwt",
+})
+
+
+def _acronym(word: str) -> str:
+    """``sku`` → "SKU", ``ids`` → "IDs"; any other word as it is."""
+    lower = word.lower()
+    if lower in ACRONYMS:
+        return word.upper()
+    if lower.endswith("s") and lower[:-1] in ACRONYMS:
+        return word[:-1].upper() + "s"
+    return word
+
+
+def humanize(name: str) -> str:
+    """``api_key`` → "API key"; ``customer_sku`` → "Customer SKU": a name as a label, first
+    word capitalised, known acronyms in capitals."""
+    text = " ".join(_acronym(word) for word in name.replace("_", " ").split())
+    return text[:1].upper() + text[1:]
 
 
 _SCALE = re.compile(r"^\s*(?:numeric|decimal)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*$", re.I)
@@ -86,16 +127,25 @@ class ColumnInfo:
     secret: bool
     hint: Hint
     table: str
+    #: What the database's catalog adds (catalog.column_facts), once it was read: its NOT
+    #: NULL, and whether it fills the column itself when an INSERT leaves it out.
+    database_not_null: bool | None = None  # None: the catalog was not read
+    filled_by_database: bool = False
+
+    @property
+    def required_on_insert(self) -> bool:
+        """Whether an INSERT must give this column a value: NOT NULL with no default of the
+        model's or the database's. The table's NOT NULL once its catalog was read (a column
+        the model calls required may still be NULL there), else the model's."""
+        not_null = not self.nullable if self.database_not_null is None else self.database_not_null
+        return not_null and not self.has_default and not self.filled_by_database
 
     @property
     def label(self) -> str:
         if self.hint.label:
             return self.hint.label
         words = self.attribute.removesuffix("_id") if self.is_foreign_key else self.attribute
-        if words == "id":
-            return "ID"
-        words = words.replace("_", " ").strip()
-        return words[:1].upper() + words[1:]
+        return humanize(words)
 
     @property
     def decimal_places(self) -> int | None:
@@ -162,6 +212,8 @@ class ModelInfo:
     primary_key: list[ColumnInfo]
     by_attribute: dict[str, ColumnInfo] = field(repr=False)
     by_name: dict[str, ColumnInfo] = field(repr=False)
+    #: Whether the database's catalog was read into the columns (add_database_facts).
+    catalog_read: bool = False
 
     @property
     def label_column(self) -> ColumnInfo | None:
@@ -198,6 +250,53 @@ class ModelInfo:
                     attribute = declared.get((other, column.name))
                     found.append(ChildRelation(other, column, attribute))
         return found
+
+    def add_database_references(self, found: t.Iterable[tuple[str, str, str | None]]) -> None:
+        """Foreign keys the database declares, as ``(column, table, column or None)``, taken
+        for the columns the model declares none for. ``link_targets`` then pairs them with
+        models."""
+        for name, ref_table, ref_column in found:
+            column = self.by_name.get(name)
+            if column is not None and column.references is None:
+                column.references = (ref_table, ref_column or "")
+
+    def add_database_facts(self, facts: t.Mapping[str, t.Any]) -> None:
+        """NOT NULL and database defaults per column name (catalog.ColumnFacts)."""
+        for column in self.columns:
+            found = facts.get(column.name)
+            if found is not None:
+                column.database_not_null = found.not_null
+                column.filled_by_database = found.filled_by_database
+        self.catalog_read = True
+
+    @property
+    def key_filled_by_database(self) -> bool:
+        """Whether an INSERT may leave the primary key out: a single integer key the database
+        numbers (assumed until its catalog is read). Otherwise the add form asks for it."""
+        key = self.primary_key
+        return (len(key) == 1 and key[0].kind == "int"
+                and (not self.catalog_read or key[0].filled_by_database or key[0].has_default))
+
+    def link_targets(self, models_by_table: t.Mapping[str, type]) -> None:
+        """Pair each foreign key no relationship describes with the model of its table (a
+        ``Column(references=...)`` or a key the database declares), when it references that
+        model's single-column primary key: the column then reads, links and is picked like a
+        declared many-to-one relationship, reachable in paths as ``<name without _id>``."""
+        for column in self.columns:
+            if column.target_model is not None or column.references is None:
+                continue
+            target = models_by_table.get(column.references[0])
+            if target is None:
+                continue
+            target_key = model_info(target).primary_key
+            if len(target_key) != 1 or column.references[1] not in ("", target_key[0].name):
+                continue
+            column.references = (column.references[0], target_key[0].name)
+            column.target_model = target
+            relation = column.attribute.removesuffix("_id")
+            if (relation != column.attribute and relation not in self.by_attribute
+                    and not hasattr(self.model, relation)):
+                column.relation_attribute = relation
 
     def pk_values(self, obj_or_row: t.Any) -> tuple:
         if isinstance(obj_or_row, dict) or hasattr(obj_or_row, "keys"):
@@ -495,8 +594,12 @@ def table_name(model: type) -> str:
 
 
 def _words(class_name: str) -> str:
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", class_name)
-    return spaced[:1].upper() + spaced[1:].lower()
+    """``OrderLine`` → "Order line"; ``APIKey`` → "API key": words in capitals (an acronym the
+    class name writes so, or a known one) stay so."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", class_name).split()
+    words = [word if len(word) > 1 and word.isupper() else _acronym(word.lower()) for word in spaced]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
 
 
 def pluralize(name: str) -> str:

@@ -12,8 +12,8 @@ import functools
 import typing as t
 from dataclasses import dataclass
 
-from . import pipeline
-from .introspect import ColumnInfo, ModelInfo, model_info, model_names
+from . import i18n, pipeline
+from .introspect import BADGE_TONES, ColumnInfo, ModelInfo, humanize, model_info, model_names
 from .panels import bind_detail_panels
 
 if t.TYPE_CHECKING:
@@ -52,7 +52,7 @@ def action(label: str | None = None, *, permission: str | None = None, confirm: 
         action_name = name or function.__name__
         function._hyper_admin_action = ActionInfo(
             name=action_name,
-            label=label or action_name.replace("_", " ").capitalize(),
+            label=label or humanize(action_name.lower()),
             function=function,
             permission=permission or action_name,
             confirm=confirm,
@@ -68,7 +68,7 @@ def display(label: str | None = None, *, ordering: str | None = None):
     """Give a list_display callable/method its column header (and a column to sort it by)."""
 
     def decorate(function: t.Callable) -> t.Callable:
-        function.label = label or function.__name__.replace("_", " ").capitalize()
+        function.label = label or humanize(function.__name__.lower())
         function.ordering = ordering
         return function
 
@@ -82,8 +82,15 @@ class ModelAdmin:
     #: URL segment; defaults to the model's table name.
     slug: str | None = None
     #: Human names; default from the class name ("OrderLine" -> "Order line", "Order lines").
+    #: Capitalised as a title; sentences use them in lower case ("Add order line"). May be
+    #: lazy strings of the app's catalog (``lazy_gettext``), translated when a page renders.
     verbose_name: str | None = None
     verbose_name_plural: str | None = None
+    #: The grammatical gender of ``verbose_name`` in the user's language, for the languages
+    #: whose sentences agree with it ("Ajouter une commande", "Produit « X » ajouté"): a
+    #: mapping language -> gender (``{"fr": "feminine"}``), or a (lazy) string. French knows
+    #: "masculine", "feminine" and "masculine elided" ("cet article"); see docs/i18n.md.
+    verbose_name_gender: t.Any = None
     #: A lucide icon name shown in navigation (see static/icons.svg).
     icon: str | None = None
     #: A sentence shown under the model's name on the dashboard.
@@ -153,10 +160,18 @@ class ModelAdmin:
     form_args: t.Mapping[str, t.Mapping[str, t.Any]] = {}
     #: attribute -> ``fn(value, row) -> str | Markup`` used wherever the value is shown.
     formatters: t.Mapping[str, t.Callable[[t.Any, t.Any], t.Any]] = {}
+    #: attribute -> {value: tone}: the colours of a choice column's badges in the list, the
+    #: detail page and the filter panel, e.g. ``{"priority": {"urgent": "error"}}``. Tones:
+    #: "success", "warning", "error", "info", "neutral". Values not named take the column's
+    #: ``Hint(badges=...)``, else the default for their name (paid green, urgent red...).
+    badges: t.Mapping[str, t.Mapping[t.Any, str]] = {}
     #: A column every save moves on (an integer counter, incremented; or a timestamp such as
     #: ``updated_at``, set to now), carried by edit forms and checked by the UPDATE, so that a
     #: change by anyone who maintains it is caught even in columns the form does not show.
     version_field: str | None = None
+
+    #: A registered SQL query (Admin.register_query), not a table: read-only, no rows to open.
+    is_query_view: t.ClassVar[bool] = False
 
     def __init__(self, model: type, admin: "Admin"):
         self.model = model
@@ -171,6 +186,7 @@ class ModelAdmin:
         self._detail_panels = bind_detail_panels(self)
         if self.live:
             self._live_column()  # checked at registration
+        self._check_badges()
         if self.version_field is not None:
             column = model_info(model).column(self.version_field)
             if column is None or column.kind not in ("int", "datetime") or column.primary_key:
@@ -179,6 +195,18 @@ class ModelAdmin:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model.__name__} at {self.slug!r}>"
+
+    def _check_badges(self) -> None:
+        """``badges`` names columns of the model and known tones (checked at registration)."""
+        info = model_info(self.model)
+        for name, tones in dict(self.badges).items():
+            if info.column(name) is None:
+                raise TypeError(f"badges of {type(self).__name__} names {name!r}, which is no "
+                                f"column of {self.model.__name__}")
+            unknown = sorted({str(tone) for tone in dict(tones).values()} - set(BADGE_TONES))
+            if unknown:
+                raise TypeError(f"badges of {type(self).__name__} for {name!r}: unknown tone "
+                                f"{unknown[0]!r} (use one of {', '.join(BADGE_TONES)})")
 
     def _live_column(self) -> ColumnInfo:
         """The column of ``live_column`` (default: an integer primary key), which must be a
@@ -241,18 +269,12 @@ class ModelAdmin:
         return [c.attribute for c in self.visible_columns() if not c.lazy][:8]
 
     def get_list_display_links(self, user: t.Any) -> list[str]:
-        """Default: the first displayed column that is neither a foreign key (its cell links to
-        the related row) nor a related path."""
+        """Default: the first displayed column, whatever it shows (CONTRACT §6: a row always
+        links its own page, even when that column is a foreign key)."""
         if self.list_display_links is not None:
             return list(self.list_display_links)
-        info = self.info
-        relation_names = {c.relation_attribute for c in info.columns if c.relation_attribute}
         for item in self.get_list_display(user):
-            if not isinstance(item, str) or "." in item or item in relation_names:
-                continue
-            column = info.column(item)
-            if column is None or not column.is_foreign_key:
-                return [item]
+            return [item if isinstance(item, str) else getattr(item, "__name__", "")]
         return []
 
     def get_search_fields(self, user: t.Any) -> list[str]:
@@ -279,7 +301,7 @@ class ModelAdmin:
             return [f for _, group in self.fieldsets for f in group.get("fields", ())]
         if self.fields is not None:
             return [f for f in self.fields if f not in self.exclude]
-        auto_pk = len(self.info.primary_key) == 1 and self.info.primary_key[0].kind == "int"
+        auto_pk = self.info.key_filled_by_database
         return [c.attribute for c in self.visible_columns()
                 if not (c.primary_key and auto_pk) and not c.lazy and c.attribute not in self.exclude]
 
@@ -326,7 +348,31 @@ class ModelAdmin:
         custom = getattr(self, "label", None)
         if callable(custom):
             return str(custom(obj))
-        return default_label(self.model, obj)
+        return default_label(self.model, obj, self.verbose_name)
+
+    def get_verbose_name_gender(self) -> str | None:
+        """``verbose_name_gender`` for the request's language (None: not given for it)."""
+        gender = self.verbose_name_gender
+        if isinstance(gender, t.Mapping):
+            locale = i18n.current_locale()
+            gender = gender.get(str(locale)) or gender.get(locale.language)
+        return str(gender) if gender else None
+
+    def phrase(self, message: str, **variables: t.Any) -> str:
+        """One of the admin's sentences about this model in the user's language, worded for
+        the gender of its name where the language needs it (i18n.GENDERED_MESSAGES).
+        ``%(model)s`` and ``%(models)s`` default to the names as words of a sentence."""
+        variables.setdefault("model", i18n.in_sentence(self.verbose_name))
+        variables.setdefault("models", i18n.in_sentence(self.verbose_name_plural))
+        return i18n.gendered(self.get_verbose_name_gender(), message, **variables)
+
+    def count_text(self, num: int, shown: str | None = None) -> str:
+        """``num`` rows of this model in words: "1 order", "12 orders", "12 commandes".
+        ``shown``: the number as written, when not plainly ("about 9.8M")."""
+        return i18n.ngettext("%(num)s %(model)s", "%(num)s %(models)s", num,
+                             num=shown if shown is not None else i18n.format_number(num),
+                             model=i18n.in_sentence(self.verbose_name),
+                             models=i18n.in_sentence(self.verbose_name_plural))
 
     # -- hooks around writes --------------------------------------------------------------------
 
@@ -345,7 +391,7 @@ class ModelAdmin:
         """After the row is deleted, in the same transaction; raising rolls the delete back."""
 
 
-def default_label(model: type, obj: t.Any) -> str:
+def default_label(model: type, obj: t.Any, verbose_name: t.Any = None) -> str:
     if type(obj).__str__ is not object.__str__ and isinstance(obj, model):
         text = str(obj)
         if text:
@@ -357,4 +403,5 @@ def default_label(model: type, obj: t.Any) -> str:
         if value not in (None, ""):
             return str(value)
     pk = info.pk_values(obj) if info.primary_key else ()
-    return f"{model_names(model).verbose_name} #{','.join(str(v) for v in pk)}"
+    name = verbose_name or model_names(model).verbose_name
+    return f"{name} #{','.join(str(v) for v in pk)}"

@@ -21,7 +21,7 @@ from werkzeug.local import LocalProxy
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from . import i18n, sql
+from . import checks, i18n, sql
 from .htmx import client_redirect, current_htmx
 from .paths import STATIC_DIR
 
@@ -127,13 +127,30 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+#: Screens whose URL shows on GET the form that its POST saves: a POST that finds the session
+#: expired sends the user back to that form after sign-in, not to the dashboard.
+FORM_PAGES = frozenset({"create", "edit", "delete", "revert"})
+
+
 def _requested_path() -> str:
+    """Where to come back after sign-in: the page (path and whole query string) the user was on.
+
+    htmx: the page in the address bar (HX-Current-URL), where static/keep_input.js restores a
+    form's unsent input. A full-page GET: that URL. A full-page POST of a form page: the GET of
+    the same URL (the form again); any other POST: the dashboard (never replayed)."""
     htmx = current_htmx()
     if htmx.request:
-        return htmx.current_path or url_for(".dashboard")
-    if request.method in SAFE_METHODS:
-        return request.full_path.rstrip("?")
-    return url_for(".dashboard")
+        page = htmx.current_path
+    elif request.method in SAFE_METHODS or _endpoint_name() in FORM_PAGES:
+        page = request.full_path.rstrip("?")
+    else:
+        page = None
+    # A query string too long for sign-in to follow (safe_next's limit) still leaves the page.
+    return safe_next(page) or safe_next((page or "").partition("?")[0]) or url_for(".dashboard")
+
+
+def _endpoint_name() -> str:
+    return (request.endpoint or "").rpartition(".")[2]
 
 
 def login_url(next_path: str | None) -> str | None:
@@ -231,12 +248,13 @@ def check_csrf() -> None:
 # The guard and the router
 
 
-def guard(view: t.Callable, *, public: bool = False, model_action: str | None = None) -> t.Callable:
+def guard(view: t.Callable, *, public: bool = False,
+          model_action: str | tuple[str, ...] | None = None) -> t.Callable:
     """Wrap ``view`` in the pipeline. ``public`` views (sign-in) skip the sign-in checks only.
 
     Model views (``model_action`` set) get the ModelAdmin of the URL's ``slug`` instead of the
     slug: unknown → 404, no ``view`` permission → 403, and for actions on no particular row
-    (``add``, ``export``...) that action too. Views of one row check their action after loading
+    (``add``, ``export``...) that action too (a tuple: any one of them). Views of one row check their action after loading
     it, so that a missing row is a 404 before a refused action is a 403 (CONTRACT §2).
     """
 
@@ -254,6 +272,8 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
             if not has_admin_access():
                 abort(403)
             g._hyper_admin_shell = True
+            for late in current_state().read_catalog():  # until every table was read
+                checks.warn_about(checks.check(late))
         if model_action is not None:
             model_admin = current_state().model_admin_by_slug(kwargs.pop("slug"))
             if model_admin is None:
@@ -263,17 +283,19 @@ def guard(view: t.Callable, *, public: bool = False, model_action: str | None = 
             served = getattr(model_admin, "served_endpoints", None)
             if served is not None and request.endpoint.rpartition(".")[2] not in served:
                 abort(404)  # a query view has no rows to open, edit or delete
-            if model_action != "view" and not model_admin.has_permission(model_action, current_user):
+            wanted = (model_action,) if isinstance(model_action, str) else model_action
+            if "view" not in wanted and not any(
+                    model_admin.has_permission(action, current_user) for action in wanted):
                 abort(403)
             kwargs["model_admin"] = model_admin
+            if model_admin is current_state().audit_admin:
+                current_state().ensure_tables()  # the trail's own list reads its table
         if request.method not in SAFE_METHODS:
             check_csrf()
             if model_action is not None:
                 # The audit trail's table must exist before a write opens its transaction
                 # (created there, a rolled-back write would roll the table back too).
-                from .storage import ensure_tables
-
-                ensure_tables(current_state().engine)
+                current_state().ensure_tables()
         return view(**kwargs)
 
     guarded._hyper_admin_guarded = True
@@ -288,7 +310,7 @@ class Router:
 
     def __call__(self, rule: str, view: t.Callable, *, endpoint: str | None = None,
                  methods: t.Sequence[str] = ("GET",), public: bool = False,
-                 model_action: str | None = None) -> None:
+                 model_action: str | tuple[str, ...] | None = None) -> None:
         self.blueprint.add_url_rule(
             rule, endpoint or view.__name__,
             guard(view, public=public, model_action=model_action), methods=list(methods),

@@ -56,6 +56,7 @@ class QueryAdmin(ModelAdmin):
     no rows of its own to open. Built by ``Admin.register_query``."""
 
     served_endpoints = QUERY_ENDPOINTS
+    is_query_view = True
     #: Set by register_query.
     source: sql.QuerySource
     query_params: t.Mapping[str, QueryParam] = {}

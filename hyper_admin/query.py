@@ -31,6 +31,8 @@ FILTER_OPS = ("gte", "lte", "in", "isnull", "contains")
 MAX_FILTER_VALUES = 1000
 MAX_SEARCH_LENGTH = 200
 MAX_PAGE = 1_000_000
+#: The largest row position a cursor may carry (far beyond any table a list pages through).
+MAX_POSITION = 10**15
 #: What PostgreSQL's numeric holds: digits before the decimal point, and after it.
 NUMERIC_MAX_DIGITS = 131_072
 NUMERIC_MAX_SCALE = 16_383
@@ -86,6 +88,9 @@ class ListParams:
     page: int = 1
     after: list[t.Any] | None = None
     before: list[t.Any] | None = None
+    #: Where the ``after``/``before`` cursor's row stands in the list (0: the first row), when
+    #: the cursor says: the page then knows which rows it shows ("51–100").
+    cursor_position: int | None = None
     per_page: int = 50
     exact_count: bool = False
 
@@ -214,7 +219,7 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
         if name in args:
             if "page" in args:
                 raise BadQuery(_("page and %(name)s exclude each other", name=name))
-            values = decode_cursor(args[name], spec, params.sort)
+            values, params.cursor_position = decode_cursor_position(args[name], spec, params.sort)
             setattr(params, name, values)
 
     for key in args.keys():
@@ -317,13 +322,25 @@ def _signature(key: bytes, body: bytes, sort: list[tuple[ColumnInfo, bool]]) -> 
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def encode_cursor(values: list[t.Any], spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]) -> str:
-    body = json.dumps(values, default=_json_default, separators=(",", ":")).encode()
+def encode_cursor(values: list[t.Any], spec: ListSpec, sort: list[tuple[ColumnInfo, bool]],
+                  position: int | None = None) -> str:
+    """``values``: the row's sort values. ``position``: where the row stands in the list (0 for
+    the first), signed with them, so that the next page says which rows it shows."""
+    payload = list(values) if position is None else [*values, int(position)]
+    body = json.dumps(payload, default=_json_default, separators=(",", ":")).encode()
     text = base64.urlsafe_b64encode(body).decode().rstrip("=")
     return f"{text}.{_signature(spec.cursor_key, body, sort)}"
 
 
 def decode_cursor(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]) -> list[t.Any]:
+    """The sort values a cursor carries (see decode_cursor_position)."""
+    return decode_cursor_position(raw, spec, sort)[0]
+
+
+def decode_cursor_position(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]]
+                           ) -> tuple[list[t.Any], int | None]:
+    """The sort values a cursor carries and its row's position in the list (None: a cursor
+    issued without one, as before positions were carried)."""
     if not isinstance(raw, str) or len(raw) > 4096 or raw.count(".") != 1:
         raise BadQuery(_("invalid cursor"))
     text, signature = raw.split(".")
@@ -337,14 +354,17 @@ def decode_cursor(raw: str, spec: ListSpec, sort: list[tuple[ColumnInfo, bool]])
         values = json.loads(body)
     except ValueError:
         raise BadQuery(_("invalid cursor")) from None
-    if not isinstance(values, list) or len(values) != len(sort):
+    if not isinstance(values, list) or len(values) not in (len(sort), len(sort) + 1):
+        raise BadQuery(_("invalid cursor"))
+    position = values.pop() if len(values) > len(sort) else None
+    if position is not None and (type(position) is not int or not 0 <= position <= MAX_POSITION):
         raise BadQuery(_("invalid cursor"))
     for (column, _unused), value in zip(sort, values):
         if not _fits(column, value):
             # Signed by us, yet not a value of the column (issued before a schema change, or
             # with a leaked secret): a bad query, not a database error.
             raise BadQuery(_("invalid cursor: it does not fit this list"))
-    return values
+    return values, position
 
 
 _TYPED_KINDS = frozenset({"int", "float", "decimal", "bool", "date", "datetime", "time"})
@@ -390,6 +410,9 @@ class Page:
     total_capped: bool          # True: "more than total"
     total_kind: str = "exact"   # "exact", "estimate" (about), "more_than", "unknown",
                                 # "deferred" (counted by its own request: count_matching)
+    #: How many rows of the list come before this page's first (50 on "51–100"); None when
+    #: unknown (a keyset cursor that carries no position).
+    offset: int | None = None
 
 
 def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[str]:
@@ -560,17 +583,19 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     if backwards:
         rows.reverse()
 
-    def cursor_of(row) -> str:
-        return encode_cursor([row[c.name] for c, _ in sort], spec, sort)
+    def cursor_of(row, position: int | None) -> str:
+        return encode_cursor([row[c.name] for c, _ in sort], spec, sort, position)
 
+    offset = _page_offset(params, keyset, backwards, more, len(rows))
     if keyset:
         if backwards:
             has_prev, has_next = more, True
         else:
             has_next = more
             has_prev = params.after is not None
-        next_cursor = cursor_of(rows[-1]) if rows and has_next else None
-        prev_cursor = cursor_of(rows[0]) if rows and has_prev else None
+        last = None if offset is None else offset + len(rows) - 1
+        next_cursor = cursor_of(rows[-1], last) if rows and has_next else None
+        prev_cursor = cursor_of(rows[0], offset) if rows and has_prev else None
         if not rows and params.after is not None:
             has_prev, prev_cursor = True, None
     else:
@@ -590,7 +615,25 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         total = count_matching(engine, dialect, spec, params, cap=count_cap)
     return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
                 prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total.value,
-                total_capped=total.kind == "more_than", total_kind=total.kind)
+                total_capped=total.kind == "more_than", total_kind=total.kind, offset=offset)
+
+
+def _page_offset(params: ListParams, keyset: bool, backwards: bool, more: bool,
+                 shown: int) -> int | None:
+    """How many rows of the list come before the page's first: the cursor's position carried
+    from page to page (rows added or removed meanwhile may shift it a little; the first page
+    always starts at 0), or None when the cursor carries none."""
+    if not keyset:
+        return (params.page - 1) * int(params.per_page)
+    if params.after is not None:
+        return None if params.cursor_position is None else params.cursor_position + 1
+    if params.before is not None:
+        if not more:
+            return 0  # nothing before these rows: the list's start
+        if params.cursor_position is None:
+            return None
+        return max(params.cursor_position - shown, 0)
+    return 0
 
 
 @dataclass(frozen=True)

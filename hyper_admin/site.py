@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import typing as t
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask
 
-from . import pipeline
+from . import checks, pipeline
 from .cookies import harden_session_cookie
 from .introspect import model_names
 from .cache import Cache, cache_from_uri
@@ -33,10 +34,12 @@ DEFAULTS: dict[str, t.Any] = {
     "cache_uri": "memory://",
     "live_interval": 5.0,
     "live_max_seconds": 300.0,
+    "create_tables": True,
 }
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
 _FLOAT_SETTINGS = ("statement_timeout", "live_interval", "live_max_seconds")
+_BOOL_SETTINGS = ("create_tables",)
 
 
 @dataclass
@@ -64,11 +67,14 @@ class AdminState:
     cache_uri: str
     live_interval: float
     live_max_seconds: float
+    create_tables: bool
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
     panel_cache: "Cache" = field(init=False)
     audit_admin: ModelAdmin = field(init=False)
 
     def __post_init__(self) -> None:
+        self._catalog_read: set[type] = set()
+        self._catalog_lock = threading.Lock()
         self.login_throttle = pipeline.LoginThrottle(
             self.login_max_failures, self.login_failure_window, self.login_storage_uri
         )
@@ -93,8 +99,45 @@ class AdminState:
     def authenticate(self):
         return self.admin.authenticate
 
+    def ensure_tables(self) -> None:
+        """hyper_admin's own tables (storage.py) before a request uses them: created where
+        missing, or with ``create_tables=False`` only checked (storage.TablesMissing)."""
+        from .storage import ensure_tables
+
+        ensure_tables(self.engine, create=self.create_tables)
+
     def roles_of(self, user) -> frozenset[str]:
         return pipeline.roles_of(user, self.admin.roles_loader)
+
+    def read_catalog(self) -> list[ModelAdmin]:
+        """Learn from the database what registered models do not declare (catalog.py): its
+        foreign keys, NOT NULL and defaults, for each model not read yet; then pair every
+        model's keys with their targets. Returns the ModelAdmins read. Runs at
+        registration when the database answers and before each admin request until every
+        table was read (a table created after the app started is read once it exists)."""
+        pending = [ma for ma in self.admin.registry.values()
+                   if ma.model not in self._catalog_read and not ma.is_query_view]
+        if not pending:
+            return []
+        from .catalog import column_facts, foreign_keys, table_exists
+        from .sql import dialect_of
+
+        read = []
+        with self._catalog_lock:
+            engine = self.engine
+            dialect = dialect_of(engine)
+            for model_admin in pending:
+                info = model_admin.info
+                if model_admin.model in self._catalog_read or not table_exists(engine, dialect, info.table):
+                    continue
+                info.add_database_references(
+                    (fk.column, fk.ref_table, fk.ref_column)
+                    for fk in foreign_keys(engine, dialect, info.table))
+                info.add_database_facts(column_facts(engine, dialect, info.table))
+                self._catalog_read.add(model_admin.model)
+                read.append(model_admin)
+            self.admin.link_models()
+        return read
 
     def model_admins(self) -> list[ModelAdmin]:
         """The registered models, then the Audit trail (last in the navigation)."""
@@ -152,6 +195,7 @@ class Admin:
         login_storage_uri: str | None = None,
         cache_uri: str | None = None,
         locale_selector: t.Callable[[], t.Any] | None = None,
+        create_tables: bool | None = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -166,6 +210,7 @@ class Admin:
             "audit_roles": audit_roles,
             "login_storage_uri": login_storage_uri,
             "cache_uri": cache_uri,
+            "create_tables": create_tables,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader
@@ -174,6 +219,7 @@ class Admin:
         self.engine = engine
         self.name = name
         self.registry: dict[str, ModelAdmin] = {}
+        self._states: list[AdminState] = []
         #: The dashboard's panels (see docs/dashboards.md).
         self.dashboard = Dashboard()
         if app is not None:
@@ -223,18 +269,52 @@ class Admin:
         if attrs:
             admin_class = type(admin_class.__name__, (admin_class,), attrs)
         model_admin = admin_class(model, self)
-        for slug, existing in list(self.registry.items()):
-            if existing.model is model:
-                del self.registry[slug]
-        if model_admin.slug in self.registry:
-            other = self.registry[model_admin.slug].model.__name__
-            raise ValueError(
-                f"slug {model_admin.slug!r} of {model.__name__} is taken by {other}; "
-                "set ModelAdmin.slug"
-            )
-        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", model_admin.slug):
-            raise ValueError(f"slug {model_admin.slug!r} must be letters, digits, _ . -")
-        self.registry[model_admin.slug] = model_admin
+        replaced = {slug: existing for slug, existing in self.registry.items()
+                    if existing.model is model}
+        for slug in replaced:
+            del self.registry[slug]
+        try:
+            if model_admin.slug in self.registry:
+                other = self.registry[model_admin.slug].model.__name__
+                raise ValueError(
+                    f"slug {model_admin.slug!r} of {model.__name__} is taken by {other}; "
+                    "set ModelAdmin.slug"
+                )
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", model_admin.slug):
+                raise ValueError(f"slug {model_admin.slug!r} must be letters, digits, _ . -")
+            self.registry[model_admin.slug] = model_admin
+            self.link_models()
+            self._check_with_catalog([model_admin])
+        except (ValueError, checks.ConfigurationError):
+            # A registration that fails leaves the admin as it was.
+            if self.registry.get(model_admin.slug) is model_admin:
+                del self.registry[model_admin.slug]
+            self.registry.update(replaced)
+            raise
+
+    def link_models(self) -> None:
+        """Pair every registered model's foreign keys with the registered model of the table
+        they reference (introspect.ModelInfo.link_targets): registering the target after the
+        model that points at it links them too."""
+        by_table: dict[str, type] = {}
+        for model_admin in self.registry.values():
+            if not model_admin.is_query_view:
+                by_table.setdefault(model_admin.info.table, model_admin.model)
+        for model_admin in self.registry.values():
+            if not model_admin.is_query_view:
+                model_admin.info.link_targets(by_table)
+
+    def _check_with_catalog(self, model_admins: t.Iterable[ModelAdmin]) -> None:
+        """Read what the database declares when it answers (the tables may not exist yet: the
+        first admin request reads them then), and run the checks that need it."""
+        for state in self._states:
+            try:
+                with state.app.app_context():
+                    state.read_catalog()
+            except Exception:  # noqa: BLE001 - no database yet: read on the first request
+                pass
+        for model_admin in model_admins:
+            checks.raise_errors(checks.check(model_admin))
 
     def register_query(self, name: str, sql: t.Any, *, columns: t.Mapping[str, t.Any],
                        **options) -> ModelAdmin:
@@ -292,6 +372,11 @@ class Admin:
             settings[key] = frozenset([value] if isinstance(value, str) else value)
         for key in _INT_SETTINGS:
             settings[key] = int(settings[key])
+        for key in _BOOL_SETTINGS:
+            value = settings[key]
+            # From the environment a setting is text: "false", "0", "no" and "off" mean False.
+            settings[key] = (value.strip().lower() not in ("", "0", "false", "no", "off")
+                             if isinstance(value, str) else bool(value))
         for key in _FLOAT_SETTINGS:
             settings[key] = float(settings[key]) if settings[key] else None
         prefix = "/" + str(settings["url_prefix"]).strip("/")
@@ -313,6 +398,9 @@ class Admin:
             )
         state = AdminState(admin=self, app=app, name=name, **settings)
         states[name] = state
+        self._states.append(state)
+        _adapt_engines(self.engine, app.extensions.get("sqlorm"))
+        self._check_with_catalog(list(self.registry.values()))
         harden_session_cookie(app)
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
@@ -338,6 +426,8 @@ class Admin:
         route("/-/palette", palette.palette_view, endpoint="palette")
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
         route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
+        route("/<slug>/lookup/<field>", listing.field_lookup_view, endpoint="field_lookup",
+              model_action=("add", "change"))
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
         route("/<slug>/dates", dates.dates_view, endpoint="dates", model_action="view")
         route("/<slug>/count", listing.count_view, endpoint="count", model_action="view")
@@ -371,6 +461,16 @@ class Admin:
         pipeline.install(bp)
         errors.install(bp)
         return bp
+
+
+def _adapt_engines(*targets: t.Any) -> None:
+    """The sqlorm workarounds an engine needs whatever the database (sqlorm_compat)."""
+    from .sqlorm_compat import allow_bare_sqlite_filename, engines_of
+
+    for target in targets:
+        if target is not None:
+            for engine in engines_of(target):
+                allow_bare_sqlite_filename(engine)
 
 
 def _verify_now(model_admin, engine) -> None:

@@ -24,6 +24,7 @@ from sqlorm.sql import ParametrizedStmt, SQLStr, render
 
 __all__ = [
     "enable_postgresql",
+    "allow_bare_sqlite_filename",
     "guard_pool",
     "engines_of",
     "is_postgresql",
@@ -62,6 +63,28 @@ def is_postgresql(engine: Engine) -> bool:
 
 def is_sqlite(engine: Engine) -> bool:
     return "sqlite" in getattr(engine.dbapi, "__name__", "")
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite
+
+
+def allow_bare_sqlite_filename(engine: Engine) -> Engine:
+    """Let ``sqlite://app.db`` (a file in the working directory) connect.
+
+    flask-sqlorm 0.3.2 opens SQLite with ``ensure_path=True``, and sqlorm's driver then calls
+    ``os.makedirs(os.path.dirname(filename))``: for a bare file name that is
+    ``os.makedirs("")``, a FileNotFoundError on the first query. The working directory exists,
+    so there is nothing to create: the option is dropped for such names only.
+    """
+    import os
+
+    factory = engine.connection_factory
+    args, kwargs = getattr(factory, "args", None), getattr(factory, "kwargs", None)
+    if (is_sqlite(engine) and args and isinstance(args[0], str) and isinstance(kwargs, dict)
+            and kwargs.get("ensure_path") and not os.path.dirname(args[0])):
+        kwargs["ensure_path"] = False
+    return engine
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 """Tables hyper_admin keeps in the application's database (saved views, the audit trail),
 created idempotently: on first use, or ahead of time with
-``hyper-admin migrate`` / ``admin.create_tables()``.
+``hyper-admin migrate`` / ``admin.create_tables()``. With ``Admin(create_tables=False)`` the
+admin never creates them: the application's migrations do, from the statements
+``hyper-admin sql`` prints (:func:`ddl_script`, from the same definitions as below), and a
+request that needs a missing one meets :class:`TablesMissing`.
 
 Several workers and hosts share them: nothing the admin remembers lives in process memory.
 """
 
 from __future__ import annotations
 
+import textwrap
 import threading
 import weakref
 
-from .sql import dialect_of
+from .sql import Statement, dialect_of, run
 
 _ready: "weakref.WeakSet" = weakref.WeakSet()  # engines whose tables exist
 _DDL_LOCK = 0x6861646D  # "hadm": the advisory lock key of hyper_admin's DDL
@@ -46,11 +50,59 @@ def _audit_ddl(postgresql: bool) -> list[str]:
 
 
 TABLES = {"hyper_admin_saved_views": _saved_views_ddl, "hyper_admin_audit": _audit_ddl}
+DIALECTS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
-def ensure_tables(engine) -> None:
-    """Create hyper_admin's tables where missing (cheap after the first call per engine)."""
+class TablesMissing(Exception):
+    """hyper_admin's own tables are not in the database, and this admin may not create them
+    (``create_tables=False``). The admin answers 503, naming them and ``hyper-admin sql``."""
+
+    def __init__(self, tables: list[str]):
+        self.tables = tuple(tables)
+        super().__init__("hyper_admin tables missing: " + ", ".join(self.tables))
+
+
+def ddl_script(dialect: str) -> str:
+    """The statements creating hyper_admin's tables and indexes on ``dialect`` (``"sqlite"``
+    or ``"postgresql"``), each ending with ``;``: what a migration of the application runs."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"dialect is one of {', '.join(DIALECTS)}")
+    return "\n".join(_as_script(statement) + ";"
+                     for ddl in TABLES.values() for statement in ddl(dialect == "postgresql"))
+
+
+def _as_script(statement: str) -> str:
+    """A statement as written above, its continuation lines dedented to read well in a file."""
+    first, _newline, rest = statement.partition("\n")
+    return first + ("\n" + textwrap.dedent(rest) if rest else "")
+
+
+def missing_tables(engine) -> list[str]:
+    """Which of hyper_admin's tables the database lacks (PostgreSQL: on the search_path)."""
+    dialect = dialect_of(engine)
+    stmt = Statement(dialect)
+    names = stmt.params_list(list(TABLES))
+    if dialect.is_postgresql:
+        stmt.sql("SELECT relname AS name FROM pg_class WHERE relkind IN ('r', 'p') "
+                 f"AND relname IN {names} AND pg_table_is_visible(oid)")
+    else:
+        stmt.sql(f"SELECT name FROM sqlite_master WHERE type = 'table' AND name IN {names}")
+    found = {row["name"] for row in run(engine, stmt)}
+    return [name for name in TABLES if name not in found]
+
+
+def ensure_tables(engine, *, create: bool = True) -> None:
+    """Create hyper_admin's tables where missing (cheap after the first call per engine).
+
+    ``create=False`` (``Admin(create_tables=False)``): create nothing; check that they exist
+    (until they do, once per call) and raise TablesMissing when one is not there."""
     if engine in _ready:
+        return
+    if not create:
+        missing = missing_tables(engine)
+        if missing:
+            raise TablesMissing(missing)
+        _ready.add(engine)
         return
     with _lock:
         if engine in _ready:

@@ -120,6 +120,10 @@
   document.addEventListener("submit", function (event) {
     if (event.target === dirtyForm) dirtyForm = null;
   }, true);
+  // Session expired: keep_input.js kept the form's input for after sign-in; leave without asking.
+  document.addEventListener("hyper-admin:input-kept", function (event) {
+    if (event.target === dirtyForm) dirtyForm = null;
+  });
   window.addEventListener("beforeunload", function (event) {
     if (dirtyForm && document.body.contains(dirtyForm)) {
       event.preventDefault();
@@ -311,7 +315,76 @@
     link.click();
   });
 
+  // (j) Lists: where the user is. Previous and Next bring the list's top into view when it has
+  // scrolled away (the new page's first rows are there), under the sticky top bar (the
+  // section's scroll-margin-top).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var link = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!link || !link.matches || !link.matches('a[rel="next"], a[rel="prev"]')) return;
+    var results = document.getElementById("list-results");
+    if (!results) return;
+    var margin = parseFloat(getComputedStyle(results).scrollMarginTop) || 0;
+    if (results.getBoundingClientRect().top < margin) results.scrollIntoView({ block: "start" });
+  });
+
+  // Back to a list comes back to where it was left. htmx keeps no copy of pages
+  // (historyCacheSize 0): Back reloads the address. So the scroll position of each address is
+  // kept for the tab when the user leaves it (a link, an htmx navigation) and put back when
+  // that address loads again by Back/Forward or a reload. The browser's own restoration is off:
+  // it would apply the position of the page that was on screen when Back was pressed.
+  var SCROLL_KEY = "hyper-admin-scroll";
+  var SCROLL_KEPT = 50;  // addresses remembered per tab
+  function scrollMemory() {
+    try { return JSON.parse(sessionStorage.getItem(SCROLL_KEY) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function rememberScroll() {
+    var memory = scrollMemory();
+    var here = location.pathname + location.search;
+    delete memory[here];  // newest last: the oldest go first
+    memory[here] = Math.round(window.scrollY);
+    var addresses = Object.keys(memory);
+    addresses.slice(0, Math.max(0, addresses.length - SCROLL_KEPT)).forEach(function (old) { delete memory[old]; });
+    try { sessionStorage.setItem(SCROLL_KEY, JSON.stringify(memory)); } catch (e) { /* storage off: not kept */ }
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("a[href]")) rememberScroll();
+  }, true);
+  // htmx also saves the page it leaves on Back, when the address already is the one it goes
+  // back to: not a position to keep (a capturing listener runs before htmx's own).
+  var goingBack = false;
+  window.addEventListener("popstate", function () {
+    goingBack = true;
+    setTimeout(function () { goingBack = false; }, 0);
+  }, true);
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    if (!goingBack) rememberScroll();
+  });
+  function restoreScroll() {
+    var entries = performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+    var how = entries.length ? entries[0].type : "";
+    if (how !== "back_forward" && how !== "reload") return;
+    var y = scrollMemory()[location.pathname + location.search];
+    if (typeof y === "number" && y > 0) window.scrollTo(0, y);
+  }
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+
+  // (k) The filter panel starts closed where it folds above the list (below the desktop's
+  // sidebar layout), so that the first rows are on the first screen; its summary says how many
+  // filters are on. Each panel is set once: list swaps keep it as the user left it.
+  var sidebar = matchMedia("(min-width: 64rem)");
+  function foldFilters(root) {
+    root.querySelectorAll("details[data-filter-panel]:not([data-filters-ready])").forEach(function (panel) {
+      if (!sidebar.matches) panel.open = false;
+      panel.setAttribute("data-filters-ready", "");
+    });
+  }
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target.querySelectorAll) foldFilters(event.target);
+  });
+
   syncToggles();
   watchToasts();
   liveScan(document);
+  foldFilters(document);
+  restoreScroll();  // after folding: the page has its final height
 })();

@@ -24,9 +24,21 @@
       event.detail.isError = true;
     }
   });
+  // The column keeps its width while a cell is edited: the cell is held at the width it had
+  // (the editor fills it, inline_cell.html) and let go once the value is back, so that opening
+  // an editor does not shift every column of the table.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    var cell = event.detail.target;
+    if (!elt || !elt.matches || !elt.matches("[data-cell-edit]") || !cell || cell.tagName !== "TD") return;
+    if (!cell.style.width) cell.style.width = cell.getBoundingClientRect().width + "px";
+  });
   // After a save or a cancel, focus goes back to the cell's button.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    if (target && target.tagName === "TD" && target.querySelector("[data-cell-edit]")) {
+      target.style.width = "";  // the value is back: the column sizes to its values again
+    }
     if (target && target.tagName === "TD" && event.detail.requestConfig &&
         event.detail.requestConfig.elt && event.detail.requestConfig.elt.matches &&
         event.detail.requestConfig.elt.matches("form[data-inline-edit]")) {

@@ -34,6 +34,9 @@ class Untranslated:
 
 
 TRANSLATING_CALLS = frozenset({"_", "gettext", "ngettext", "pgettext"})
+#: Methods that translate their message: ``model_admin.phrase("Add %(model)s")`` (a sentence
+#: about a model, worded per gender: hyper_admin.i18n.GENDERED_MESSAGES).
+TRANSLATING_METHODS = frozenset({"phrase"})
 #: Calls whose string arguments are names, not prose.
 NAME_CALLS = frozenset({"icon", "url_for", "static_url", "format_count"})
 #: Prose: a capitalised word or two words, and none of the characters of class lists, URLs,
@@ -55,6 +58,9 @@ def prose_in_expressions(source: str, env: Environment) -> list[tuple[int, str]]
         if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and (
             node.node.name in TRANSLATING_CALLS or node.node.name in NAME_CALLS
         ):
+            return
+        if (isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr)
+                and node.node.attr in TRANSLATING_METHODS):
             return
         if (isinstance(node, nodes.Const) and isinstance(node.value, str)
                 and node.value not in KEY_NAMES and PROSE.search(node.value)):

@@ -27,15 +27,34 @@ def test_formats():
     assert charts.format_value(1234567) == "1,234,567"
     assert charts.format_value(12.345) == "12.3" and charts.format_value(1.5) == "1.50"
     assert charts.format_value(None) == "—"
-    assert charts.format_value(3 * 3600 + 5 * 60, "duration") == "3 h 5 min"
-    assert charts.format_value(45, "duration") == "45 s" and charts.format_value(90000, "duration") == "1 d 1 h"
+    assert charts.format_value(3 * 3600 + 5 * 60, "duration") == "3 hr 5 min"
+    assert charts.format_value(45, "duration") == "45 sec"
+    assert charts.format_value(90000, "duration") == "1 day 1 hr"
     assert charts.format_value(1234.5, "{:,.2f} €") == "1,234.50 €"
-    assert charts.format_value(12.25, "percent") == "12.2%" or charts.format_value(12.25, "percent") == "12.3%"
+    assert charts.format_value(1234.5, "currency:EUR") == "€1,234.50"
+    assert charts.format_value(1234.5, "currency:usd:0") == "$1,234"
+    assert charts.format_value(12.25, "percent") in ("12.2%", "12.3%")
     assert charts.format_value(3, lambda v: f"<{v}>") == "<3>"
-    assert charts.compact(1_234_000) == "1.2M" and charts.compact(1500) == "1.5k" and charts.compact(20) == "20"
+    assert charts.compact(1_234_000) == "1.2M" and charts.compact(1500) == "1.5K" and charts.compact(20) == "20"
     assert charts.compact(7200, "duration") == "2h"
-    with pytest.raises(ValueError):
-        charts.format_value(1, "bogus")
+    for bogus in ("bogus", "currency:EURO", "currency:EUR:x"):
+        with pytest.raises(ValueError):
+            charts.format_value(1, bogus)
+
+
+def test_formats_in_french():
+    """Durations, money, percentages and axis labels as Babel writes them for the locale."""
+    from flask import Flask
+
+    with Flask(__name__).test_request_context(headers={"Accept-Language": "fr"}):
+        assert charts.format_value(32 * 3600, "duration") == "1\u202fj 8\u202fh"
+        assert charts.format_value(300, "duration") == "5\xa0min"
+        assert charts.format_value(1234.5, "currency:EUR") == "1\u202f234,50\xa0€"
+        assert charts.format_value(12345.6, "currency:EUR:0") == "12\u202f346\xa0€"
+        assert charts.format_value(1234.5, "{:,.2f} €") == "1\u202f234,50 €"  # the number localized
+        assert charts.format_value(12.5, "percent") == "12,5\xa0%"
+        assert charts.format_value(1234567) == "1\u202f234\u202f567"
+        assert charts.compact(1500) == "1,5\xa0k" and charts.compact(172800, "duration") == "2j"
 
 
 @pytest.mark.parametrize("kind", ["bars", "line"])

@@ -375,7 +375,7 @@ def test_an_unchanged_form_round_trips_without_writing(site):
     data = form_data(html(client.get(f"/admin/orders/{order}/edit")))
     response = client.post(f"/admin/orders/{order}/edit", data=data)
     assert response.status_code == 303
-    assert "No changes" in html(client.get(response.headers["Location"]))
+    assert "no changes" in html(client.get(response.headers["Location"]))
     with engine as tx:
         assert dict(tx.fetchone(f"SELECT * FROM orders WHERE id = {order}")) == before
 

@@ -261,6 +261,44 @@ def test_decimal_places_validator_alone():
         check(None, F)
 
 
+@pytest.mark.parametrize("typed, expected", [
+    ("893,50", "893.50"), ("893.50", "893.50"), ("1 234,5", "1234.5"), ("1\u202f234,5", "1234.5"),
+    ("-0,10", "-0.10"), ("1.234,56", "1234.56"), ("12", "12"),
+])
+def test_decimal_typed_in_french(typed, expected):
+    """French decimals take a comma, as French lists show them; a point is read too."""
+    column = col("price", kind="decimal", python_type=decimal.Decimal, sql_type="numeric(10,2)")
+    with Flask(__name__).test_request_context(headers={"Accept-Language": "fr"}):
+        form = form_for(column, post={"price": typed})
+        assert form.validate(), form.errors
+        assert cleaned_values(form, [column])["price"] == decimal.Decimal(expected)
+        assert str(cleaned_values(form, [column])["price"]) == expected  # exact, never a float
+        shown = only(form_for(column, data={"price": decimal.Decimal("893.5")}))
+        assert shown._value() == "893,50"  # the declared places and the comma, as lists show it
+        for nonsense in ("8,93,50", "1.2.3", "abc", "12,5,"):
+            bad = form_for(column, post={"price": nonsense})
+            assert not bad.validate() and bad.errors["price"] == ["N'est pas une valeur décimale valide."]
+
+
+def test_decimal_in_english_refuses_a_comma_that_cannot_be_grouping():
+    column = col("price", kind="decimal", python_type=decimal.Decimal, sql_type="numeric(10,2)")
+    form = form_for(column, post={"price": "1,234.50"})
+    assert form.validate() and cleaned_values(form, [column])["price"] == decimal.Decimal("1234.50")
+    assert not form_for(column, post={"price": "893,50"}).validate()  # 89350? 893.50? neither
+    assert form_for(column, post={"price": "1e2"}).validate()  # what Python reads still reads
+
+
+def test_float_typed_and_shown_in_the_users_locale():
+    column = col("weight", kind="float", python_type=float, sql_type="real")
+    field = only(form_for(column))
+    assert 'type="text"' in field() and 'inputmode="decimal"' in field()
+    with Flask(__name__).test_request_context(headers={"Accept-Language": "fr"}):
+        form = form_for(column, post={"weight": "2,75"})
+        assert form.validate() and cleaned_values(form, [column])["weight"] == 2.75
+        assert only(form_for(column, data={"weight": 2.5}))._value() == "2,5"
+        assert not form_for(column, post={"weight": "inf"}).validate()  # Finite, as before
+
+
 def test_date_datetime_time():
     date = col("due", kind="date", python_type=dt.date, nullable=True)
     stamp = col("at", kind="datetime", python_type=dt.datetime)

@@ -280,7 +280,8 @@ def test_chips_have_readable_labels_and_each_removal_drops_one_filter(site):
     page = html(client(site, "support").get(url))
     chips = re.findall(r'data-filter-chip>([^<]+?)\s*<a href="([^"]+)"', page)
     labels = [unescape(label) for label, _ in chips]
-    assert labels == ["Status = Paid", "Status = Refunded", "Total ≥ 10", "Created at ≥ 2026-01-01",
+    # Bounds read as the list shows such values: declared places, the locale's date format.
+    assert labels == ["Status = Paid", "Status = Refunded", "Total ≥ 10.00", "Created at ≥ Jan 1, 2026",
                       "Shipped at is empty"]
     original = Counter(pairs_of(url))
     removed = []

@@ -1,6 +1,7 @@
 """The admin in the user's language: every string translatable, English and French complete,
 the locale chosen per request, numbers and dates formatted per locale (docs/i18n.md)."""
 
+import contextlib
 import datetime as dt
 import random
 import re
@@ -24,7 +25,7 @@ from hyper_admin import i18n
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "hyper_admin" / "translations"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "lazy_gettext": None, "_l": None}
+            "lazy_pgettext": ((1, "c"), 2), "lazy_gettext": None, "_l": None}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,3 +294,176 @@ def test_chart_labels_and_descriptions_in_french():
         text = charts.describe([monday, monday + dt.timedelta(days=1)], "day", series)
         assert text.startswith("Par jour, du lun. 4 mai 2026 au mar. 5 mai 2026.")
         assert "total 1\u202f203" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers typed by the user, durations, money, time zones
+
+
+@contextlib.contextmanager
+def _in_any_locale(name: str):
+    """A request in ``name``, shipped or not (an app's selector may choose any locale)."""
+    with Flask(__name__).test_request_context():
+        from flask import g
+
+        g._hyper_admin_i18n = i18n._Bundle(i18n._locale(name), name, i18n.translations_for(name))
+        yield
+
+
+@pytest.mark.parametrize("locale, typed, expected", [
+    ("fr", "893,50", "893.50"), ("fr", "893.50", "893.50"), ("fr", "1 234,5", "1234.5"),
+    ("fr", "1\u202f234,5", "1234.5"), ("fr", "1.234,5", "1234.5"), ("fr", "-3,2", "-3.2"),
+    ("en", "1,234.5", "1234.5"), ("en", "1,234", "1234"), ("en", "893.50", "893.50"),
+    ("de", "1.234,5", "1234.5"), ("de", "12,5", "12.5"), ("de_CH", "1’234.5", "1234.5"),
+])
+def test_numbers_typed_in_the_users_locale(locale, typed, expected):
+    with _in_any_locale(locale):
+        assert i18n.parse_number_text(typed) == expected
+
+
+@pytest.mark.parametrize("locale, typed", [
+    ("en", "893,50"), ("en", "1,5"), ("fr", "1,2,3"), ("fr", "1.2.3"), ("fr", "12,3.4"),
+    ("fr", ""), ("fr", "abc"), ("fr", "١٢"), ("fr", "--1"),
+])
+def test_numbers_whose_separators_make_no_sense_are_refused(locale, typed):
+    with _in_locale(locale), pytest.raises(ValueError):
+        i18n.parse_number_text(typed)
+
+
+def test_an_input_shows_a_number_as_the_list_does():
+    with _in_locale("fr"):
+        assert i18n.format_number_input(Decimal("893.5"), 2) == "893,50"
+        assert i18n.format_number_input(2.5) == "2,5"
+        assert i18n.format_number_input(Decimal("NaN"), 2) == "NaN"
+    with _in_locale("en"):
+        assert i18n.format_number_input(Decimal("1234.5"), 2) == "1234.50"  # no grouping
+
+
+def test_one_timestamp_format_with_its_zone():
+    moment = dt.datetime(2026, 11, 25, 14, 3, 7, 123456)
+    with _in_locale("fr"):
+        assert i18n.format_timestamp(moment, "UTC") == "25 nov. 2026, 14:03 UTC"
+        assert i18n.format_timestamp(moment.replace(tzinfo=dt.timezone.utc)) == "25 nov. 2026, 14:03 UTC"
+        assert i18n.format_timestamp(moment) == i18n.format_datetime(moment)  # zone unknown
+    with _in_locale("en"):
+        assert i18n.format_timestamp(moment, "UTC") == "Nov 25, 2026, 2:03\u202fPM UTC"
+
+
+def test_durations_money_and_percentages_as_babel_writes_them():
+    with _in_locale("fr"):
+        assert i18n.format_duration(32 * 3600) == "1\u202fj 8\u202fh"
+        assert i18n.format_duration(90) == "2\xa0min"
+        assert i18n.format_money(Decimal("12345.5"), "EUR") == "12\u202f345,50\xa0€"
+        assert i18n.format_percent(12.5, 1) == "12,5\xa0%"
+        assert i18n.format_or_list(["payée", "remboursée"]) == "payée ou remboursée"
+    with _in_locale("en"):
+        assert i18n.format_duration(32 * 3600) == "1 day 8 hr"
+        assert i18n.format_money(Decimal("12345.5"), "EUR", 0) == "€12,346"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentences about a model: its names, its gender
+
+
+def test_a_gendered_wording_falls_back_to_a_broader_one_then_to_the_plain_one():
+    with _in_locale("fr"):
+        feminine = i18n.gendered("feminine", "Add %(model)s", model="commande")
+        masculine = i18n.gendered("masculine", "Add %(model)s", model="produit")
+        elided = i18n.gendered("masculine elided", "Add %(model)s", model="article")
+        plain = i18n.gendered(None, "Add %(model)s", model="chose")
+        unknown = i18n.gendered("neuter", "Add %(model)s", model="chose")
+    french = i18n.translations_for("fr")
+    assert feminine == french.upgettext("feminine", "Add %(model)s") % {"model": "commande"}
+    assert elided == french.upgettext("masculine", "Add %(model)s") % {"model": "article"}
+    assert plain == unknown == french.ugettext("Add %(model)s") % {"model": "chose"}
+    assert len({feminine.split()[1], masculine.split()[1]}) == 2  # "une" / "un"
+    with _in_locale("en"):
+        assert i18n.gendered("feminine", "Add %(model)s", model="order") == "Add order"
+
+
+def test_every_gendered_sentence_is_extracted_for_every_gender(extracted):
+    for message in i18n.GENDERED_MESSAGES:
+        for context in (None, "masculine", "feminine"):
+            assert (context, message) in extracted, (context, message)
+
+
+def test_french_words_every_gendered_sentence_per_gender():
+    catalog = _catalog("fr")
+    for message in i18n.GENDERED_MESSAGES:
+        entries = [catalog.get(message, context=gender) for gender in ("masculine", "feminine")]
+        assert all(entry is not None and entry.string for entry in entries), message
+        assert len({entry.string for entry in entries}) == 2, message  # they read differently
+
+
+def test_names_inside_a_sentence_keep_their_acronyms():
+    assert i18n.in_sentence("Order line") == "order line"
+    assert i18n.in_sentence("API key") == "API key"
+    assert i18n.in_sentence(i18n.lazy_gettext("Audit entries")) == "audit entries"
+
+
+def test_a_model_admin_words_its_sentences_with_its_names_and_gender(engine):
+    from babel.support import LazyProxy
+
+    from apps import Customer, create_app as create_small_app, create_schema
+
+    def name(english, french):
+        return LazyProxy(lambda: french if i18n.current_locale().language == "fr" else english,
+                         enable_cache=False)
+
+    create_schema(engine)
+    _app, admin = create_small_app(engine, register=False)
+    admin.register(Customer, verbose_name=name("Customer", "Cliente"),
+                   verbose_name_plural=name("Customers", "Clientes"),
+                   verbose_name_gender={"fr": "feminine", "de": "masculine"})
+    model_admin = admin.model_admin(Customer)
+    with _in_locale("fr"):
+        assert model_admin.get_verbose_name_gender() == "feminine"
+        assert model_admin.phrase("Add %(model)s") == i18n.gendered(
+            "feminine", "Add %(model)s", model="cliente")
+        assert model_admin.count_text(12) == "12 clientes"
+        assert model_admin.count_text(1) == "1 cliente"
+        assert model_admin.count_text(9_800_000, "environ 9,8 M").endswith("M clientes")
+        assert model_admin.row_label(Customer(id=7)).startswith(("Cliente #7", ))
+    with _in_locale("en"):
+        assert model_admin.get_verbose_name_gender() is None
+        assert model_admin.phrase("Add %(model)s") == "Add customer"
+        assert model_admin.count_text(1234) == "1,234 customers"
+    with _in_any_locale("de_AT"):
+        assert model_admin.get_verbose_name_gender() == "masculine"  # by its language
+
+
+def test_lazy_model_names_work_on_every_screen(engine):
+    """Lazy verbose names (flask-babel's lazy_gettext, ours) go through lowercasing, sorting,
+    joining, flashed toasts and the palette: every screen answers, in the request's language."""
+    from babel.support import LazyProxy
+
+    from apps import Customer, Invoice, create_app as create_small_app, create_schema, members
+    from hyper_admin.testing import AdminClient
+
+    def name(english, french):
+        return LazyProxy(lambda: french if i18n.current_locale().language == "fr" else english,
+                         enable_cache=False)
+
+    create_schema(engine)
+    app, admin = create_small_app(engine, register=False)
+    admin.register(Customer, verbose_name=name("Customer", "Cliente"),
+                   verbose_name_plural=name("Customers", "Clientes"),
+                   verbose_name_gender=name("", "feminine"))
+    admin.register(Invoice, verbose_name=name("Invoice", "Facture"),
+                   verbose_name_plural=name("Invoices", "Factures"))
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    agent = AdminClient(app, client).login_as(members(engine)["root"])
+    created = agent.create(Customer, name="Zoé", email="zoe@example.com")
+    assert created.ok, created.errors
+    pages = {path: agent.get(path) for path in (
+        "/admin/", "/admin/customers/", "/admin/customers/new", f"/admin/customers/{created.pk}/",
+        f"/admin/customers/{created.pk}/history", "/admin/customers/views",
+        "/admin/-/palette?q=cli", "/admin/-/palette?q=zo", "/admin/customers/export?format=json")}
+    for path, response in pages.items():
+        assert response.status_code == 200, (path, response.status_code)
+        assert "Customer" not in response.get_data(as_text=True), path
+    confirm = agent.action(Customer, "delete", [created.pk], confirmed=False)
+    assert confirm.status_code == 200 and "1 cliente" in confirm.get_data(as_text=True)
+    assert "Cliente" in pages["/admin/customers/"].get_data(as_text=True)
+    assert agent.action(Customer, "delete", [created.pk]).status_code in (200, 303)

@@ -29,7 +29,7 @@ CHOICES = [None, "", "paid", "open", "unknown", 1, True, "<i>"]
 
 def general(column, raw, *, link=False, max_chars=40):
     cell = format_value(column, column.coerce(raw), max_chars=max_chars)
-    if link and not cell.url:
+    if link:  # the row's page, even for a value that is an address
         cell.url = URL
         cell.kind = cell.kind + " rowlink"
     return render_cell(cell)

@@ -116,11 +116,20 @@ def test_list_display_links(db):
     assert re.search(r"<td[^>]*>apple</td>", page)
 
 
-def test_first_plain_column_links_by_default(db):
+def test_the_first_column_links_the_row_by_default_even_a_foreign_key(db):
+    """CONTRACT §6: every row links its own page through its first displayed column, even
+    when that column is a foreign key (its label then links the row, not the parent)."""
     app, _, ids = make(db, (OptParent, {"permissions": ALL}),
                        (OptChild, {"permissions": ALL, "list_display": ["parent", "title"]}))
     page = html(client_as(app, "staff").get("/admin/opt_children/"))
+    apple = ids["apple"]
+    assert re.search(rf'<a href="/admin/opt_children/{apple}/" class="r">[^<]+</a>', page)
+    assert not re.search(r'<a href="/admin/opt_children/\d+/"[^>]*>apple</a>', page)
+    app, _, ids = make(db, (OptParent, {"permissions": ALL}),
+                       (OptChild, {"permissions": ALL, "list_display": ["title", "parent"]}))
+    page = html(client_as(app, "staff").get("/admin/opt_children/"))
     assert re.search(rf'<a href="/admin/opt_children/{ids["apple"]}/"[^>]*>apple</a>', page)
+    assert re.search(r'<a href="/admin/opt_parents/\d+/"', page)  # the parent, from its column
 
 
 # --- search, filters, sorting, paging ----------------------------------------------------------

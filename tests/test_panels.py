@@ -664,7 +664,7 @@ def test_function_panels_of_every_kind(site):
         assert response.status_code == 200, panel_id
         return response.get_data(as_text=True)
 
-    assert "1 h " in text_of(get("pair")) and "+30 min (+100%)" in text_of(get("pair"))
+    assert "1 hr " in text_of(get("pair")) and "+30 min (+100%)" in text_of(get("pair"))
     bars = get("bars")
     assert "&lt;b&gt;a&lt;/b&gt;" in bars and "javascript" not in bars
     grid = get("grid")

@@ -366,3 +366,40 @@ def test_upstream_still_pools_dead_connections_and_races(pg_schema, session_stac
         assert any("IndexError" in p for p in _check_out_together(plain))
     finally:
         plain.disconnect_all()
+
+
+def test_upstream_still_fails_on_a_bare_sqlite_filename(tmp_path, monkeypatch):
+    """flask-sqlorm opens SQLite with ensure_path=True: sqlorm then makes the directory of
+    ``app.db``, which is ``""``, and fails."""
+    monkeypatch.chdir(tmp_path)
+    engine = Engine.from_uri("sqlite://app.db", ensure_path=True)
+    with pytest.raises(FileNotFoundError):
+        with engine as tx:
+            tx.execute("SELECT 1")
+
+
+def test_a_bare_sqlite_filename_connects_in_the_working_directory(tmp_path, monkeypatch):
+    """allow_bare_sqlite_filename: ``sqlite://app.db`` as flask-sqlorm opens it works, and the
+    file is created where the application runs; a path with a directory keeps ensure_path."""
+    from flask import Flask
+    from flask_sqlorm import FlaskSQLORM
+
+    from hyper_admin import Admin
+    from hyper_admin.sqlorm_compat import allow_bare_sqlite_filename
+
+    monkeypatch.chdir(tmp_path)
+    app = Flask(__name__)
+    app.secret_key = "test"
+    db = FlaskSQLORM(app, "sqlite://app.db")
+    Admin(app)  # init_app adapts the app's engines
+    with db.engine as tx:
+        tx.execute("CREATE TABLE t (x INTEGER)")
+    assert (tmp_path / "app.db").exists()
+    db.engine.disconnect_all()
+
+    nested = Engine.from_uri(f"sqlite://{tmp_path / 'sub' / 'dir' / 'x.db'}", ensure_path=True)
+    allow_bare_sqlite_filename(nested)
+    with nested as tx:
+        tx.execute("SELECT 1")
+    assert (tmp_path / "sub" / "dir" / "x.db").exists()
+    nested.disconnect_all()

@@ -46,8 +46,11 @@ def test_create_and_edit_post_the_form_as_a_browser(site):
     assert invalid.status == 422 and not invalid.ok and invalid.pk is None
     assert invalid.errors == {"amount": ["Not a valid integer value.",
                                          "Number must be between -2147483648 and 2147483647."]}
+    # The table's REFERENCES makes customer_id a foreign key: a key that names no customer is
+    # refused on its field before the database would.
     missing = client.create(Invoice, customer_id="999", amount=5)
-    assert missing.status == 409 and missing.pk is None  # the database's foreign key refused it
+    assert missing.status == 422 and missing.pk is None
+    assert missing.errors == {"customer_id": ["Choose an existing customer."]}
 
 
 def test_posts_without_a_token_are_refused_and_the_client_adds_one(site):

@@ -147,7 +147,8 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
     is_pg = url.split("://", 1)[0].lower() in _PG_SCHEMES
     uri = sqlorm_uri(url, pg_schema_name() if is_pg else None)
 
-    app = Flask(__name__)
+    # hyper_admin/demo/templates: the demo's own templates (a ticket's page, its conversation).
+    app = Flask(__name__, template_folder="templates")
     # A random key per process unless one is configured: sessions end on restart, which a demo
     # can afford, and no secret is ever written down. Several workers need one shared key:
     # create_app_from_env requires it.
@@ -203,19 +204,36 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
 def register_models(admin, engine) -> None:
     """The eight models with their permissions (role ``admin`` is the superuser: everything),
     the "Support health" dashboard and the panels of an account's page (demo/dashboard.py)."""
+    from flask import g, has_app_context
+    from flask_login import current_user
     from sqlorm import SQL
 
     from hyper_admin import ModelAdmin
     from hyper_admin import action
+    from hyper_admin.i18n import lazy_gettext as _l, ngettext
 
     from hyper_admin.sql import dialect_of
 
-    from .dashboard import account_panels, register_dashboard, register_stuck_orders
+    from .dashboard import account_panels, register_dashboard, register_stuck_orders, ticket_panels
 
     support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
 
+    class StampedAdmin(ModelAdmin):
+        """``updated_at`` moves on with every change made through the admin: forms and inline
+        cells by this hook, bulk actions by their own UPDATE. Read-only in the forms."""
+
+        def on_model_change(self, values, obj, is_created):
+            if is_created:
+                values["updated_at"] = values.get("created_at") or utcnow()
+            elif values:  # a save that changes nothing writes nothing, not even the stamp
+                values["updated_at"] = utcnow()
+
     @admin.register(Account)
     class AccountAdmin(ModelAdmin):
+        # Names from the admin's catalog (an app uses its own), with the gender French
+        # sentences agree with: "Ajouter un compte", "Commande « X » ajoutée".
+        verbose_name, verbose_name_plural = _l("Account"), _l("Accounts")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "building-2"
         description = "Customers: companies on a plan."
         permissions = support_edit
@@ -228,6 +246,8 @@ def register_models(admin, engine) -> None:
 
     @admin.register(Contact)
     class ContactAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Contact"), _l("Contacts")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "contact"
         permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"}}
         list_display = ["name", "email", "phone", "role", "account_id"]
@@ -236,6 +256,8 @@ def register_models(admin, engine) -> None:
 
     @admin.register(Product)
     class ProductAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Product"), _l("Products")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "package"
         permissions = {"view": {"support", "viewer"}}
         list_display = ["sku", "name", "price", "is_active"]
@@ -243,9 +265,11 @@ def register_models(admin, engine) -> None:
         list_filter = ["is_active"]
 
     @admin.register(Order)
-    class OrderAdmin(ModelAdmin):
+    class OrderAdmin(StampedAdmin):
+        verbose_name, verbose_name_plural = _l("Order"), _l("Orders")
+        verbose_name_gender = {"fr": "feminine"}
         icon = "shopping-cart"
-        description = "A million of them with --rows 1000000."
+        description = _l("What customers bought, with the lines and the tickets of each.")
         permissions = support_edit
         list_display = ["reference", "account_id", "status", "total", "currency", "created_at"]
         search_fields = ["reference", "account.name"]
@@ -256,8 +280,8 @@ def register_models(admin, engine) -> None:
         version_field = "updated_at"  # a save moves it on; a change by the app is a conflict
         inlines = [OrderLine, Ticket]
 
-        @action("Mark as shipped", permission="change",
-                confirm="Mark {count} orders as shipped now?")
+        @action(_l("Mark as shipped"), permission="change",
+                confirm=_l("Mark {count} orders as shipped now?"))
         def mark_shipped(self, objects, user):
             now = utcnow()
             with engine as tx:
@@ -265,16 +289,25 @@ def register_models(admin, engine) -> None:
                     tx.execute(SQL("UPDATE orders SET status = 'shipped', shipped_at =",
                                    SQL.Param(now), ", updated_at =", SQL.Param(now),
                                    "WHERE id =", SQL.Param(order.id)))
-            return f"{len(objects)} orders marked as shipped."
+            return ngettext("%(num)s order marked as shipped.", "%(num)s orders marked as shipped.",
+                            len(objects))
 
     @admin.register(OrderLine)
     class OrderLineAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Order line"), _l("Order lines")
+        verbose_name_gender = {"fr": "feminine"}
         icon = "table"
         permissions = {"view": {"support"}}
         list_display = ["id", "order", "product", "quantity", "unit_price"]
 
+        def label(self, obj):
+            """The line as an agent reads it on its order's page: "2 × Wireless mouse"."""
+            return f"{obj.quantity} × {product_name(obj.product_id)}"
+
     @admin.register(Ticket)
-    class TicketAdmin(ModelAdmin):
+    class TicketAdmin(StampedAdmin):
+        verbose_name, verbose_name_plural = _l("Ticket"), _l("Tickets")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "ticket"
         permissions = support_edit
         list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "updated_at"]
@@ -282,26 +315,45 @@ def register_models(admin, engine) -> None:
         live = True  # the queue: "Live" follows new tickets
         search_fields = ["subject"]
         list_filter = ["status", "priority", "assignee_id"]
-        readonly_fields = ["created_at"]
-        inlines = [TicketComment]
+        readonly_fields = ["created_at", "updated_at"]
+        # The comments are its conversation (a panel, with the reply box), not an inline list;
+        # templates/hyper_admin/tickets/detail.html puts it below the fields.
+        detail_panels = ticket_panels()
 
     @admin.register(TicketComment)
     class TicketCommentAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Ticket comment"), _l("Ticket comments")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "message-square"
         permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"},
                        "delete": {"support"}}
         list_display = ["id", "ticket", "author", "body", "is_internal", "created_at"]
         list_filter = ["is_internal"]
-        readonly_fields = ["created_at"]
+        readonly_fields = ["author_id", "created_at"]
+
+        def on_model_change(self, values, obj, is_created):
+            if is_created:  # the author is who writes it, never a choice of the form
+                values["author_id"] = int(current_user.get_id())
 
     @admin.register(StaffUser)
     class StaffUserAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Staff user"), _l("Staff users")
+        verbose_name_gender = {"fr": "masculine"}
         icon = "shield"
         description = "Who may sign in, with which roles (comma-separated: admin, support, viewer)."
         permissions = {}  # superusers (role admin) only
         list_display = ["username", "name", "email", "roles_csv", "is_active"]
         search_fields = ["username", "name", "email"]
         list_filter = ["is_active"]
+
+    def product_name(product_id):
+        """A product's name, read once per request (an order's page labels all its lines)."""
+        names = g.setdefault("_demo_product_names", {}) if has_app_context() else {}
+        if product_id not in names:
+            with engine as tx:
+                names[product_id] = tx.fetchscalar(SQL(
+                    "SELECT name AS v FROM products WHERE id =", SQL.Param(product_id)))
+        return names[product_id] or f"#{product_id}"
 
     register_stuck_orders(admin, dialect_of(engine).name)
     register_dashboard(admin)

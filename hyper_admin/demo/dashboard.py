@@ -16,9 +16,11 @@ import typing as t
 
 from sqlorm import SQL
 
-from hyper_admin.panels import Breakdown, Markdown, Metric, PanelContext, Series, Table, TimeSeries
+from hyper_admin.i18n import lazy_gettext as _l
+from hyper_admin.panels import (Breakdown, FunctionPanel, Markdown, Metric, PanelContext, Series,
+                                Table, TimeSeries)
 
-from .models import Account, Order, Ticket, TicketComment
+from .models import Account, Order, StaffUser, Ticket, TicketComment
 
 OPEN = ["open", "pending"]
 CLOSED = ["solved", "closed"]
@@ -56,7 +58,7 @@ def register_dashboard(admin) -> None:
                description=f"Paid, not shipped after {STUCK_DAYS} days", link="/admin/stuck_orders/",
                cache=300),
         Metric("Revenue (EUR)", model=Order, value=("sum", "total"), timestamp="created_at",
-               period=WEEK, where=PAID_EUR, format="{:,.0f} €"),
+               period=WEEK, where=PAID_EUR, format="currency:EUR:0"),
         TimeSeries("Tickets opened vs closed", model=Ticket, bucket="day", days=30,
                    series=[Series("Opened", timestamp="created_at", color="primary"),
                            Series("Closed", timestamp="updated_at",
@@ -71,7 +73,7 @@ def register_dashboard(admin) -> None:
                    days=12 * 7),
         TimeSeries("Revenue per week (EUR)", model=Order, timestamp="created_at", bucket="week",
                    days=12 * 7, value=("sum", "total"), where=PAID_EUR, chart="line",
-                   format="{:,.0f} €", color="accent"),
+                   format="currency:EUR:0", color="accent"),
         Table("Urgent tickets waiting", model=Ticket,
               columns=["subject", "account_id", "status", "created_at"],
               where={"status__in": OPEN, "priority": "urgent"}, order_by="created_at", limit=6),
@@ -138,8 +140,9 @@ def register_stuck_orders(admin, dialect: str, **options: t.Any):
         list_filter=["region", "currency", "paid_at", "total"],
         sortable_fields=["order_id"],
         ordering=["paid_at", "order_id"],
-        verbose_name="Stuck order", verbose_name_plural="Stuck orders", icon="clock",
-        description=f"Paid but not shipped after {STUCK_DAYS} days (?days= changes it).",
+        verbose_name=_l("Stuck order"), verbose_name_plural=_l("Stuck orders"),
+        verbose_name_gender={"fr": "feminine"}, icon="clock",
+        description=_l("Paid but not shipped after %(days)s days.", days=STUCK_DAYS),
         permissions={"view": {"support", "viewer"}, "export": {"support"}},
     )
     settings.update(options)
@@ -202,3 +205,40 @@ def account_panels() -> list:
                   colors={"open": "warning", "pending": "info", "solved": "success",
                           "closed": "neutral"}, width=2),
     ]
+
+
+#: Comments a ticket's page shows at most (the latest ones); the list has them all.
+CONVERSATION_LIMIT = 200
+
+
+def ticket_panels() -> list:
+    """The panels of a ticket's page: its conversation, with the reply box."""
+    return [FunctionPanel(conversation, _l("Conversation"), template="demo/conversation.html",
+                          model=TicketComment, cache=0, per_user=True, width=4)]
+
+
+def conversation(ctx: PanelContext) -> dict[str, t.Any]:
+    """A ticket's comments (within the user's scope on comments), oldest first and in full,
+    each with its author's name (None: the customer wrote it) and time; and whether the user
+    may reply. Computed on every request (``cache=0``): a reply must show at once."""
+    from hyper_admin.i18n import format_timestamp
+
+    query = SQL("SELECT id, author_id, body, is_internal, created_at FROM ticket_comments "
+                "WHERE ticket_id =", SQL.Param(ctx.row, "ticket"))
+    scope = ctx.scope(TicketComment)
+    if scope is not None:
+        query = SQL(query, "AND (", scope, ")")
+    rows = ctx.fetch(SQL(query, f"ORDER BY created_at DESC, id DESC LIMIT {CONVERSATION_LIMIT + 1}"))
+    earlier = len(rows) > CONVERSATION_LIMIT
+    rows = rows[:CONVERSATION_LIMIT][::-1]
+    authors = ctx.labels(StaffUser, [row["author_id"] for row in rows])
+    comment_admin = ctx.model_admin(TicketComment)
+    comments = []
+    for row in rows:
+        written = _when(row["created_at"])
+        comments.append({"id": row["id"], "author": authors.get(row["author_id"]),
+                         "body": row["body"], "internal": bool(row["is_internal"]),
+                         "at": written.isoformat() + "Z", "when": format_timestamp(written, "UTC")})
+    return {"ticket": ctx.row, "ticket_slug": ctx.model_admin(Ticket).slug,
+            "comment_slug": comment_admin.slug, "comments": comments, "earlier": earlier,
+            "may_reply": comment_admin.has_permission("add", ctx.user)}

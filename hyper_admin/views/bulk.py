@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import json
 import typing as t
+from dataclasses import dataclass
 
 from flask import Response, abort, current_app, request, stream_with_context, url_for
 from flask_login import current_user
 from wtforms import ValidationError
 
 from .. import signals
-from ..cells import TOKEN_SEPARATOR, coerced, decode_pk, encode_pk, row_token
+from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_pk, label_for,
+                     row_token)
 from ..i18n import _, format_number, ngettext
+from ..introspect import ColumnInfo
 from ..options import ModelAdmin
-from ..query import ListParams, fetch_rows_by_pk, keyset_possible, select_list
+from ..query import Join, ListParams, fetch_rows_by_pk, keyset_possible, select_list
 from ..writes import IntegrityProblem, delete
-from .common import (audit_change, engine_and_dialect, list_request, list_url, object_of, require,
-                     selection_columns)
+from .common import (audit_change, engine_and_dialect, list_request, list_url, model_admin_for,
+                     object_of, require, selection_columns)
 from .render import Crumb, render_page, stream_page
 from .rows import _done, reach_of
 
 MAX_SELECTION = 10_000
+#: Rows per statement of an export: what a streamed export holds in memory at once.
+EXPORT_BATCH = 1000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -71,8 +77,9 @@ def action_view(model_admin: ModelAdmin):
     engine, dialect = engine_and_dialect()
     info = model_admin.info
     scope = model_admin.scope(user)
-    rows = [row for chunk in _chunks(pks) for row in
-            fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)]
+    rows = _in_selection_order(info, pks, [
+        row for chunk in _chunks(pks) for row in
+        fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)])
     # The edit form's rule for selections: a row changed since the list showed it is left out.
     stale = []
     if tokens:
@@ -94,8 +101,8 @@ def action_view(model_admin: ModelAdmin):
         abort(404)
     action = actions.get(name)
     label = _("Delete") if name == "delete" else str(action.label)
-    confirm_text = (_("Delete %(count)s %(models)s?", count=format_number(len(objects)),
-                      models=str(model_admin.verbose_name_plural).lower()) if name == "delete"
+    confirm_text = (_("Delete %(rows)s?", rows=model_admin.count_text(len(objects)))
+                    if name == "delete"
                     else str(action.confirm or "").format(count=len(objects)))
     if stale:
         confirm_text = " ".join((
@@ -156,7 +163,6 @@ class _BulkRun:
     def steps(self) -> t.Iterator[int]:
         model_admin, info, user = self.model_admin, self.model_admin.info, current_user
         engine, dialect = engine_and_dialect()
-        plural = model_admin.verbose_name_plural.lower()
         try:
             with engine as tx:
                 if self.name == "delete":
@@ -171,7 +177,7 @@ class _BulkRun:
                             audit_change(tx, model_admin, pk, "delete", row, None)
                         self.done += len(chunk)
                         yield self.done
-                    message = f"{count} {plural} deleted."
+                    message = _("%(rows)s deleted.", rows=model_admin.count_text(count))
                 else:
                     size = self.action.batch_size or self.total
                     result = None
@@ -216,6 +222,18 @@ class _BulkRun:
         return out
 
 
+def _in_selection_order(info, pks: list[tuple], rows: list) -> list:
+    """``rows`` in the order of ``pks``: the list's order (the checkboxes are posted as the
+    list shows them; ``all=1`` reads the list's query), so that the confirmation lists the
+    rows as the user saw them, not as the database returned them."""
+    place = {pk: i for i, pk in enumerate(pks)}
+
+    def position(row) -> int:
+        values = coerced(info, row)
+        return place.get(tuple(values[c.name] for c in info.primary_key), len(place))
+    return sorted(rows, key=position)
+
+
 def _posted(pk: tuple, tokens: dict[tuple, str]) -> str:
     """A key as the confirmation posts it again: with the token it was selected with."""
     token = tokens.get(pk)
@@ -234,6 +252,96 @@ def _neutralise(value: t.Any) -> t.Any:
     return value
 
 
+def _csv_cell(value: t.Any) -> t.Any:
+    """A value as CSV writes it: numbers as they are (a negative total stays a number), any
+    other text (strings, enum values, labels) neutralised."""
+    if isinstance(value, (bool, int, float, decimal.Decimal)):
+        return _plain(value)
+    return _neutralise(_plain(value))
+
+
+@dataclass(frozen=True)
+class ExportField:
+    """One exported column: its CSV header, its JSON key, and its value from a batch row
+    (``values``: the row's own columns coerced; ``row``: the database row, joins included)."""
+
+    header: str
+    key: str
+    value: t.Callable[[dict, t.Any], t.Any]
+
+
+def _own_value(column: ColumnInfo) -> t.Callable[[dict, t.Any], t.Any]:
+    return lambda values, row: values.get(column.name)
+
+
+def _label_key(column: ColumnInfo, taken: set[str]) -> str:
+    """The JSON key of a foreign key's label: its relationship's name (``account`` beside
+    ``account_id``), else the column's without ``_id``, else ``<column>_label``."""
+    bare = column.attribute.removesuffix("_id") if column.attribute.endswith("_id") else None
+    for candidate in (column.relation_attribute, bare, f"{column.attribute}_label"):
+        if candidate and candidate not in taken:
+            return candidate
+    return f"{column.attribute}_label_"
+
+
+class _JoinedLabel:
+    """A foreign key's label in the export, read from the list's join in the batch's own row:
+    as the list shows it (``label_for``: ModelAdmin.label, the model's __str__ or its label
+    column), computed once per target row of a batch."""
+
+    def __init__(self, join: Join):
+        self.target = join.target
+        self.target_admin = model_admin_for(self.target.model)
+        self.prefix = join.alias + "__"
+        self.key_name = self.prefix + self.target.primary_key[0].name
+        self.labels: dict[t.Any, str] = {}
+
+    def __call__(self, values: dict, row: t.Any) -> str | None:
+        key = row[self.key_name]
+        if key is None:  # no foreign key, or a row that no longer exists
+            return None
+        label = self.labels.get(key)
+        if label is None:
+            label = label_for(self.target_admin, self.target.model,
+                              coerced(self.target, row, self.prefix))
+            self.labels[key] = label
+        return label
+
+    def forget(self) -> None:
+        """A new batch: memory stays that of one batch."""
+        self.labels.clear()
+
+
+def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn]
+                  ) -> tuple[list[ColumnInfo], list[Join], list[ExportField]]:
+    """What the export reads and writes: the list's columns (the key first when the list does
+    not show it), and after each foreign key the list shows as a label (``account_id``), that
+    label (``account``): read by the batch's own query through the list's join, so a batch is
+    one statement whatever the number of rows and foreign keys."""
+    columns = [c.column for c in shown if c.column is not None]
+    for pk_column in model_admin.info.primary_key:
+        if pk_column not in columns:
+            columns.insert(0, pk_column)
+    joins_of = {id(c.column): c.join for c in shown
+                if c.column is not None and c.is_fk and len(c.join.target.primary_key) == 1}
+    taken = {c.attribute for c in model_admin.info.columns}
+    fields: list[ExportField] = []
+    joins: list[Join] = []
+    for column in columns:
+        join = joins_of.get(id(column))
+        if join is None:
+            fields.append(ExportField(column.label, column.attribute, _own_value(column)))
+            continue
+        fields.append(ExportField(_("%(field)s (ID)", field=column.label), column.attribute,
+                                  _own_value(column)))
+        key = _label_key(column, taken)
+        taken.add(key)
+        fields.append(ExportField(column.label, key, _JoinedLabel(join)))
+        if join not in joins:
+            joins.append(join)
+    return columns, joins, fields
+
+
 def export_view(model_admin: ModelAdmin):
     require(model_admin, "export")
     fmt = request.args.get("format", "csv")
@@ -243,20 +351,22 @@ def export_view(model_admin: ModelAdmin):
     args.pop("format", None)
     listing = list_request(model_admin, args)
     spec, params = listing.spec, listing.params
-    columns = [c.column for c in listing.columns if c.column is not None]
-    for pk_column in model_admin.info.primary_key:
-        if pk_column not in columns:
-            columns.insert(0, pk_column)
+    columns, joins, fields = export_fields(model_admin, listing.columns)
+    labels = [f.value for f in fields if isinstance(f.value, _JoinedLabel)]
     if not keyset_possible(params.sort):
         params.sort = [(c, True) for c in model_admin.info.primary_key]
     engine, dialect = engine_and_dialect()
     info = model_admin.info
 
     def batches():
-        batch = ListParams(q=params.q, sort=params.sort, filters=params.filters, per_page=1000)
+        """(values, row) pairs, EXPORT_BATCH rows per statement; memory stays that of one batch."""
+        batch = ListParams(q=params.q, sort=params.sort, filters=params.filters,
+                           per_page=EXPORT_BATCH)
         while True:
-            page = select_list(engine, dialect, spec, batch, columns, [], count_cap=None)
-            yield [coerced(info, r) for r in page.rows]
+            page = select_list(engine, dialect, spec, batch, columns, joins, count_cap=None)
+            for label in labels:
+                label.forget()
+            yield [(coerced(info, r), r) for r in page.rows]
             if not page.next_cursor:
                 return
             batch.after = [page.rows[-1][c.name] for c, _ in batch.sort]
@@ -264,22 +374,21 @@ def export_view(model_admin: ModelAdmin):
     def as_csv():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([c.label for c in columns])
+        writer.writerow([_neutralise(f.header) for f in fields])
         yield buffer.getvalue()
         for rows in batches():
             buffer.seek(0)
             buffer.truncate()
-            for values in rows:
-                writer.writerow([_neutralise(values.get(c.name)) if isinstance(values.get(c.name), str)
-                                 else _plain(values.get(c.name)) for c in columns])
+            for values, row in rows:
+                writer.writerow([_csv_cell(f.value(values, row)) for f in fields])
             yield buffer.getvalue()
 
     def as_json():
         yield "["
         first = True
         for rows in batches():
-            for values in rows:
-                item = {c.attribute: _plain(values.get(c.name)) for c in columns}
+            for values, row in rows:
+                item = {f.key: _plain(f.value(values, row)) for f in fields}
                 yield ("" if first else ",") + json.dumps(item, ensure_ascii=False, default=str)
                 first = False
         yield "]"

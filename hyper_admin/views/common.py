@@ -6,15 +6,16 @@ from __future__ import annotations
 import hashlib
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
-from flask import abort, current_app, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for, make_object, resolve_list_display
 from ..i18n import _
 from ..introspect import ColumnInfo, ModelInfo, model_info
 from ..options import ModelAdmin
-from ..pipeline import admin_url, current_state
+from ..pipeline import admin_url, current_state, safe_next
 from ..query import BadQuery, ListSpec, RelatedColumn, fetch_rows_by_pk, parse_list_params, parse_sort
 from ..sql import Dialect, dialect_of
 
@@ -22,6 +23,26 @@ from ..sql import Dialect, dialect_of
 def engine_and_dialect() -> tuple[t.Any, Dialect]:
     engine = current_state().engine
     return engine, dialect_of(engine)
+
+
+def next_path() -> str | None:
+    """Where a form goes once saved when it says so, as Django's ``next``: the posted field
+    ``next``, else ``?next=`` of its URL, when it is a path of this admin (admin_path)."""
+    return admin_path(request.form.get("next") or request.args.get("next"))
+
+
+def admin_path(target: str | None) -> str | None:
+    """``target`` if it is a path of this admin (no open redirect, nowhere else on the site):
+    a path (pipeline.safe_next) under the admin's own prefix, with no ``.`` or ``..`` segment,
+    encoded or not. None otherwise."""
+    target = safe_next(target)
+    if target is None:
+        return None
+    path = unquote(urlsplit(target).path)
+    if not path.startswith(admin_url(".dashboard")) or any(
+            segment in (".", "..") for segment in path.split("/")):
+        return None
+    return target
 
 
 def require(model_admin: ModelAdmin, action: str, obj: t.Any = None) -> None:
@@ -199,16 +220,18 @@ def load_row(model_admin: ModelAdmin, pk_text: str, *, columns: list[ColumnInfo]
     return pk, coerced(info, rows[0])
 
 
-def labels_of(model: type, pks: t.Iterable[t.Any]) -> dict[t.Any, str]:
-    """Labels of rows of ``model`` by (single) primary key, in one query."""
+def labels_of(model: type, pks: t.Iterable[t.Any], *, scoped: bool = False) -> dict[t.Any, str]:
+    """Labels of rows of ``model`` by (single) primary key, in one query; with ``scoped``,
+    only of rows within the model's scope for the current user (keys a user typed)."""
     info = model_info(model)
     keys = list(dict.fromkeys(pk for pk in pks if pk is not None))
     if not keys or len(info.primary_key) != 1:
         return {}
     engine, dialect = engine_and_dialect()
     target_admin = model_admin_for(model)
+    scope = target_admin.scope(current_user) if scoped and target_admin is not None else None
     rows = fetch_rows_by_pk(engine, dialect, info, [(k,) for k in keys],
-                            label_columns(target_admin, model))
+                            label_columns(target_admin, model), scope=scope)
     pk_name = info.primary_key[0].name
     out = {}
     for row in rows:

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .. import sql
-from ..i18n import _, lazy_gettext as _l
+from ..i18n import _, lazy_gettext as _l, ngettext
 from ..pipeline import may_show_shell
 from ..sql import QueryTimeout
+from ..storage import TablesMissing
 from .render import Crumb, render_page, render_standalone
 
 TITLES = {
@@ -126,8 +127,24 @@ def _database_error(error: Exception):
     return response
 
 
+def _tables_missing(error: TablesMissing):
+    """503 when ``Admin(create_tables=False)`` and the migrations have not created the admin's
+    own tables yet: which ones, and the command that prints their statements."""
+    current_app.logger.warning("hyper_admin: %s (create_tables=False): run the statements "
+                               "of `hyper-admin sql` in a migration", error)
+    tables = ", ".join(error.tables)
+    return render_error(503, ngettext(
+        "The table %(tables)s that the admin needs is missing from the database, and this admin "
+        "does not create its own tables. Add it with a migration: the command hyper-admin sql "
+        "prints its statements.",
+        "The tables %(tables)s that the admin needs are missing from the database, and this "
+        "admin does not create its own tables. Add them with a migration: the command "
+        "hyper-admin sql prints their statements.", len(error.tables), tables=tables))
+
+
 def install(blueprint: Blueprint) -> None:
     blueprint.register_error_handler(QueryTimeout, _timeout)
+    blueprint.register_error_handler(TablesMissing, _tables_missing)
     for error_class in sql.driver_errors():
         blueprint.register_error_handler(error_class, _database_error)
     blueprint.register_error_handler(HTTPException, _http_error)

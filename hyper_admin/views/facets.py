@@ -8,6 +8,7 @@ one change (CONTRACT §3): it works as a plain page load and as an htmx swap of 
 from __future__ import annotations
 
 import calendar
+import decimal
 import functools
 import datetime
 import typing as t
@@ -18,8 +19,9 @@ from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from ..cells import badge_tone, format_value, status_class
 from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, facet_counts, filter_kind
-from ..i18n import _, format_number
+from ..i18n import _, format_date, format_number, format_or_list
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url
@@ -38,6 +40,7 @@ class FilterOption:
     active: bool = False
     key: t.Any = None          # the value its count is filed under (FacetCounts)
     counted: bool = False      # whether a count is shown for it
+    dot: str | None = None     # a choice's badge colour, as a dot before it (cells.status_class)
 
 
 @dataclass
@@ -172,9 +175,11 @@ def filter_group(model_admin: ModelAdmin, column: ColumnInfo, name: str, pairs: 
         for text, label, key in choices:
             active = text in selected
             chosen = [c for c, _, _ in choices if (c in selected) != (c == text)]
+            tone = badge_tone(column, key, model_admin.badges.get(column.attribute), label=str(label)) \
+                if kind == "choice" else "neutral"
             group.options.append(FilterOption(
                 label=label, url=_url(base, rest + [(name, c) for c in chosen]), active=active,
-                key=key, counted=True))
+                key=key, counted=True, dot=status_class(tone)))
         group.counts_url = _url(admin_url(".facets", slug=model_admin.slug), [("field", name), *pairs])
     elif kind == "date":
         group.gte = _date_text(values.get(name + "__gte", ""))
@@ -266,13 +271,26 @@ def filter_chips(spec: ListSpec, params: ListParams, pairs: Pairs, base: str) ->
         elif flt.op == "in":
             names = _value_labels(flt)
             parts = [p.strip() for r in flt.raw for p in r.split(",") if p.strip()]
-            text = f"{label} is " + " or ".join(names.get(p, p) for p in parts)
+            text = _("%(filter)s is %(values)s", filter=label,
+                     values=format_or_list([names.get(p, p) for p in parts]))
         elif flt.op == "contains":
-            text = f"{label} contains “{flt.raw[0]}”"
+            text = _("%(filter)s contains “%(text)s”", filter=label, text=flt.raw[0])
         else:
-            text = f"{label} {_OPS[flt.op]} {flt.raw[0].strip()}"
+            text = f"{label} {_OPS[flt.op]} {_bound_text(flt)}"
         chips.append(FilterChip(text, remove))
     return chips
+
+
+def _bound_text(flt: Filter) -> str:
+    """A range filter's bound as the list shows such a value ("1 nov. 2026", "893,50"); a
+    date given to a timestamp column stays a date."""
+    raw = flt.raw[0].strip()
+    value = flt.values[0] if flt.values else None
+    if isinstance(value, datetime.date) and len(raw) <= 10:
+        return format_date(value)
+    if isinstance(value, (datetime.date, datetime.time, int, float, decimal.Decimal)):
+        return format_value(flt.column, value).text
+    return raw
 
 
 def _drop_one(pairs: Pairs, key: str, value: str) -> Pairs:

@@ -9,18 +9,20 @@ from flask_login import current_user
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk
-from ..i18n import _, lazy_gettext as _l
+from ..i18n import _, lazy_gettext as _l, lazy_pgettext
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
 from ..query import fetch_rows_by_pk
-from ..storage import ensure_tables
+from ..storage import TablesMissing
 from .common import engine_and_dialect, list_url, object_of
 from .render import Crumb, render_page
+from .values import Labels, fk_labels, value_text
 
 PAGE = 50
 ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
-                 "revert": _l("Reverted"), "restore": _l("Restored")}
+                 "revert": lazy_pgettext("a recorded change, undone", "Reverted"),
+                 "restore": _l("Restored")}
 
 
 def history_view(model_admin: ModelAdmin, pk: str):
@@ -37,13 +39,13 @@ def history_view(model_admin: ModelAdmin, pk: str):
     if not rows and (fetch_rows_by_pk(engine, dialect, info, [pk_values], info.primary_key)
                      or not _may_see_deleted(model_admin)):
         abort(404)  # outside the scope, or a deleted row's history for someone who may not see it
-    ensure_tables(engine)
+    current_state().ensure_tables()
     before_id = request.args.get("before_id", type=int)
     found = audit.entries(engine, dialect, admin_name=current_state().name,
                           model_slug=model_admin.slug, pk=encode_pk(pk_values),
                           limit=PAGE + 1, before_id=before_id)
     more = found[PAGE - 1]["id"] if len(found) > PAGE else None
-    entries = [_entry(model_admin, e) for e in found[:PAGE]]
+    entries = _entries(model_admin, found[:PAGE])
     if rows:
         title = model_admin.row_label(object_of(model_admin, coerced(info, rows[0])))
         row_url = admin_url(".detail", slug=model_admin.slug, pk=pk)
@@ -81,14 +83,24 @@ def _may_see_deleted(model_admin: ModelAdmin) -> bool:
             and model_admin.scope(current_user) is None)
 
 
-def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any]) -> dict[str, t.Any]:
+def _entries(model_admin: ModelAdmin, found: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
+    """The page's entries, their values shown as lists show them (the labels of the foreign
+    keys they hold looked up once for the page)."""
     columns = {c.attribute: c for c in model_admin.info.columns}
+    labels = fk_labels((columns.get(attribute), value) for entry in found
+                       for attribute, pair in entry["changes"].items() for value in pair)
+    return [_entry(model_admin, entry, columns, labels) for entry in found]
+
+
+def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any], columns: dict[str, ColumnInfo],
+           labels: Labels) -> dict[str, t.Any]:
     fields = []
     for attribute, (before, after) in sorted(entry["changes"].items(),
                                               key=lambda kv: _order(columns, kv[0])):
         column = columns.get(attribute)
         fields.append({"label": column.label if column is not None else attribute,
-                       "before": _shown(column, before), "after": _shown(column, after)})
+                       "before": value_text(column, before, labels),
+                       "after": value_text(column, after, labels)})
     return {"id": entry["id"], "when": entry["created_at"], "user": entry["user_label"],
             "action": entry["action"], "action_label": _action_label(model_admin, entry["action"]),
             "fields": fields, "note": entry["note"]}
@@ -109,19 +121,9 @@ def _order(columns: dict[str, ColumnInfo], attribute: str) -> int:
 
 
 def _shown(column: ColumnInfo | None, value: t.Any) -> str | None:
-    """A stored value as the page shows it (None: no value); choices by their label."""
-    if value is None:
-        return None
-    if column is not None and column.choices:
-        labels = {str(k.value if hasattr(k, "value") else k): v for k, v in column.choices}
-        return labels.get(str(value), str(value))
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, (dict, list)):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    """A stored value as the page shows it (None: no value), as a list's cell reads, a
+    foreign key by its row's label."""
+    return value_text(column, value, fk_labels([(column, value)]))
 
 
 def recent_actions(limit: int = 10) -> list[dict[str, t.Any]]:
@@ -133,14 +135,17 @@ def recent_actions(limit: int = 10) -> list[dict[str, t.Any]]:
              if ma.has_permission("view", current_user)
              and (superuser or ma.scope(current_user) is None)}
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    try:
+        state.ensure_tables()
+    except TablesMissing:
+        return []  # create_tables=False before the migrations ran: the trail page says why
     out = []
     for entry in audit.entries(engine, dialect, admin_name=state.name, slugs=set(slugs),
                                limit=limit):
         model_admin = slugs[entry["model_slug"]]
         url = None if entry["action"] == "delete" else admin_url(
             ".detail", slug=model_admin.slug, pk=entry["pk"])
-        out.append({"action": _action_label(model_admin, entry["action"]),
+        out.append({"action": _action_label(model_admin, entry["action"]), "verb": entry["action"],
                     "model_label": model_admin.verbose_name, "object_label": entry["object_label"],
                     "url": url, "user_label": entry["user_label"], "when": entry["created_at"],
                     "history_url": admin_url(".history", slug=model_admin.slug, pk=entry["pk"])})

@@ -15,7 +15,7 @@ from wtforms import ValidationError
 
 from .. import fields as form_fields
 from ..cells import Cell, cell_button, format_value
-from ..i18n import _
+from ..i18n import _, in_sentence
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..writes import IntegrityProblem
@@ -64,7 +64,8 @@ def display_cell(model_admin: ModelAdmin, column: ColumnInfo, values: dict, pk: 
         result = formatter(value, values)
         cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
     else:
-        cell = format_value(column, value, max_chars=model_admin.list_max_chars)
+        cell = format_value(column, value, max_chars=model_admin.list_max_chars,
+                            badges=model_admin.badges.get(column.attribute))
     if column.attribute in model_admin.get_list_display_links(current_user) and not cell.url:
         cell.url = detail_url(model_admin, pk)
         cell.kind = cell.kind + " rowlink"
@@ -134,7 +135,8 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
     _unused, fresh = load_row(model_admin, pk)
     title = model_admin.row_label(object_of(model_admin, fresh))
     if changed:
-        flash(f"{model_admin.verbose_name} “{title}”: {column.label.lower()} saved.", "success")
+        flash(_("%(model)s “%(row)s”: %(field)s saved.", model=model_admin.verbose_name,
+                row=title, field=in_sentence(column.label)), "success")
     return show(fresh, toast=bool(changed))
 
 

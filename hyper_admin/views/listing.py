@@ -11,11 +11,12 @@ from flask import abort, render_template, request, make_response
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..cells import (Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
+from ..cells import (WRAP_AT, Cell, DisplayColumn, ListRow, coerced, encode_pk, format_value,
                     label_columns, label_for, label_needs_row, make_object, render_cell,
                     render_row, row_checkbox, row_token, select_label, td_renderer, esc)
 from ..htmx import current_htmx
-from ..i18n import _, format_count
+from ..i18n import _, format_count, format_number
+from ..introspect import model_info
 from ..options import ModelAdmin, default_label
 from ..query import MAX_SORT_FIELDS, BadQuery, count_matching, lookup_rows, parse_value, select_list
 from .dates import dates_url
@@ -109,6 +110,7 @@ def list_view(model_admin: ModelAdmin):
                        if k not in ("columns", "after", "before", "page")],
         query_string=request.query_string.decode("latin-1"),
         total_text=_total_text(page),
+        row_range=_row_range(page),
         count_url=_count_url(model_admin) if page.total_kind == "deferred" else None,
         live=_live_context(model_admin, listing),
         dates_url=dates_url(model_admin) if model_admin.date_hierarchy else None,
@@ -233,6 +235,16 @@ def _dashboard_url() -> str:
     return url_for(".dashboard")
 
 
+def _row_range(page) -> dict | None:
+    """The rows the page shows, counted from 1 ("51" to "100"), when the list spans more than
+    this page and the page knows where it starts; None otherwise (the count alone says it)."""
+    if not page.rows or page.offset is None:
+        return None
+    if not (page.has_next or page.has_prev or page.offset):
+        return None
+    return {"first": format_number(page.offset + 1), "last": format_number(page.offset + len(page.rows))}
+
+
 def _total_text(page) -> str:
     """The count as the list shows it: "1,234", "about 9.8M", "more than 10,000" (per locale)."""
     return format_count(page.total, page.total_kind)
@@ -328,7 +340,8 @@ class _RowFormatter:
             return None
         if column.is_fk:
             return None if column.link else self._fk_renderer(column)
-        return td_renderer(column.column, self.max_chars, link=column.link)
+        return td_renderer(column.column, self.max_chars, link=column.link,
+                           badges=self.model_admin.badges.get(column.column.attribute))
 
     def _fk_renderer(self, column: DisplayColumn):
         prefix, target, target_admin, url_template, present = self.fk[id(column)]
@@ -352,10 +365,11 @@ class _RowFormatter:
             if not label:
                 return render_cell(general(column, row, {name: column.column.coerce(row[name])}))
             text = esc(label)
+            td = '<td class="w">' if len(label) > WRAP_AT else "<td>"
             if url_parts is None:
-                return f"<td>{text}</td>"
+                return f"{td}{text}</td>"
             encoded = str(key) if type(key) is int else esc(encode_pk((key,)))
-            return f'<td><a href="{url_parts[0]}{encoded}{url_parts[1]}" class="h">{text}</a></td>'
+            return f'{td}<a href="{url_parts[0]}{encoded}{url_parts[1]}" class="h">{text}</a></td>'
         return fk
 
     @staticmethod
@@ -467,8 +481,9 @@ class _RowFormatter:
                     result = formatter(value, values)
                     cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
                 else:
-                    cell = format_value(column.column, value, max_chars=self.max_chars)
-            if column.link and not cell.url:
+                    cell = format_value(column.column, value, max_chars=self.max_chars,
+                                        badges=self.model_admin.badges.get(column.column.attribute))
+            if column.link:  # the row's own page, even where the value links elsewhere
                 cell.url = url
                 cell.kind = cell.kind + " rowlink"
             if may_change and id(column) in self.editable:
@@ -494,8 +509,36 @@ def lookup_view(model_admin: ModelAdmin):
     """Options for a foreign-key picker: rows of this model matching ``q``, scoped, keyset-paged
     by primary key (``after=``), labelled. Markup: ``<button role="option">`` in ``<li role="none">``."""
     info = model_admin.info
-    if len(info.primary_key) != 1:
+    search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]
+    return _lookup_response(model_admin.model, model_admin, [c for c in search if c is not None])
+
+
+def field_lookup_view(model_admin: ModelAdmin, field: str):
+    """The options of one foreign key of this model's form, for a user who may add or change
+    its rows (CONTRACT §6): the target's labels under the target's scope, even without
+    ``view`` on the target. Without it, only the target's label column is searched, so that
+    the answers say nothing of its other columns."""
+    from .rows import pickable_foreign_keys
+
+    column = pickable_foreign_keys(model_admin, current_user).get(field)
+    if column is None:
         abort(404)
+    target_admin = model_admin_for(column.target_model)
+    if target_admin is not None and target_admin.has_permission("view", current_user):
+        names = target_admin.get_search_fields(current_user)
+        info = target_admin.info
+        search = [c for c in (info.column(n) for n in names if "." not in n) if c is not None]
+    else:
+        search = []
+    return _lookup_response(column.target_model, target_admin, search)
+
+
+def _lookup_response(model: type, model_admin: ModelAdmin | None, search: list):
+    """Rows of ``model`` matching ``q`` in ``search`` or its label column, within the scope of
+    ``model_admin`` (when the model has one), as picker options."""
+    info = model_info(model)
+    if len(info.primary_key) != 1:
+        abort(404)  # a picker chooses one key value
     pk_column = info.primary_key[0]
     q = request.args.get("q", "")
     if len(q) > 200 or "\x00" in q:
@@ -508,22 +551,21 @@ def lookup_view(model_admin: ModelAdmin):
         except BadQuery:
             abort(400, description=_("invalid after"))
     engine, dialect = engine_and_dialect()
-    search = [info.column(n) for n in model_admin.get_search_fields(current_user) if "." not in n]
-    search = [c for c in search if c is not None]
     if info.label_column is not None and info.label_column not in search:
         search.append(info.label_column)
-    rows = lookup_rows(engine, dialect, info, label_columns(model_admin, model_admin.model),
-                       term=q.strip(), search=search, after=after,
-                       scope=model_admin.scope(current_user), limit=LOOKUP_LIMIT)
+    scope = model_admin.scope(current_user) if model_admin is not None else None
+    rows = lookup_rows(engine, dialect, info, label_columns(model_admin, model),
+                       term=q.strip(), search=search, after=after, scope=scope,
+                       limit=LOOKUP_LIMIT)
     options = []
     for row in rows[:LOOKUP_LIMIT]:
         values = coerced(info, row)
         options.append({"value": values[pk_column.name],
-                        "label": label_for(model_admin, model_admin.model, values)})
+                        "label": label_for(model_admin, model, values)})
     more_url = None
     if len(rows) > LOOKUP_LIMIT:
         more_url = f"{request.path}?{urlencode({'q': q, 'after': options[-1]['value']})}"
-    response = make_response(render_template(
-        templates_for("partials/lookup_options", model_admin.slug),
+    slug = model_admin.slug if model_admin is not None else info.table
+    return make_response(render_template(
+        templates_for("partials/lookup_options", slug),
         options=options, more_url=more_url, q=q))
-    return response

@@ -26,7 +26,7 @@ from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
 from ..query import BadQuery, RelatedColumn, fetch_rows_by_pk, parse_list_params, select_list
 from ..sql import QueryTimeout, limited
-from ..storage import ensure_tables
+from ..storage import TablesMissing
 from .common import engine_and_dialect, list_spec, list_url
 from .history import _action_label
 from .render import Crumb, navigation, render_page, templates_for
@@ -148,7 +148,10 @@ def _recent(q: str) -> Group:
     if not models:
         return group
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    try:
+        current_state().ensure_tables()
+    except TablesMissing:
+        return group  # create_tables=False before the migrations ran: nothing recorded yet
     seen = set()
     for entry in audit.entries(engine, dialect, admin_name=current_state().name,
                                slugs=set(models), user_id=str(current_user.get_id()), limit=50):

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from .. import charts, markdown, panels
 from ..htmx import current_htmx
-from ..i18n import _, format_datetime, lazy_gettext as _l, ngettext
+from ..i18n import _, format_datetime, format_percent, lazy_gettext as _l, ngettext
 from ..markdown import safe_url
 from ..options import ModelAdmin
 from ..panels import Panel, PanelContext, PanelResult
@@ -228,8 +228,9 @@ def _present_metric(panel: Panel, data: dict, dom_id: str) -> dict:
         sign = "+" if diff > 0 else "−" if diff < 0 else "±"
         if previous:
             change = abs(diff / previous * 100)
-            text = f"{change:.1f}" if change < 10 else f"{change:.0f}"
-            pct = "0%" if float(text) == 0 else f"{sign}{text}%"
+            places = 1 if change < 10 else 0
+            pct = (format_percent(0) if round(change, places) == 0
+                   else sign + format_percent(change, places))
         delta = {"direction": direction, "tone": tone, "pct": pct,
                  "diff": sign + charts.format_value(abs(diff), fmt),
                  "previous": charts.format_value(previous, fmt)}
@@ -287,13 +288,14 @@ def _present_breakdown(panel: Panel, data: dict, dom_id: str) -> dict:
         shown.append({
             "label": item["label"], "url": url, "value_text": charts.format_value(item["value"], fmt),
             "width": f"{max(0.0, min(100.0, value / top * 100)):.1f}",
-            "share": f"{value / total * 100:.0f}%" if total else None,
+            "share": format_percent(value / total * 100) if total else None,
             "swatch": charts.palette(colors.get(item["key"], "primary")).swatch,
         })
     other = data.get("other")
     hidden = data.get("hidden_groups") or 0
     return {"items": shown,
-            "other_text": (f"{hidden} more: {charts.format_value(other, fmt)}"
+            "other_text": (ngettext("And %(num)s more: %(value)s", "And %(num)s more: %(value)s",
+                                    hidden, value=charts.format_value(other, fmt))
                            if other and hidden else None),
             "total_text": charts.format_value(total, fmt) if total is not None else None}
 

@@ -23,7 +23,6 @@ from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state
 from ..query import BadQuery, fetch_rows_by_pk, parse_value
-from ..storage import ensure_tables
 from ..writes import IntegrityProblem, insert
 from .common import audit_change, engine_and_dialect, list_url, object_of, require
 from .history import _shown
@@ -33,7 +32,7 @@ from .rows import _done, _snapshot, _Stale, update_if_unchanged
 
 def _entry(model_admin: ModelAdmin, pk_text: str, entry_id: int) -> dict[str, t.Any]:
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)  # a GET may come before any write created the trail's table
+    current_state().ensure_tables()  # a GET may come before any write created the trail's table
     found = audit.entries(engine, dialect, admin_name=current_state().name,
                           model_slug=model_admin.slug, pk=pk_text, before_id=entry_id + 1, limit=1)
     if not found or found[0]["id"] != entry_id:
@@ -99,7 +98,7 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
         touched = [columns[a] for a in plan]
         try:
             with engine as tx:
-                audit.note(f"Reverts change #{entry_id}")
+                audit.note(_("Reverts change #%(id)s", id=entry_id))
                 update_if_unchanged(tx, dialect, model_admin, pk_values, touched, plan,
                                     _snapshot(current, touched), action="revert")
         except _Stale:
@@ -147,7 +146,7 @@ def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
         return _done(history_url, _("This row cannot be restored: %(error)s.", error=exc), "error")
     try:
         with engine as tx:
-            audit.note(f"Restores the row deleted in change #{entry_id}")
+            audit.note(_("Restores the row deleted in change #%(id)s", id=entry_id))
             key = insert(tx, dialect, info, values)
             rows = fetch_rows_by_pk(engine, dialect, info, [key], info.columns)
             restored = coerced(info, rows[0]) if rows else None

@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms import ValidationError
 
-from .. import fields as form_fields
+from .. import checks, fields as form_fields
 from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
 from ..htmx import current_htmx
 from ..i18n import _, format_number, lazy_gettext as _l
@@ -23,10 +23,12 @@ from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
 from ..writes import IntegrityProblem, delete, insert, update
-from .common import (audit_change, detail_url, engine_and_dialect, labels_of, list_url, load_row,
-                     may_view, model_admin_for, object_of, require, row_url, version_column)
+from .common import (admin_path, audit_change, detail_url, engine_and_dialect, labels_of, list_url,
+                     load_row, model_admin_for, next_path, object_of, require, row_url,
+                     version_column)
 from .panels import detail_slots
 from .render import Crumb, render_page
+from .values import fk_labels, value_text
 from .visits import remember_visit
 
 
@@ -46,6 +48,33 @@ def _done(url: str, message: str, category: str = "success"):
                                                       "swap": "outerHTML show:window:top"})
         return response
     return redirect(url, code=303)
+
+
+def _in_place() -> bool:
+    """Whether htmx posted the form into an element of the page (``hx-target`` other than the
+    main area, e.g. a reply box inside a panel) rather than navigating."""
+    htmx = current_htmx()
+    return htmx.request and htmx.target not in (None, "main")
+
+
+def _done_next(url: str, message: str):
+    """After saving a form that named its ``next`` page: as _done; but a form htmx posted into
+    an element of the page gets that element's new content: a 303 to ``url`` its XHR follows
+    (htmx swaps the answer where the form said, no history entry). No toast then: the page
+    that would show it is not loaded, and the new content says what was done."""
+    if _in_place():
+        return redirect(url, code=303)
+    return _done(url, message)
+
+
+def _as_page(response, url: str):
+    """A form htmx posted into an element of the page that comes back with its errors takes
+    the main area, at its own URL: never a whole form page inside a small element."""
+    if _in_place():
+        response.headers["HX-Retarget"] = "#main"
+        response.headers["HX-Reswap"] = "outerHTML show:window:top"
+        response.headers["HX-Push-Url"] = url
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +113,7 @@ def _value_cells(model_admin: ModelAdmin, columns: list[ColumnInfo], values: dic
             label = fk_labels[column.name].get(value)
             cell = Cell(text=label or f"#{value}", url=row_url(column.target_model, (value,)) if label else None, kind="fk")
         else:
-            cell = format_value(column, value)
+            cell = format_value(column, value, badges=model_admin.badges.get(column.attribute))
         shown.append(Field(column.label, cell, column.hint.help))
     return shown
 
@@ -209,12 +238,19 @@ def _form_columns(model_admin: ModelAdmin, user, obj) -> tuple[list[ColumnInfo],
             continue
         if name in readonly or column.hint.readonly:
             shown_readonly.append(column)
-        elif column.target_model is not None and not may_view(column.target_model):
-            # CONTRACT §3: no picker without view permission on the target: read-only label.
-            shown_readonly.append(column)
         else:
             editable.append(column)
     return editable, shown_readonly
+
+
+def pickable_foreign_keys(model_admin: ModelAdmin, user) -> dict[str, ColumnInfo]:
+    """The foreign keys ``user`` may choose in this model's add or change form, by attribute
+    (CONTRACT §6: whoever may add or change rows picks among the target's labels, whether
+    or not they may view the target)."""
+    if not (model_admin.has_permission("add", user) or model_admin.has_permission("change", user)):
+        return {}
+    editable, _unused = _form_columns(model_admin, user, None)
+    return {c.attribute: c for c in editable if c.target_model is not None}
 
 
 def _field(form, attribute: str):
@@ -224,16 +260,23 @@ def _field(form, attribute: str):
         return None
 
 
-def _prepare_fk_fields(form, editable: list[ColumnInfo], values: dict) -> None:
+def _prepare_fk_fields(model_admin: ModelAdmin, form, editable: list[ColumnInfo]) -> None:
     for column in editable:
         if column.target_model is None:
             continue
         field = form.field(column.attribute)
         target_admin = model_admin_for(column.target_model)
-        field.lookup_url = url_for(".lookup", slug=target_admin.slug) if target_admin else None
+        if target_admin is not None and target_admin.has_permission("view", current_user):
+            field.lookup_url = url_for(".lookup", slug=target_admin.slug)
+        else:  # labels only, through this form's own field (views/listing.field_lookup_view)
+            field.lookup_url = url_for(".field_lookup", slug=model_admin.slug,
+                                       field=column.attribute)
         current = field.data if field.data not in (None, "") else None
         if current is not None:
-            label = labels_of(column.target_model, [current]).get(current)
+            # A key from the request (posted, or a preset) is named only within the target's
+            # scope: otherwise the form would tell the label of any row whose key one typed.
+            typed = bool(field.raw_data) or column.attribute in request.args
+            label = labels_of(column.target_model, [current], scoped=typed).get(current)
             field.current_label = label or f"#{current}"
             field.detail_url = row_url(column.target_model, (current,))
         else:
@@ -243,7 +286,8 @@ def _prepare_fk_fields(form, editable: list[ColumnInfo], values: dict) -> None:
 
 def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_text: str | None,
                  readonly: list[ColumnInfo], version: str | None, status: int = 200,
-                 title: str, conflict: list[dict] | None = None, error: str | None = None):
+                 title: str, conflict: list[dict] | None = None, error: str | None = None,
+                 missing: t.Sequence[ColumnInfo] = ()):
     user = current_user
     fieldsets = []
     readonly_by_name = {c.attribute: c for c in readonly}
@@ -258,19 +302,42 @@ def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_t
                 column = readonly_by_name[name]
                 entries.append({"readonly": readonly_cells.get(column.label), "label": column.label})
         fieldsets.append({"legend": legend, "description": group.get("description"), "entries": entries})
+    if missing and fieldsets:
+        fieldsets[0]["entries"] += [_missing_entry(model_admin, column) for column in missing]
     crumbs = [Crumb(title)] if pk_text is None else [
         Crumb(title, url_for(".detail", slug=model_admin.slug, pk=pk_text)), Crumb(_("Edit"))]
+    after = next_path()  # kept through a form that comes back with errors
+    if _in_place():  # shown as a page now: once saved, back to the page it was sent from
+        after = admin_path(current_htmx().current_path) or after
     action = (url_for(".edit", slug=model_admin.slug, pk=pk_text) if pk_text
-              else url_for(".create", slug=model_admin.slug))
-    return render_page(
+              else url_for(".create", slug=model_admin.slug, **({"next": after} if after else {})))
+    return _as_page(render_page(
         "form", slug=model_admin.slug, page_title=_("Edit %(row)s",
                                                     row=title) if pk_text else title,
         breadcrumbs=_crumbs(model_admin, *crumbs), status_code=status,
         model_admin=model_admin, form=form, fieldsets=fieldsets, action=action,
         version=version, pk=pk_text, conflict=conflict, error=error,
         cancel_url=(url_for(".detail", slug=model_admin.slug, pk=pk_text) if pk_text
-                    else list_url(model_admin)),
-    )
+                    else after or list_url(model_admin)),
+    ), action)
+
+
+def _missing_entry(model_admin: ModelAdmin, column: ColumnInfo) -> dict:
+    """A required column this add form cannot set (checks.unfillable_on_insert), shown where
+    the field would be, with why: never an error attached to nothing."""
+    readonly = (column.attribute in model_admin.get_readonly_fields(current_user, None)
+                or column.hint.readonly)
+    reason = _("read-only for you") if readonly else _("not on this form for you")
+    return {"missing": {
+        "id": f"id_{column.attribute}", "label": column.label,
+        "message": _("Required, but this form cannot set it (%(reason)s): no row can be added "
+                     "until it can. Ask an administrator.", reason=reason)}}
+
+
+class _Unfillable(Exception):
+    def __init__(self, columns: list[ColumnInfo]):
+        super().__init__(", ".join(c.attribute for c in columns))
+        self.columns = columns
 
 
 def _form_class(model_admin: ModelAdmin, editable: list[ColumnInfo]):
@@ -283,7 +350,8 @@ def create_view(model_admin: ModelAdmin):
     user = current_user
     editable, readonly = _form_columns(model_admin, user, None)
     form_class = _form_class(model_admin, editable)
-    title = _("Add %(model)s", model=str(model_admin.verbose_name).lower())
+    title = model_admin.phrase("Add %(model)s")
+    unfillable = checks.unfillable_on_insert(model_admin, {c.attribute for c in editable})
     if request.method == "GET":
         initial = {c.attribute: c.default_value() for c in editable if c.has_default}
         # Presets from the query string (e.g. a child created from its parent's page).
@@ -291,12 +359,14 @@ def create_view(model_admin: ModelAdmin):
             if column.attribute in request.args:
                 initial[column.attribute] = request.args[column.attribute]
         form = form_class(data=initial)
-        _prepare_fk_fields(form, editable, {})
+        _prepare_fk_fields(model_admin, form, editable)
+        # Said before anything is typed, unless on_model_change may still fill them.
+        missing = [] if checks.fills_values_in_a_hook(model_admin) else unfillable
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title)
+                            version=None, title=title, missing=missing)
 
     form = form_class(request.form)
-    _prepare_fk_fields(form, editable, {})
+    _prepare_fk_fields(model_admin, form, editable)
     if not form.validate() or not _references_exist(form, editable):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=422)
@@ -309,6 +379,9 @@ def create_view(model_admin: ModelAdmin):
     try:
         with engine as tx:
             model_admin.on_model_change(values, None, True)
+            still_missing = [c for c in unfillable if values.get(c.attribute) is None]
+            if still_missing:
+                raise _Unfillable(still_missing)
             pk = insert(tx, dialect, model_admin.info, values)
             require_in_scope(engine, dialect, model_admin, pk)
             rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk], model_admin.info.columns)
@@ -323,9 +396,16 @@ def create_view(model_admin: ModelAdmin):
     except IntegrityProblem as problem:
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=409, error=_attach(form, problem))
+    except _Unfillable as exc:
+        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
+                            version=None, title=title, status=422, missing=exc.columns)
     label = model_admin.row_label(obj) if obj is not None else model_admin.verbose_name
-    return _done(detail_url(model_admin, pk), _("%(model)s “%(row)s” was added.",
-                                                model=model_admin.verbose_name, row=label))
+    message = model_admin.phrase("%(model)s “%(row)s” was added.",
+                                 model=model_admin.verbose_name, row=label)
+    after = next_path()
+    if after is not None:
+        return _done_next(after, message)
+    return _done(detail_url(model_admin, pk), message)
 
 
 def _attach(form, problem: IntegrityProblem) -> str | None:
@@ -354,7 +434,7 @@ def _references_exist(form, editable: list[ColumnInfo]) -> bool:
         if not fetch_rows_by_pk(engine, dialect, target, [(field.data,)], target.primary_key,
                                 scope=scope):
             field.errors = list(field.errors) + [
-                _("Choose an existing %(model)s.", model=str(target_admin.verbose_name).lower())
+                target_admin.phrase("Choose an existing %(model)s.")
                 if target_admin else _("Choose an existing row.")]
             ok = False
     return ok
@@ -372,14 +452,14 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     version = _version(values, tokened)
     if request.method == "GET":
         form = form_class(data=form_fields.initial_data(editable, values))
-        _prepare_fk_fields(form, editable, values)
+        _prepare_fk_fields(model_admin, form, editable)
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title)
 
     # The row's values back the form, so a value the form cannot show (a choice no longer
     # offered, a time zone) is kept unless the user changed it.
     form = form_class(request.form, data=form_fields.initial_data(editable, values))
-    _prepare_fk_fields(form, editable, values)
+    _prepare_fk_fields(model_admin, form, editable)
     posted_version = request.form.get("_version", "")
     if not form.validate() or not _references_exist(form, editable):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
@@ -407,10 +487,10 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     except IntegrityProblem as problem:
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title, status=409, error=_attach(form, problem))
-    message = (_("%(model)s “%(row)s” was saved.",
-                 model=model_admin.verbose_name, row=title) if changed
-               else _("No changes to %(model)s “%(row)s”.",
-                      model=str(model_admin.verbose_name).lower(), row=title))
+    message = (model_admin.phrase("%(model)s “%(row)s” was saved.",
+                                  model=model_admin.verbose_name, row=title) if changed
+               else _("%(model)s “%(row)s”: no changes.",
+                      model=model_admin.verbose_name, row=title))
     return _done(detail_url(model_admin, pk_values), message)
 
 
@@ -509,7 +589,18 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
     now = _snapshot(current, editable)
     # Their values as the form's widgets hold them, for "Take theirs" (static/admin.js).
     theirs = type(form)(formdata=None, data=form_fields.initial_data(editable, current))
-    mine = _snapshot({c.name: v for c, v in _input_values(form, editable).items()}, editable)
+    inputs = _input_values(form, editable)
+    mine = _snapshot({c.name: v for c, v in inputs.items()}, editable)
+    # Every side reads as the list reads it: a foreign key by its row's label on each side.
+    labels = fk_labels((c, v) for c in editable for v in (
+        (original or {}).get(c.name), current.get(c.name), inputs.get(c)))
+
+    def shown(column: ColumnInfo, value: t.Any) -> str:
+        if isinstance(value, str) and value.startswith("sha256:"):
+            return _("(long text)")  # the form's version token keeps long values by their hash
+        text = value_text(column, value, labels)
+        return "—" if text is None else text
+
     changed = []
     for column in editable:
         if original is not None and original.get(column.name) == now[column.name]:
@@ -523,8 +614,8 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
             # for the user to choose).
             field.data, field.raw_data = their_field.data, None
             changed.append({"label": column.label,
-                            "was": "—" if original.get(column.name) is None else str(original.get(column.name)),
-                            "current": format_value(column, current.get(column.name)).text,
+                            "was": shown(column, original.get(column.name)),
+                            "current": shown(column, current.get(column.name)),
                             "mine": None, "field_id": field.id, "theirs_value": None,
                             "merged": True})
             continue
@@ -537,10 +628,9 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
             their_value = their_field._value() if hasattr(their_field, "_value") else str(their_field.data or "")
         changed.append({
             "label": column.label,
-            "was": "(unknown)" if original is None else ("—" if was is None else
-                                                        "(long text)" if str(was).startswith("sha256:") else str(was)),
-            "current": format_value(column, current.get(column.name)).text,
-            "mine": format_value(column, field.data if field is not None else None).text,
+            "was": _("(unknown)") if original is None else shown(column, was),
+            "current": shown(column, current.get(column.name)),
+            "mine": shown(column, inputs.get(column)),
             "field_id": field.id if field is not None else None,
             "theirs_value": their_value,
             "merged": False,
@@ -584,12 +674,14 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
                 values = coerced(child_info, row)
                 examples.append((label_for(child_admin, child.model, values),
                                  detail_url(child_admin, (values[child_info.primary_key[0].name],))))
+        count = format_number(n) + ("+" if capped else "")
         if child_admin is None:
-            name = child.model.__name__
+            name, count_text = child.model.__name__, f"{count} {child.model.__name__}"
         else:
             name = child_admin.verbose_name if n == 1 and not capped else child_admin.verbose_name_plural
+            count_text = child_admin.count_text(n + 1 if capped else n, count)
         rule = on_delete_rule(engine, dialect, child_info, child.column, info)
-        out.append({"label": name, "count": format_number(n) + ("+" if capped else ""),
+        out.append({"label": name, "count": count, "count_text": count_text,
                     "column": child.column.label, "examples": examples,
                     "nullable": child.column.nullable, "rule": rule,
                     "outcome": REACH_OUTCOMES[rule]})
@@ -645,5 +737,5 @@ def delete_view(model_admin: ModelAdmin, pk: str):
                            "Delete or reassign them first."))
     except ValidationError as exc:
         return page(409, str(exc))
-    return _done(list_url(model_admin), _("%(model)s “%(row)s” was deleted.",
-                                          model=model_admin.verbose_name, row=title))
+    return _done(list_url(model_admin), model_admin.phrase(
+        "%(model)s “%(row)s” was deleted.", model=model_admin.verbose_name, row=title))

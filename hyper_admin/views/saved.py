@@ -14,7 +14,7 @@ from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser, user_label
 from ..query import Statement
 from ..sql import run
-from ..storage import ensure_tables
+from ..storage import TablesMissing
 from .common import engine_and_dialect, list_request, list_url
 from .rows import _done
 
@@ -30,7 +30,7 @@ def _owner_id() -> str:
 def saved_views(model_admin: ModelAdmin) -> list[dict]:
     """The user's own views of this model, then those shared by others."""
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    current_state().ensure_tables()
     stmt = Statement(dialect)
     stmt.sql("SELECT id, name, query_string, shared, owner_id, owner_label "
              "FROM hyper_admin_saved_views WHERE "
@@ -58,7 +58,10 @@ def palette_views(models: dict[str, ModelAdmin], q: str, *, limit: int) -> list[
     if not models:
         return []
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    try:
+        current_state().ensure_tables()
+    except TablesMissing:
+        return []  # create_tables=False before the migrations ran: no views saved yet
     stmt = Statement(dialect)
     stmt.sql("SELECT id, model_slug, name, query_string, shared, owner_id, owner_label "
              "FROM hyper_admin_saved_views WHERE "
@@ -117,7 +120,7 @@ def save_view(model_admin: ModelAdmin):
     list_request(model_admin, MultiDict(pairs))  # only what the list accepts (else 400)
     shared = request.form.get("shared") in ("1", "on", "true")
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    current_state().ensure_tables()
     with engine as tx:
         count = Statement(dialect)
         count.sql("SELECT count(*) AS n FROM hyper_admin_saved_views WHERE "
@@ -146,7 +149,7 @@ def delete_view(model_admin: ModelAdmin, view_id: str):
     except ValueError:
         abort(404)
     engine, dialect = engine_and_dialect()
-    ensure_tables(engine)
+    current_state().ensure_tables()
     stmt = Statement(dialect)
     stmt.sql(f"DELETE FROM hyper_admin_saved_views WHERE id = {stmt.param(key)} AND "
              f"admin_name = {stmt.param(current_state().name)} AND "

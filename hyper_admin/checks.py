@@ -1,0 +1,253 @@
+"""Checks of a ModelAdmin's configuration, run when it is registered (as Django's system checks):
+a mistake in the options fails at start-up, with an id to look up in docs/checks.md, never in
+front of a user on a first request.
+
+Checks that need the database's catalog (what the table declares) run once it was read: at
+registration when the database answers, else when the first request reads it, which can only
+log them (``warn_about``), since raising there would be a user's 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from dataclasses import dataclass
+
+if t.TYPE_CHECKING:
+    from .introspect import ColumnInfo
+    from .options import ModelAdmin
+
+log = logging.getLogger("hyper_admin")
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str        # hyper_admin.E001...
+    message: str
+
+
+class ConfigurationError(TypeError):
+    """A ModelAdmin whose options cannot work; ``id`` names the check (docs/checks.md)."""
+
+    def __init__(self, problems: t.Sequence[Problem]):
+        self.problems = list(problems)
+        self.id = self.problems[0].id
+        super().__init__("; ".join(f"{p.message} ({p.id})" for p in self.problems))
+
+
+def raise_errors(problems: t.Sequence[Problem]) -> None:
+    if problems:
+        raise ConfigurationError(problems)
+
+
+def warn_about(problems: t.Sequence[Problem]) -> None:
+    for problem in problems:
+        log.warning("%s (%s)", problem.message, problem.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms that cannot create a row
+
+
+def unfillable_on_insert(model_admin: "ModelAdmin", fillable: t.Collection[str]) -> list["ColumnInfo"]:
+    """Columns an INSERT needs (NOT NULL, no default of the model's or the database's) that a
+    form filling the attributes ``fillable`` leaves out."""
+    info = model_admin.info
+    return [c for c in info.columns
+            if c.required_on_insert and c.attribute not in fillable
+            and not (c.primary_key and info.key_filled_by_database)]
+
+
+def _declared_form(model_admin: "ModelAdmin") -> tuple[set[str], set[str]]:
+    """(attributes the add form fills, attributes the options themselves keep out of it) as
+    the declarative options say, whatever a get_* override does per user."""
+    from .options import ModelAdmin
+
+    fields = ModelAdmin.get_fields(model_admin, None, None)
+    readonly = set(ModelAdmin.get_readonly_fields(model_admin, None, None))
+    readonly |= {c.attribute for c in model_admin.info.columns if c.hint.readonly}
+    declared_out = set(model_admin.exclude) | readonly
+    if model_admin.fields is not None or model_admin.fieldsets:
+        declared_out |= {c.attribute for c in model_admin.info.columns} - set(fields)
+    return set(fields) - readonly, declared_out
+
+
+def fills_values_in_a_hook(model_admin: "ModelAdmin") -> bool:
+    from .options import ModelAdmin
+
+    return type(model_admin).on_model_change is not ModelAdmin.on_model_change
+
+
+def check_catalog(model_admin: "ModelAdmin") -> list[Problem]:
+    """hyper_admin.E101: a required column the options keep out of the add form (excluded,
+    read-only, or left out of ``fields``/``fieldsets``), which no default and no
+    ``on_model_change`` fills: nobody could ever add a row."""
+    if (model_admin.is_query_view or not model_admin.info.catalog_read
+            or fills_values_in_a_hook(model_admin)):
+        return []
+    fillable, declared_out = _declared_form(model_admin)
+    problems = []
+    for column in unfillable_on_insert(model_admin, fillable):
+        if column.attribute in declared_out:
+            problems.append(Problem("hyper_admin.E101", (
+                f"{type(model_admin).__name__} of {model_admin.model.__name__}: column "
+                f"{column.attribute!r} is required (NOT NULL, no default) but the add form "
+                "cannot fill it (excluded, read-only or not in fields): add it to the form, "
+                "give it a default, or set it in on_model_change")))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Option names
+
+
+def check_options(model_admin: "ModelAdmin") -> list[Problem]:
+    """Every declarative option of ``model_admin`` names what exists: columns, relation paths,
+    methods, @action functions; types that would fail on the first request. A path through a
+    foreign key only the database declares is checked once its catalog was read."""
+    if model_admin.is_query_view:
+        return []
+    checker = _OptionChecker(model_admin)
+    for check in _OPTION_CHECKS:
+        check(checker)
+    return checker.problems
+
+
+class _OptionChecker:
+    def __init__(self, model_admin: "ModelAdmin"):
+        self.model_admin = model_admin
+        self.info = model_admin.info
+        self.visible = {c.attribute: c for c in model_admin.visible_columns()}
+        self.problems: list[Problem] = []
+        self.owner = f"{type(model_admin).__name__} of {model_admin.model.__name__}"
+
+    def fail(self, id: str, option: str, name: t.Any, why: str) -> None:
+        self.problems.append(Problem(id, f"{self.owner}: {option} {name!r} {why}"))
+
+    def column(self, name: t.Any) -> "ColumnInfo | None":
+        return self.visible.get(name) if isinstance(name, str) else None
+
+    def foreign_key(self, name: str) -> "ColumnInfo | None":
+        for column in self.info.columns:
+            if column.attribute == name or column.relation_attribute == name:
+                return column if column.is_foreign_key else None
+        return None
+
+    def path(self, option: str, name: str, id: str) -> None:
+        """``fk.column``: the first part a foreign key (attribute or relation name), the second
+        a column of its target."""
+        via_name, _unused, target_name = name.partition(".")
+        via = self.foreign_key(via_name)
+        if via is None:
+            if self.info.catalog_read or via_name not in self.info.by_attribute:
+                self.fail(id, option, name, f"does not start with a foreign key ({via_name!r})")
+            return  # a plain column the database may declare a key of: known once read
+        if via.target_model is None:
+            return  # its target is registered later: checked when the list is built
+        from .introspect import model_info
+
+        target = model_info(via.target_model).column(target_name)
+        if target is None or "." in target_name:
+            self.fail(id, option, name, f"names no column of {via.target_model.__name__}")
+        elif target.secret:
+            self.fail(id, option, name, "names a secret column of the related model")
+
+    def columns(self, option: str, names: t.Iterable[t.Any], id: str, *, strip: str = "") -> None:
+        for name in names or ():
+            if not isinstance(name, str) or self.column(name.lstrip(strip)) is None:
+                why = ("is not a column of the model" if not isinstance(name, str)
+                       or name.lstrip(strip) not in self.info.by_attribute
+                       else "is a secret column: name it in fields or list_display to show it")
+                self.fail(id, option, name, why)
+
+
+def _check_list_display(c: _OptionChecker) -> None:
+    ma = c.model_admin
+    if ma.list_display is None:
+        return
+    keys = set()
+    for item in ma.list_display:
+        if callable(item) and not isinstance(item, str):
+            keys.add(getattr(item, "__name__", ""))
+            continue
+        if not isinstance(item, str):
+            c.fail("hyper_admin.E001", "list_display", item, "is neither a name nor a callable")
+            continue
+        keys.add(item)
+        if "." in item:
+            c.path("list_display", item, "hyper_admin.E002")
+        elif c.column(item) is None and c.foreign_key(item) is None and not callable(getattr(ma, item, None)):
+            c.fail("hyper_admin.E001", "list_display", item,
+                   "is not a column, a foreign key path or a method of the ModelAdmin")
+    for name in ma.list_display_links or ():
+        if name not in keys:
+            c.fail("hyper_admin.E003", "list_display_links", name, "is not in list_display")
+    for name in ma.list_editable or ():
+        column = c.column(name)
+        if name not in keys or column is None or column.primary_key or column.is_foreign_key:
+            c.fail("hyper_admin.E009", "list_editable", name,
+                   "must be a plain column of list_display (not a key, not a foreign key)")
+
+
+def _check_search_fields(c: _OptionChecker) -> None:
+    for name in c.model_admin.search_fields or ():
+        if not isinstance(name, str):
+            c.fail("hyper_admin.E004", "search_fields", name, "is not a name")
+        elif "." in name:
+            c.path("search_fields", name, "hyper_admin.E004")
+        elif c.column(name) is None:
+            c.fail("hyper_admin.E004", "search_fields", name, "is not a visible column")
+
+
+def _check_list_options(c: _OptionChecker) -> None:
+    ma = c.model_admin
+    c.columns("list_filter", ma.list_filter, "hyper_admin.E005")
+    c.columns("sortable_fields", ma.sortable_fields, "hyper_admin.E006")
+    c.columns("ordering", ma.ordering or (), "hyper_admin.E006", strip="-")
+    if ma.date_hierarchy is not None:
+        column = c.column(ma.date_hierarchy)
+        if column is None or column.kind not in ("date", "datetime") or column.lazy:
+            c.fail("hyper_admin.E007", "date_hierarchy", ma.date_hierarchy,
+                   "is not a visible date or datetime column")
+    for option in ("per_page", "list_max_chars", "inline_per_page"):
+        value = getattr(ma, option)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            c.fail("hyper_admin.E013", option, value, "must be a positive integer")
+
+
+def _check_form_options(c: _OptionChecker) -> None:
+    ma = c.model_admin
+    c.columns("fields", ma.fields or (), "hyper_admin.E008")
+    c.columns("fieldsets", [f for _, group in ma.fieldsets or () for f in group.get("fields", ())],
+              "hyper_admin.E008")
+    c.columns("detail_fields", ma.detail_fields or (), "hyper_admin.E008")
+    for option in ("exclude", "readonly_fields"):
+        for name in getattr(ma, option) or ():
+            if not isinstance(name, str) or name not in c.info.by_attribute:
+                c.fail("hyper_admin.E008", option, name, "is not a column of the model")
+    for option in ("formatters", "form_overrides", "form_args"):
+        for name in dict(getattr(ma, option) or {}):
+            if name not in c.info.by_attribute:
+                c.fail("hyper_admin.E011", option, name, "is not a column of the model")
+
+
+def _check_actions_and_permissions(c: _OptionChecker) -> None:
+    ma = c.model_admin
+    for item in ma.actions or ():
+        function = getattr(ma, item, None) if isinstance(item, str) else item
+        if getattr(function, "_hyper_admin_action", None) is None:
+            c.fail("hyper_admin.E010", "actions", item, "is not an @action method or function")
+    for action_name, roles in dict(ma.permissions).items():
+        if not isinstance(action_name, str) or isinstance(roles, str) or not all(
+                isinstance(role, str) for role in roles):
+            c.fail("hyper_admin.E014", "permissions", action_name,
+                   "must map an action name to a set of role names ({\"view\": {\"support\"}})")
+
+
+_OPTION_CHECKS = (_check_list_display, _check_search_fields, _check_list_options,
+                  _check_form_options, _check_actions_and_permissions)
+
+
+def check(model_admin: "ModelAdmin") -> list[Problem]:
+    """Every check of a registered ModelAdmin."""
+    return [*check_options(model_admin), *check_catalog(model_admin)]

@@ -32,6 +32,7 @@ demo: $(STAMP)
 ## Every test: unit, integration (SQLite and PostgreSQL) and browser. One worker per CPU
 ## (pytest-xdist), each test file on one worker: its module fixtures are set up once.
 test: $(STAMP) $(HF_STAMP) chromium
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n auto --dist loadfile tests e2e
 	$(HF_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_hyperflask.py
 

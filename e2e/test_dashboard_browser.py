@@ -62,7 +62,7 @@ def test_panels_load_progressively_then_light_and_dark(wide, demo):
     page.locator("#panel-tickets-opened-vs-closed summary").click()
     table = page.locator("#panel-tickets-opened-vs-closed table")
     assert table.locator("tbody tr").count() == 30
-    assert table.locator("thead th").all_inner_texts() == ["Day", "Opened", "Closed"]
+    assert table.locator("thead th").all_inner_texts() == ["Period", "Opened", "Closed"]
 
 
 def test_refresh_and_error_cards(wide, demo):

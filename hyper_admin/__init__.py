@@ -4,8 +4,8 @@ import importlib
 import typing as t
 
 __version__ = "0.1.0"
-__all__ = ["Admin", "ModelAdmin", "Hint", "action", "audit", "display", "converters",
-           "enable_postgresql", "verify_password", "__version__"]
+__all__ = ["Admin", "ModelAdmin", "Hint", "QueryParam", "action", "audit", "changes", "display",
+           "converters", "enable_postgresql", "reflect", "verify_password", "__version__"]
 
 # Public names are imported on first use: the pytest plugin (hyper_admin.testing, loaded by
 # every pytest run where hyper_admin is installed) must not import Flask and sqlorm just to
@@ -13,15 +13,19 @@ __all__ = ["Admin", "ModelAdmin", "Hint", "action", "audit", "display", "convert
 _WHERE = {
     "Admin": ".site", "ModelAdmin": ".options", "action": ".options", "display": ".options",
     "Hint": ".introspect", "converters": ".fields", "enable_postgresql": ".sqlorm_compat",
-    "verify_password": ".passwords", "audit": None,
+    "verify_password": ".passwords", "QueryParam": ".query_views", "reflect": ".reflection",
+    "audit": None,
+    "changes": None,
 }
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from . import audit
+    from . import audit, changes
     from .fields import converters
     from .introspect import Hint
     from .options import ModelAdmin, action, display
     from .passwords import verify_password
+    from .query_views import QueryParam
+    from .reflection import reflect
     from .site import Admin
     from .sqlorm_compat import enable_postgresql
 

@@ -25,7 +25,7 @@ import hashlib
 import json
 import typing as t
 
-from flask import g
+from contextvars import ContextVar
 
 from .introspect import ModelInfo
 from .sql import Statement, run
@@ -62,15 +62,32 @@ def ddl(postgresql: bool) -> list[str]:
     ]
 
 
+#: The notes of what is being written now, and whether an entry took them: a request's (the
+#: pipeline clears them when one starts), or outside requests those of the transaction that
+#: recorded them (cleared once it ended: changes.py).
+_current_notes: ContextVar[tuple[tuple[str, ...], bool]] = ContextVar(
+    "hyper_admin_audit_notes", default=((), False))
+
+
 def note(text: str) -> None:
-    """Attach ``text`` (a reason, a ticket number) to the audit entries this request writes."""
-    notes = g.setdefault("_hyper_admin_audit_notes", [])
-    notes.append(str(text)[:MAX_NOTE])
+    """Attach ``text`` (a reason, a ticket number) to the audit entries this request (or, in a
+    job, the next transaction that records changes) writes."""
+    notes, used = _current_notes.get()
+    _current_notes.set(((*notes, str(text)[:MAX_NOTE]), used))
+
+
+def clear_notes(*, if_recorded: bool = False) -> None:
+    """Forget the notes (``if_recorded``: only when an entry took them)."""
+    if not if_recorded or _current_notes.get()[1]:
+        _current_notes.set(((), False))
 
 
 def _notes() -> str | None:
-    notes = g.get("_hyper_admin_audit_notes")
-    return "\n".join(notes) if notes else None
+    notes, _used = _current_notes.get()
+    if not notes:
+        return None
+    _current_notes.set((notes, True))
+    return "\n".join(notes)
 
 
 def jsonable(value: t.Any) -> t.Any:

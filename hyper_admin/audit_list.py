@@ -17,29 +17,31 @@ from markupsafe import Markup, escape
 from sqlorm import Column, Model, PrimaryKey
 
 from .audit import TABLE
+from .context import current_state, principal_of
 from .i18n import format_timestamp, gettext, lazy_gettext as _l
 from .introspect import Hint
 from .options import ModelAdmin, display
+from .values import action_label, fk_labels, value_text
 
 
 class HyperAdminAuditEntry(Model):
     __table__ = TABLE
 
     id: PrimaryKey[int] = Column(primary_key=True, nullable=False)
-    created_at: datetime.datetime = Column(nullable=False)
-    admin_name: str = Column(nullable=False)
-    user_id: t.Optional[str] = Column(nullable=True)
+    created_at: Annotated[datetime.datetime, Hint(label=_l("Date"))] = Column(nullable=False)
+    admin_name: Annotated[str, Hint(label=_l("Admin name"))] = Column(nullable=False)
+    user_id: Annotated[t.Optional[str], Hint(label=_l("User ID"))] = Column(nullable=True)
     user_label: Annotated[str, Hint(label=_l("User"))] = Column(nullable=False)
     model_slug: Annotated[str, Hint(label=_l("Model"))] = Column(nullable=False)
-    table_name: str = Column(nullable=False)
+    table_name: Annotated[str, Hint(label=_l("Table"))] = Column(nullable=False)
     pk: Annotated[str, Hint(label=_l("Key"))] = Column(nullable=False)
     object_label: Annotated[str, Hint(label=_l("Row"))] = Column(nullable=False)
-    action: str = Column(nullable=False)
-    changes: str = Column(nullable=False)
-    note: t.Optional[str] = Column(nullable=True)
+    action: Annotated[str, Hint(label=_l("Action"))] = Column(nullable=False)
+    changes: Annotated[str, Hint(label=_l("Changes"))] = Column(nullable=False)
+    note: Annotated[t.Optional[str], Hint(label=_l("Note"))] = Column(nullable=True)
 
     def __str__(self):
-        return f"#{self.id} {self.action} {self.model_slug} {self.pk}"
+        return gettext("Audit entry #%(id)s", id=self.id)
 
 
 READ_ONLY = ("view", "export")
@@ -71,11 +73,8 @@ class AuditAdmin(ModelAdmin):
     def has_permission(self, action: str, user: t.Any, obj: t.Any = None) -> bool:
         if action not in READ_ONLY:
             return False
-        from . import pipeline
-
-        state = pipeline.current_state()
-        roles = state.roles_of(user)
-        return bool(roles & (state.superuser_roles | state.audit_roles))
+        principal = principal_of(user)
+        return principal.superuser or bool(principal.roles & current_state().audit_roles)
 
     def get_actions(self, user: t.Any) -> list:
         return []
@@ -84,18 +83,14 @@ class AuditAdmin(ModelAdmin):
         """Only this admin's entries (several admins may share a database)."""
         from sqlorm import SQL
 
-        from . import pipeline
-
-        return SQL(f"{TABLE}.admin_name =", SQL.Param(pipeline.current_state().name))
+        return SQL(f"{TABLE}.admin_name =", SQL.Param(current_state().name))
 
     @display(_l("History"))
     def history(self, obj: t.Any) -> Markup:
         """The changed row's history, when its model is (still) registered here."""
         from flask import url_for
 
-        from . import pipeline
-
-        registry = pipeline.current_state().admin.registry
+        registry = current_state().admin.registry
         if obj.model_slug not in registry:
             return Markup(escape(obj.pk))
         url = url_for(".history", slug=obj.model_slug, pk=obj.pk)
@@ -104,9 +99,7 @@ class AuditAdmin(ModelAdmin):
 
 def _registered(slug: t.Any) -> t.Any:
     """The ModelAdmin registered at ``slug`` in this admin (None: no longer registered)."""
-    from . import pipeline
-
-    return pipeline.current_state().admin.registry.get(slug)
+    return current_state().admin.registry.get(slug)
 
 
 def _when(value: t.Any, row: t.Any) -> str:
@@ -121,19 +114,15 @@ def _model_name(slug: t.Any, row: t.Any) -> str:
 
 
 def _action(action: t.Any, row: t.Any) -> str:
-    from .views.history import _action_label
-
     model_admin = _registered(row.get("model_slug"))
     if model_admin is None or not action:
         return str(action or "—")
-    return _action_label(model_admin, action)
+    return action_label(model_admin, action)
 
 
 def _changes(text: t.Any, row: t.Any) -> Markup:
     """The changed fields, before and after, formatted as the row's history formats them."""
     import json
-
-    from .views.values import fk_labels, value_text
 
     try:
         changes = json.loads(text) if isinstance(text, str) else dict(text or {})

@@ -15,16 +15,19 @@ import math
 import typing as t
 from dataclasses import dataclass
 from types import SimpleNamespace
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 
 from markupsafe import Markup
 
 from .i18n import (_, datetime_formatter, decimal_symbol, format_date, format_datetime, format_time,
                    format_timestamp, ngettext)
-from .introspect import BADGE_TONES, ColumnInfo, ModelInfo, humanize, model_info
-from .options import ModelAdmin, default_label
-from .query import BadQuery, Join, RelatedColumn
+from .introspect import BADGE_TONES, ColumnInfo, ModelInfo, default_label, humanize, model_info
+from .query import BadQuery, Join, PathJoins, RelatedColumn, path_key, resolve_path
+
+if t.TYPE_CHECKING:
+    from .options import ModelAdmin
+
 
 @dataclass(eq=False)
 class DisplayColumn:
@@ -80,8 +83,38 @@ class ListRow:
 
 
 def encode_pk(values: t.Sequence[t.Any]) -> str:
-    """CONTRACT §3: the key URL-quoted, composite parts joined by ``,``."""
+    """CONTRACT §3: the key URL-quoted, composite parts joined by ``,``: the key's text in
+    forms (``pk=`` of a selection) and audit entries. A URL carries it as ``pk_segment``
+    makes it (url_for does, through the ``<pk>`` converter)."""
     return ",".join(quote(_pk_text(v), safe="") for v in values)
+
+
+#: What a ``<pk>`` path segment escapes in a key's parts before the URL's own encoding: the
+#: part separator, the escape character itself, and "/", which would split the path. The WSGI
+#: server decodes a path once before routing, so these must arrive still escaped (as
+#: ``%252C``); everything else is encoded once (a timestamp's ``:`` stays ``:``).
+_SEGMENT_ESCAPES = str.maketrans({"%": "%25", ",": "%2C", "/": "%2F"})
+#: What a URL path segment may hold unencoded (werkzeug's converters keep the same).
+_SEGMENT_SAFE = "!$&'()*+,:;=@"
+
+
+def pk_segment(text: str) -> str:
+    """A key's text (``encode_pk``'s, or a ``<pk>`` segment as the server decoded it) as the
+    segment of a URL: each part with ``%``, ``,`` and ``/`` escaped, then URL-quoted once.
+    A part that is only dots is escaped too: a browser would resolve ``/./`` away."""
+    parts = []
+    for part in text.split(","):
+        raw = unquote(part)
+        escaped = raw.translate(_SEGMENT_ESCAPES)
+        if escaped.strip(".") == "":
+            escaped = escaped.replace(".", "%2E")
+        parts.append(quote(escaped, safe=_SEGMENT_SAFE))
+    return ",".join(parts)
+
+
+def url_pk(values: t.Sequence[t.Any]) -> str:
+    """The key ``values`` as the ``<pk>`` segment of a URL (see pk_segment)."""
+    return pk_segment(encode_pk(values))
 
 
 def _pk_text(value: t.Any) -> str:
@@ -91,9 +124,8 @@ def _pk_text(value: t.Any) -> str:
 
 
 def decode_pk(info: ModelInfo, text: str) -> tuple | None:
-    """The key values of ``text`` typed like the key columns, or None when malformed."""
-    from urllib.parse import unquote
-
+    """The key values of ``text`` (``encode_pk``'s, or a ``<pk>`` segment as the server
+    decoded it) typed like the key columns, or None when malformed."""
     from .query import parse_value
 
     parts = text.split(",")
@@ -196,6 +228,8 @@ def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | No
                     tone="success" if value else "neutral")
     if isinstance(value, enum.Enum):
         value = value.value
+    if column is not None and kind in _TYPED_CELLS:
+        return _TYPED_CELLS[kind](column, value, max_chars)
     if column is not None and column.choices and kind != "bool":
         label = str(dict(column.choices).get(value, value))
         return Cell(text=label, kind="choice", title=str(value),
@@ -223,6 +257,70 @@ def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | No
     cell = _truncated(text, max_chars, kind="text")
     cell.url = safe_link(text)
     return cell
+
+
+def _array_cell(column: ColumnInfo, value: t.Any, max_chars: int | None) -> Cell:
+    """An array's items, each shown as its type is ("Trailers, Deleted Scenes"); the full
+    list in the title."""
+    if not isinstance(value, (list, tuple)):
+        return _truncated(str(value), max_chars, kind="text")
+    if not value:
+        return Cell(text=_("empty"), kind="array", empty=True)
+    item = column.item_column()
+    texts = ["NULL" if v is None else format_value(item, v).text for v in value]
+    cell = _truncated(", ".join(texts), max_chars, kind="array")
+    cell.title = cell.title or "\n".join(texts)[:2000]
+    return cell
+
+
+def range_text(value: t.Any, item: ColumnInfo | None = None) -> str:
+    """A range as "lower – upper", each bound shown as its type is, "…" where it is open."""
+    if getattr(value, "isempty", False):
+        return _("empty")
+
+    def bound(text: t.Any) -> str:
+        return "…" if text is None else format_value(item, text).text
+
+    return f"{bound(getattr(value, 'lower', None))} – {bound(getattr(value, 'upper', None))}"
+
+
+def _range_cell(column: ColumnInfo, value: t.Any, max_chars: int | None) -> Cell:
+    from .sql import range_literal
+
+    if not hasattr(value, "lower"):
+        return _truncated(str(value), max_chars, kind="text")
+    return Cell(text=range_text(value, column.item_column()), kind="range",
+                title=range_literal(value))
+
+
+def _json_cell(column: ColumnInfo, value: t.Any, max_chars: int | None) -> Cell:
+    """JSON on one line in lists, indented where there is room (a detail page, no limit)."""
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return _truncated(str(value), max_chars, kind="json")
+    indent = None if max_chars else 2
+    text = json.dumps(value, ensure_ascii=False, default=str, indent=indent)
+    return _truncated(text, max_chars, kind="json")
+
+
+def _plain_cell(column: ColumnInfo, value: t.Any, max_chars: int | None) -> Cell:
+    """A value shown as the database writes it (a uuid, an address, an interval, money, a
+    tsvector): its text, never a link."""
+    return _truncated(str(value), max_chars, kind="text")
+
+
+_TYPED_CELLS: dict[str, t.Callable[[ColumnInfo, t.Any, int | None], Cell]] = {
+    "array": _array_cell,
+    "range": _range_cell,
+    "json": _json_cell,
+    "uuid": _plain_cell,
+    "network": _plain_cell,
+    "interval": _plain_cell,
+    "money": _plain_cell,
+    "tsvector": _plain_cell,
+}
 
 
 def _truncated(text: str, max_chars: int | None, *, kind: str) -> Cell:
@@ -534,27 +632,26 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
 _NUMBER_TYPES = (int, float, decimal.Decimal)
 
 
-def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence[t.Any]
-                         ) -> tuple[list[DisplayColumn], list[Join]]:
-    """Turn list_display items into columns, and the joins that bring their labels in."""
+def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence[t.Any],
+                         joins: PathJoins | None = None) -> tuple[list[DisplayColumn], list[Join]]:
+    """Turn list_display items into columns, and the joins that bring their labels and
+    related columns in (made in ``joins``, which the list's sorts may share)."""
     info = model_admin.info
     visible = {c.attribute: c for c in model_admin.visible_columns()}
-    joins: dict[str, Join] = {}
+    joins = joins if joins is not None else PathJoins()
     columns: list[DisplayColumn] = []
     links = set(model_admin.get_list_display_links(user))
 
     def join_for(via: ColumnInfo) -> Join | None:
         target = via.target_model
-        if target is None or via.attribute in joins:
-            return joins.get(via.attribute)
-        target_info = model_info(target)
-        if len(target_info.primary_key) != 1:
+        if target is None:
             return None
-        target_admin = _model_admin_of(model_admin, target)
-        wanted = label_columns(target_admin, target)
-        joins[via.attribute] = Join(via=via, target=target_info, alias=f"j{len(joins)}",
-                                    columns=list(wanted))
-        return joins[via.attribute]
+        join = joins.along([via], [model_info(target)])
+        if join is not None:
+            for wanted in label_columns(_model_admin_of(model_admin, target), target):
+                if wanted not in join.columns:
+                    join.columns.append(wanted)
+        return join
 
     for item in items:
         if callable(item) and not isinstance(item, str):
@@ -566,21 +663,18 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
         if not isinstance(item, str):
             raise TypeError(f"list_display item {item!r} is neither a name nor a callable")
         if "." in item:
-            via_name, _unused, target_attr = item.partition(".")
-            via = _fk_column(info, via_name)
-            if via is None or via.attribute not in visible:
-                raise TypeError(f"list_display {item!r}: {via_name!r} is not a foreign key")
-            target_info = model_info(via.target_model)
-            target_col = target_info.column(target_attr)
-            if target_col is None or target_col.secret:
-                raise TypeError(f"list_display {item!r}: no column {target_attr!r}")
-            join = join_for(via)
-            if join is not None and target_col not in join.columns:
-                join.columns.append(target_col)
+            related = resolve_path(info, item, visible)
+            if related is None:
+                raise TypeError(f"list_display {item!r} of {type(model_admin).__name__} is not "
+                                "a path of foreign keys to a column")
+            join = joins.along(related.hops, related.models)
+            if join is not None:  # read (and sorted by) through the path's LEFT JOINs
+                related = related.joined(join)
             columns.append(DisplayColumn(
-                key=item, label=f"{via.label} {target_col.label.lower()}",
-                related=RelatedColumn(item, via, target_col, target_info), join=join,
-                numeric=target_col.kind in ("int", "float", "decimal"),
+                key=item, label=related.label, related=related, join=join,
+                sort_key=path_key(item) if join is not None and not related.lazy else None,
+                link=item in links,
+                numeric=related.kind in ("int", "float", "decimal"),
             ))
             continue
         column = visible.get(item) or _fk_column(info, item)
@@ -602,7 +696,7 @@ def resolve_list_display(model_admin: ModelAdmin, user: t.Any, items: t.Sequence
                         "a foreign key path or a method")
     if columns and not any(c.link for c in columns):
         columns[0].link = True
-    return columns, list(joins.values())
+    return columns, joins.all()
 
 
 def _fk_column(info: ModelInfo, name: str) -> ColumnInfo | None:

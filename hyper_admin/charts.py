@@ -196,99 +196,172 @@ def time_series_svg(*, chart_id: str, title: str, buckets: t.Sequence[dt.datetim
     """
     if kind not in ("bars", "line"):
         raise ValueError("kind is 'bars' or 'line'")
-    n = len(buckets)
+    ticks = _y_ticks(series)
+    tick_texts = [compact(v, fmt) for v in ticks]
+    plot = _plot_area(len(buckets), ticks, tick_texts)
+    desc = description or describe(buckets, bucket, series, fmt, partial_last=partial_last)
+    draw_data = _bars if kind == "bars" else _lines
+    out = [
+        *_svg_head(chart_id, title, desc),
+        *_y_axis(plot, ticks, tick_texts),
+        *_x_axis(plot, buckets, bucket),
+        *draw_data(plot, series, partial_last),
+        *_hover_targets(plot, buckets, bucket, series, fmt, partial_last),
+        "</svg>",
+    ]
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class _Plot:
+    """Where the data goes in the chart's viewBox: right of the y axis labels, above the x axis
+    labels, one band per bucket; ``top`` is the value at the top of the y axis."""
+
+    left: float
+    width: float
+    height: float
+    band: float
+    top: float
+    n_buckets: int
+
+    def y(self, value: float) -> float:
+        return TOP + self.height - (value / self.top) * self.height
+
+
+def _y_ticks(series: t.Sequence[ChartSeries]) -> list[float]:
+    """The y axis values: round numbers from 0 past the highest value, whole numbers when
+    every value is one (counts)."""
     values = [v for s in series for v in s.values if v is not None]
     integer = all(float(v).is_integer() for v in values)
-    ticks = nice_ticks(max(values, default=0), integer=integer)
-    top = ticks[-1] or 1.0
-    tick_texts = [compact(v, fmt) for v in ticks]
+    return nice_ticks(max(values, default=0), integer=integer)
+
+
+def _plot_area(n: int, ticks: list[float], tick_texts: list[str]) -> _Plot:
+    """The plot's box: its left edge leaves room for the longest y label."""
     left = 10 + FONT * 0.62 * max(len(text) for text in tick_texts)
-    plot_w = WIDTH - left - RIGHT
-    plot_h = HEIGHT - TOP - BOTTOM
-    band = plot_w / max(n, 1)
+    width = WIDTH - left - RIGHT
+    return _Plot(left=left, width=width, height=HEIGHT - TOP - BOTTOM, band=width / max(n, 1),
+                 top=ticks[-1] or 1.0, n_buckets=n)
 
-    def y(value: float) -> float:
-        return TOP + plot_h - (value / top) * plot_h
 
-    desc = description or describe(buckets, bucket, series, fmt, partial_last=partial_last)
-    out: list[str] = [
+def _svg_head(chart_id: str, title: str, desc: str) -> list[str]:
+    return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'preserveAspectRatio="xMidYMid meet" role="img" class="block h-auto w-full" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" font-size="{FONT}">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
         f'<desc id="{chart_id}-desc">{escape(desc)}</desc>',
     ]
-    # Grid and y axis labels.
-    out.append('<g class="stroke-base-content/10" shape-rendering="crispEdges">')
+
+
+def _y_axis(plot: _Plot, ticks: list[float], tick_texts: list[str]) -> list[str]:
+    """The grid lines, the zero line and the y labels."""
+    out = ['<g class="stroke-base-content/10" shape-rendering="crispEdges">']
     for value in ticks[1:]:
-        out.append(f'<line x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
-                   f'y2="{y(value):.1f}" vector-effect="non-scaling-stroke"/>')
+        out.append(f'<line x1="{plot.left:.1f}" x2="{WIDTH - RIGHT}" y1="{plot.y(value):.1f}" '
+                   f'y2="{plot.y(value):.1f}" vector-effect="non-scaling-stroke"/>')
     out.append("</g>")
-    out.append(f'<line class="stroke-base-content/30" x1="{left:.1f}" x2="{WIDTH - RIGHT}" '
-               f'y1="{y(0):.1f}" y2="{y(0):.1f}" shape-rendering="crispEdges" '
+    out.append(f'<line class="stroke-base-content/30" x1="{plot.left:.1f}" x2="{WIDTH - RIGHT}" '
+               f'y1="{plot.y(0):.1f}" y2="{plot.y(0):.1f}" shape-rendering="crispEdges" '
                'vector-effect="non-scaling-stroke"/>')
     out.append('<g class="fill-base-content/60 tabular-nums" text-anchor="end" aria-hidden="true">')
     for value, text in zip(ticks, tick_texts):
-        out.append(f'<text x="{left - 6:.1f}" y="{y(value) + FONT * 0.35:.1f}">{escape(text)}</text>')
+        out.append(f'<text x="{plot.left - 6:.1f}" y="{plot.y(value) + FONT * 0.35:.1f}">'
+                   f'{escape(text)}</text>')
     out.append("</g>")
-    # X axis labels.
-    every = _x_label_every(n, plot_w)
-    out.append('<g class="fill-base-content/60 tabular-nums" text-anchor="middle" aria-hidden="true">')
-    for i in range(0, n, every):
-        x = left + band * (i + 0.5)
+    return out
+
+
+def _x_axis(plot: _Plot, buckets: t.Sequence[dt.datetime], bucket: str) -> list[str]:
+    """The x labels: as many buckets named as fit side by side."""
+    every = _x_label_every(plot.n_buckets, plot.width)
+    out = ['<g class="fill-base-content/60 tabular-nums" text-anchor="middle" aria-hidden="true">']
+    for i in range(0, plot.n_buckets, every):
+        x = plot.left + plot.band * (i + 0.5)
         out.append(f'<text x="{x:.1f}" y="{HEIGHT - 7}">{escape(bucket_label(buckets[i], bucket))}</text>')
     out.append("</g>")
-    # The data.
-    if kind == "bars":
-        k = max(len(series), 1)
-        group = band * (0.72 if band > 6 else 0.9)
-        bar_w = max(group / k - (1 if k > 1 else 0), 0.8)
-        for s_index, one in enumerate(series):
-            colours = palette(one.color, s_index)
-            out.append(f'<g class="{colours.fill}" shape-rendering="crispEdges">')
-            for i, value in enumerate(one.values):
-                if not value:
-                    continue
-                x = left + band * i + (band - group) / 2 + s_index * (group / k)
-                height = max(y(0) - y(value), 1.0)
-                pale = ' fill-opacity="0.4"' if partial_last and i == n - 1 else ""
-                out.append(f'<rect x="{x:.2f}" y="{y(0) - height:.2f}" width="{bar_w:.2f}" '
-                           f'height="{height:.2f}" rx="{min(2.0, bar_w / 3):.2f}"{pale}/>')
-            out.append("</g>")
-    else:
-        for s_index, one in enumerate(series):
-            colours = palette(one.color, s_index)
-            points = [(left + band * (i + 0.5), y(v or 0)) for i, v in enumerate(one.values)]
-            if not points:
+    return out
+
+
+def _bars(plot: _Plot, series: t.Sequence[ChartSeries], partial_last: bool) -> list[str]:
+    """The series as bars, side by side within each bucket's band; no bar for 0 or no value."""
+    k = max(len(series), 1)
+    group = plot.band * (0.72 if plot.band > 6 else 0.9)
+    bar_w = max(group / k - (1 if k > 1 else 0), 0.8)
+    out = []
+    for s_index, one in enumerate(series):
+        colours = palette(one.color, s_index)
+        out.append(f'<g class="{colours.fill}" shape-rendering="crispEdges">')
+        for i, value in enumerate(one.values):
+            if not value:
                 continue
-            path = " ".join(f"{x:.2f},{py:.2f}" for x, py in points)
-            if len(series) == 1:
-                area = (f"{points[0][0]:.2f},{y(0):.2f} {path} {points[-1][0]:.2f},{y(0):.2f}")
-                out.append(f'<polygon class="{colours.soft_fill}" points="{area}"/>')
-            line = 'fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" ' \
-                   'vector-effect="non-scaling-stroke"'
-            solid = points[:-1] if partial_last and len(points) > 1 else points
-            if len(solid) > 1:
-                out.append(f'<polyline class="{colours.stroke}" {line} points="'
-                           + " ".join(f"{x:.2f},{py:.2f}" for x, py in solid) + '"/>')
-            if partial_last and len(points) > 1:
-                tail = " ".join(f"{x:.2f},{py:.2f}" for x, py in points[-2:])
-                out.append(f'<polyline class="{colours.stroke}" {line} stroke-dasharray="3 4" '
-                           f'points="{tail}"/>')
-            last_x, last_y = points[-1]
-            out.append(f'<circle class="{colours.fill}" cx="{last_x:.2f}" cy="{last_y:.2f}" r="2.5"/>')
-    # One hover target per bucket, with every series' value in its tooltip.
-    out.append('<g class="fill-base-content/0">')
+            x = plot.left + plot.band * i + (plot.band - group) / 2 + s_index * (group / k)
+            height = max(plot.y(0) - plot.y(value), 1.0)
+            pale = ' fill-opacity="0.4"' if partial_last and i == plot.n_buckets - 1 else ""
+            out.append(f'<rect x="{x:.2f}" y="{plot.y(0) - height:.2f}" width="{bar_w:.2f}" '
+                       f'height="{height:.2f}" rx="{min(2.0, bar_w / 3):.2f}"{pale}/>')
+        out.append("</g>")
+    return out
+
+
+def _lines(plot: _Plot, series: t.Sequence[ChartSeries], partial_last: bool) -> list[str]:
+    """The series as lines; a lone series has the area under it shaded."""
+    out = []
+    for s_index, one in enumerate(series):
+        colours = palette(one.color, s_index)
+        out += _line(plot, one, colours, shade_area=len(series) == 1, partial_last=partial_last)
+    return out
+
+
+_LINE_ATTRIBUTES = ('fill="none" stroke-width="2" stroke-linejoin="round" stroke-linecap="round" '
+                    'vector-effect="non-scaling-stroke"')
+
+
+def _line(plot: _Plot, one: ChartSeries, colours: Palette, *, shade_area: bool,
+          partial_last: bool) -> list[str]:
+    """One series as a line (no value: 0), its last segment dashed when its bucket is still
+    running, and a dot on the latest value."""
+    points = [(plot.left + plot.band * (i + 0.5), plot.y(v or 0)) for i, v in enumerate(one.values)]
+    if not points:
+        return []
+    out = []
+    if shade_area:
+        zero = plot.y(0)
+        area = f"{points[0][0]:.2f},{zero:.2f} {_points_text(points)} {points[-1][0]:.2f},{zero:.2f}"
+        out.append(f'<polygon class="{colours.soft_fill}" points="{area}"/>')
+    dashed_tail = partial_last and len(points) > 1
+    solid = points[:-1] if dashed_tail else points
+    if len(solid) > 1:
+        out.append(f'<polyline class="{colours.stroke}" {_LINE_ATTRIBUTES} '
+                   f'points="{_points_text(solid)}"/>')
+    if dashed_tail:
+        out.append(f'<polyline class="{colours.stroke}" {_LINE_ATTRIBUTES} stroke-dasharray="3 4" '
+                   f'points="{_points_text(points[-2:])}"/>')
+    last_x, last_y = points[-1]
+    out.append(f'<circle class="{colours.fill}" cx="{last_x:.2f}" cy="{last_y:.2f}" r="2.5"/>')
+    return out
+
+
+def _points_text(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.2f},{y:.2f}" for x, y in points)
+
+
+def _hover_targets(plot: _Plot, buckets: t.Sequence[dt.datetime], bucket: str,
+                   series: t.Sequence[ChartSeries], fmt: t.Any, partial_last: bool) -> list[str]:
+    """One hover target per bucket, with every series' value in its tooltip."""
+    out = ['<g class="fill-base-content/0">']
     for i, start in enumerate(buckets):
-        parts = [f"{one.name}: {format_value(one.values[i], fmt)}" for one in series]
+        parts = [_("%(name)s: %(value)s", name=one.name, value=format_value(one.values[i], fmt))
+                 for one in series]
         when = bucket_label(start, bucket, short=False)
-        if partial_last and i == n - 1:
+        if partial_last and i == plot.n_buckets - 1:
             when = _("%(when)s (so far)", when=when)
         tip = f"{when} — " + ", ".join(parts)
-        out.append(f'<rect class="hover:fill-base-content/5" x="{left + band * i:.2f}" y="{TOP}" '
-                   f'width="{band:.2f}" height="{plot_h:.2f}"><title>{escape(tip)}</title></rect>')
-    out.append("</g></svg>")
-    return Markup("".join(out))
+        out.append(f'<rect class="hover:fill-base-content/5" x="{plot.left + plot.band * i:.2f}" '
+                   f'y="{TOP}" width="{plot.band:.2f}" height="{plot.height:.2f}">'
+                   f'<title>{escape(tip)}</title></rect>')
+    out.append("</g>")
+    return out
 
 
 def describe(buckets: t.Sequence[dt.datetime], bucket: str, series: t.Sequence[ChartSeries],
@@ -297,8 +370,10 @@ def describe(buckets: t.Sequence[dt.datetime], bucket: str, series: t.Sequence[C
     up (counts, sums; not averages or medians)."""
     if not buckets:
         return _("No data.")
-    span = {"start": bucket_label(buckets[0], bucket, short=False),
-            "end": bucket_label(buckets[-1], bucket, short=False)}
+    # Weeks are named by their Mondays here: "per week, from Mon, Jun 3 to Mon, Sep 2".
+    named_by = "day" if bucket == "week" else bucket
+    span = {"start": bucket_label(buckets[0], named_by, short=False),
+            "end": bucket_label(buckets[-1], named_by, short=False)}
     text = [_("Per hour, from %(start)s to %(end)s.", **span) if bucket == "hour" else
             _("Per week, from %(start)s to %(end)s.", **span) if bucket == "week" else
             _("Per day, from %(start)s to %(end)s.", **span)]

@@ -11,28 +11,13 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from dataclasses import dataclass
+from .problems import ConfigurationError, Problem  # noqa: F401 - ConfigurationError: this module's API
 
 if t.TYPE_CHECKING:
-    from .introspect import ColumnInfo
+    from .introspect import ColumnInfo, ModelInfo
     from .options import ModelAdmin
 
 log = logging.getLogger("hyper_admin")
-
-
-@dataclass(frozen=True)
-class Problem:
-    id: str        # hyper_admin.E001...
-    message: str
-
-
-class ConfigurationError(TypeError):
-    """A ModelAdmin whose options cannot work; ``id`` names the check (docs/checks.md)."""
-
-    def __init__(self, problems: t.Sequence[Problem]):
-        self.problems = list(problems)
-        self.id = self.problems[0].id
-        super().__init__("; ".join(f"{p.message} ({p.id})" for p in self.problems))
 
 
 def raise_errors(problems: t.Sequence[Problem]) -> None:
@@ -127,30 +112,44 @@ class _OptionChecker:
     def column(self, name: t.Any) -> "ColumnInfo | None":
         return self.visible.get(name) if isinstance(name, str) else None
 
-    def foreign_key(self, name: str) -> "ColumnInfo | None":
-        for column in self.info.columns:
+    def foreign_key(self, name: str, info: "ModelInfo | None" = None) -> "ColumnInfo | None":
+        for column in (info or self.info).columns:
             if column.attribute == name or column.relation_attribute == name:
                 return column if column.is_foreign_key else None
         return None
 
-    def path(self, option: str, name: str, id: str) -> None:
-        """``fk.column``: the first part a foreign key (attribute or relation name), the second
-        a column of its target."""
-        via_name, _unused, target_name = name.partition(".")
-        via = self.foreign_key(via_name)
-        if via is None:
-            if self.info.catalog_read or via_name not in self.info.by_attribute:
-                self.fail(id, option, name, f"does not start with a foreign key ({via_name!r})")
-            return  # a plain column the database may declare a key of: known once read
-        if via.target_model is None:
-            return  # its target is registered later: checked when the list is built
+    def path(self, option: str, name: str, id: str) -> "ColumnInfo | None":
+        """``fk.column``, ``fk.fk.column``...: each name but the last a foreign key (attribute
+        or relation name) of the model the one before leads to, the last a column of the last
+        model. Returns that column; None when the path is wrong (a problem is added) or can
+        only be checked later (a key the database may declare, a target not registered yet)."""
         from .introspect import model_info
 
-        target = model_info(via.target_model).column(target_name)
-        if target is None or "." in target_name:
-            self.fail(id, option, name, f"names no column of {via.target_model.__name__}")
-        elif target.secret:
+        names = name.split(".")
+        info = self.info
+        for depth, hop_name in enumerate(names[:-1]):
+            hop = self.foreign_key(hop_name, info)
+            if hop is None:
+                if depth == 0 and not info.catalog_read and hop_name in info.by_attribute:
+                    return None  # a plain column the database may declare a key of: known once read
+                why = (f"does not start with a foreign key ({hop_name!r})" if depth == 0
+                       else f"goes on through {hop_name!r}, no foreign key of {info.model.__name__}")
+                self.fail(id, option, name, why)
+                return None
+            if hop.target_model is None:
+                return None  # its target is registered later: checked when the list is built
+            info = model_info(hop.target_model)
+            if len(info.primary_key) != 1:
+                self.fail(id, option, name, f"goes through {info.model.__name__}, whose key has "
+                          "several columns (a join needs one)")
+                return None
+        column = info.column(names[-1]) if names[-1] else None
+        if column is None:
+            self.fail(id, option, name, f"names no column of {info.model.__name__}")
+        elif column.secret:
             self.fail(id, option, name, "names a secret column of the related model")
+            return None
+        return column
 
     def columns(self, option: str, names: t.Iterable[t.Any], id: str, *, strip: str = "") -> None:
         for name in names or ():
@@ -201,18 +200,33 @@ def _check_search_fields(c: _OptionChecker) -> None:
 
 def _check_list_options(c: _OptionChecker) -> None:
     ma = c.model_admin
-    c.columns("list_filter", ma.list_filter, "hyper_admin.E005")
-    c.columns("sortable_fields", ma.sortable_fields, "hyper_admin.E006")
-    c.columns("ordering", ma.ordering or (), "hyper_admin.E006", strip="-")
+    for option, names, id, strip in (("list_filter", ma.list_filter, "hyper_admin.E005", ""),
+                                      ("sortable_fields", ma.sortable_fields, "hyper_admin.E006", ""),
+                                      ("ordering", ma.ordering or (), "hyper_admin.E006", "-")):
+        plain = [n for n in names or () if not (isinstance(n, str) and "." in n)]
+        c.columns(option, plain, id, strip=strip)
+        for name in names or ():
+            if isinstance(name, str) and "." in name:
+                c.path(option, name.lstrip(strip), id)
     if ma.date_hierarchy is not None:
-        column = c.column(ma.date_hierarchy)
-        if column is None or column.kind not in ("date", "datetime") or column.lazy:
-            c.fail("hyper_admin.E007", "date_hierarchy", ma.date_hierarchy,
-                   "is not a visible date or datetime column")
+        _check_date_hierarchy(c, ma.date_hierarchy)
     for option in ("per_page", "list_max_chars", "inline_per_page"):
         value = getattr(ma, option)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             c.fail("hyper_admin.E013", option, value, "must be a positive integer")
+
+
+def _check_date_hierarchy(c: _OptionChecker, name: t.Any) -> None:
+    if isinstance(name, str) and "." in name:
+        problems = len(c.problems)
+        column = c.path("date_hierarchy", name, "hyper_admin.E007")
+        if len(c.problems) > problems or column is None:
+            return  # said, or known once the catalog is read
+    else:
+        column = c.column(name)
+    if column is None or column.kind not in ("date", "datetime") or column.lazy:
+        c.fail("hyper_admin.E007", "date_hierarchy", name,
+               "is not a visible date or datetime column (or a path to one)")
 
 
 def _check_form_options(c: _OptionChecker) -> None:

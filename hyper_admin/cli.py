@@ -7,6 +7,9 @@ import sys
 USAGE = """usage: hyper-admin COMMAND [options]
 
 commands:
+  serve     an admin over an existing database, no code: every table and view
+            hyper-admin serve DATABASE_URL [--host H] [--port P] [--read-only]
+            [--schema S] [--tables a,b] [--exclude x,y]   (hyper-admin serve --help)
   demo      serve the customer-support demo back office (hyper-admin demo --help)
   migrate   create hyper_admin's own tables in an app's database:
             hyper-admin migrate --app package.module:app   (or a create_app() factory)
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(rest)
     if command == "sql":
         return _sql(rest)
+    if command == "serve":
+        from .serve import main as serve_main
+
+        return serve_main(rest)
     if command == "demo":
         from .demo.__main__ import main as demo_main
 

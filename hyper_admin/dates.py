@@ -24,7 +24,7 @@ import typing as t
 
 from .facets import FACET_TIME_LIMIT_MS
 from .introspect import ColumnInfo
-from .query import ListParams, ListSpec, where_clause
+from .query import ListParams, ListSpec, RelatedColumn, where_clause
 from .sql import Dialect, QueryTimeout, Statement, limited, run, to_db
 
 #: Years shown at most (the newest ones).
@@ -112,7 +112,15 @@ def year_range(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     stmt = Statement(dialect)
     ends = []
     for direction in ("ASC", "DESC"):
-        conditions = [*where_clause(stmt, spec, params), f"{column.sql} IS NOT NULL"]
+        conditions = where_clause(stmt, spec, params)
+        if isinstance(column, RelatedColumn):
+            # The values the list's rows lead to, read in the last model's own table.
+            where = column.reached(spec.info.table_sql, conditions)
+            own = column.column.sql
+            ends.append(f"(SELECT {own} FROM {column.target.table_sql} WHERE {where} AND "
+                        f"{own} IS NOT NULL ORDER BY {own} {direction} LIMIT 1)")
+            continue
+        conditions.append(f"{column.sql} IS NOT NULL")
         ends.append(f"(SELECT {column.sql} FROM {spec.info.table_sql} WHERE "
                     f"{' AND '.join(conditions)} ORDER BY {column.sql} {direction} LIMIT 1)")
     stmt.sql(f"SELECT {ends[0]} AS lo, {ends[1]} AS hi")
@@ -135,8 +143,11 @@ def probe_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
         if i:
             stmt.sql("UNION ALL")
         conditions = where_clause(stmt, spec, params)
-        conditions.append(f"{column.sql} >= {stmt.param(to_db(column, _start(column, first), dialect))}")
-        conditions.append(f"{column.sql} < {stmt.param(to_db(column, _start(column, after), dialect))}")
+        own = column.column if isinstance(column, RelatedColumn) else column
+        period = (f"{own.sql} >= {stmt.param(to_db(own, _start(own, first), dialect))} AND "
+                  f"{own.sql} < {stmt.param(to_db(own, _start(own, after), dialect))}")
+        # A relation path's dates: rows whose path leads to one in the period (semi-joins).
+        conditions.append(column.within(dialect, period) if own is not column else period)
         stmt.sql(f"SELECT {int(key)} AS k FROM (SELECT 1 AS one FROM {spec.info.table_sql} "
                  f"WHERE {' AND '.join(conditions)} LIMIT 1) AS p{i}")
     stmt.sql(") AS probes")

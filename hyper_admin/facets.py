@@ -22,7 +22,7 @@ import typing as t
 
 from .i18n import format_number
 from .introspect import ColumnInfo
-from .query import ListParams, ListSpec, where_clause
+from .query import ListParams, ListSpec, RelatedColumn, where_clause
 from .sql import Dialect, QueryTimeout, Statement, limited, run, to_db
 
 FACET_CAP = 10_000
@@ -67,16 +67,21 @@ def facet_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
     # Filters on the counted column itself would make every other option count zero.
     params = dataclasses.replace(params, filters=[f for f in params.filters if f.column is not column])
     stmt = Statement(dialect)
-    branches: list[t.Any] = [("value", v) for v in facet_values(column)]
-    if column.nullable:
-        branches.append(("null", None))
+    branches = _branches(column)
+    related = column if isinstance(column, RelatedColumn) else None
     stmt.sql("SELECT v, count(*) AS n FROM (")
     for i, (what, value) in enumerate(branches):
         if i:
             stmt.sql("UNION ALL")
-        stmt.sql(f"SELECT * FROM (SELECT {column.sql} AS v FROM {spec.info.table_sql}")
+        # A relation path's value is not in the list's table: its branches say their number.
+        shown = column.sql if related is None else str(int(i))
+        stmt.sql(f"SELECT * FROM (SELECT {shown} AS v FROM {spec.info.table_sql}")
         conditions = where_clause(stmt, spec, params)
-        if what == "null":
+        if related is not None:
+            conditions.append(related.is_null(dialect, True) if what == "null" else related.within(
+                dialect, f"{related.column.sql} = "
+                         f"{stmt.param(to_db(related.column, value, dialect))}"))
+        elif what == "null":
             conditions.append(f"{column.sql} IS NULL")
         else:
             conditions.append(f"{column.sql} = {stmt.param(to_db(column, value, dialect))}")
@@ -84,6 +89,14 @@ def facet_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
         stmt.sql(f"LIMIT {int(cap) + 1}) AS f{i}")
     stmt.sql(") AS facet GROUP BY v")
     return stmt
+
+
+def _branches(column: ColumnInfo) -> list[tuple[str, t.Any]]:
+    """What facet_statement counts, in order: each value, then NULL for a nullable column."""
+    branches: list[tuple[str, t.Any]] = [("value", v) for v in facet_values(column)]
+    if column.nullable:
+        branches.append(("null", None))
+    return branches
 
 
 @dataclasses.dataclass
@@ -96,6 +109,11 @@ class FacetCounts:
     def text(self, value: t.Any) -> str:
         n = self.counts.get(value, 0)
         return format_number(self.cap) + "+" if n > self.cap else format_number(n)
+
+    def number(self, value: t.Any) -> int:
+        """The count of ``value`` as a number (the cap when capped): what "row"/"rows" agree
+        with."""
+        return min(self.counts.get(value, 0), self.cap + 1)
 
     def capped(self, value: t.Any) -> bool:
         return self.counts.get(value, 0) > self.cap
@@ -113,7 +131,12 @@ def facet_counts(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     except QueryTimeout:
         return None
     counts: dict[t.Any, int] = {}
+    branches = _branches(column)
     for row in rows:
+        if isinstance(column, RelatedColumn):  # the branch's number (facet_statement)
+            key = branches[int(row["v"])][1]
+            counts[key] = counts.get(key, 0) + int(row["n"])
+            continue
         key = column.coerce(row["v"])
         if key is not None and column.kind == "bool":
             key = bool(key)

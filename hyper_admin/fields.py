@@ -49,11 +49,12 @@ from wtforms.fields import (
 )
 from wtforms.fields.choices import Choice
 from wtforms.fields.core import UnboundField
-from wtforms.widgets import HiddenInput, TextInput
+from markupsafe import Markup
+from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput, html_params
 
 from . import i18n
 from .i18n import _, lazy_gettext as _l
-from .introspect import ColumnInfo
+from .introspect import ColumnInfo, parse_array_literal
 
 __all__ = [
     "FieldContext",
@@ -252,7 +253,10 @@ def numeric_precision(column: ColumnInfo) -> tuple[int, int] | None:
 
 
 def is_required(column: ColumnInfo) -> bool:
-    return not column.nullable and not column.has_default and column.kind != "bool"
+    """NOT NULL with no default of the model's or the database's (which fills it when the
+    field is left empty), and not a boolean (a toggle is never empty)."""
+    return (not column.nullable and not column.has_default and not column.filled_by_database
+            and column.kind != "bool")
 
 
 def wants_email(column: ColumnInfo) -> bool:
@@ -281,17 +285,24 @@ def schema_validators(column: ColumnInfo) -> list[t.Any]:
         found.append(Email())
     if wants_url(column):
         found.append(URL())
+    # A domain's CHECK bounds (``year``: 1901 to 2155), narrowed by the hint's.
+    low_bound, high_bound = column.database_bounds
+    if column.hint.min is not None:
+        low_bound = column.hint.min if low_bound is None else max(low_bound, column.hint.min)
+    if column.hint.max is not None:
+        high_bound = column.hint.max if high_bound is None else min(high_bound, column.hint.max)
     if column.kind == "int" and not column.choices:
         low, high = int_range(column)
-        if column.hint.min is not None:
-            low = max(low, column.hint.min)
-        if column.hint.max is not None:
-            high = min(high, column.hint.max)
+        if low_bound is not None:
+            low = max(low, low_bound)
+        if high_bound is not None:
+            high = min(high, high_bound)
         found.append(v.NumberRange(min=low, max=high))
     elif column.kind in ("float", "decimal", "date", "datetime", "time") and (
-        column.hint.min is not None or column.hint.max is not None
+        low_bound is not None or high_bound is not None
     ):
-        found.append(v.NumberRange(min=column.hint.min, max=column.hint.max))
+        found.append(v.NumberRange(min=low_bound, max=high_bound))
+    found.extend(_type_validators(column))
     if column.kind in ("float", "decimal"):
         found.append(Finite())
     if column.kind == "decimal":
@@ -299,6 +310,29 @@ def schema_validators(column: ColumnInfo) -> list[t.Any]:
         if precision:
             found.append(DecimalPlaces(*precision))
     return found
+
+
+class TypedText:
+    """A value typed as text that must parse as the column's type (a uuid, a network address,
+    an interval, money): said on the field before the database would refuse it."""
+
+    def __init__(self, column: ColumnInfo) -> None:
+        self.column = column
+
+    def __call__(self, form: t.Any, field: Field) -> None:
+        value = field.data
+        if value in (None, "") or not isinstance(value, str):
+            return
+        try:
+            parse_item(self.column, value)
+        except ValueError as exc:
+            raise v.ValidationError(str(exc)) from None
+
+
+def _type_validators(column: ColumnInfo) -> list[t.Any]:
+    if column.kind in ("uuid", "network", "interval", "money"):
+        return [TypedText(column)]
+    return []
 
 
 def field_context(column: ColumnInfo) -> FieldContext:
@@ -344,7 +378,8 @@ class JSONField(TextAreaField):
             self.data = json.loads(text)
         except ValueError as exc:
             self.data = None
-            raise ValueError("Enter valid JSON") from exc
+            raise ValueError(_("Enter valid JSON (line %(line)s, column %(column)s).",
+                               line=getattr(exc, "lineno", 1), column=getattr(exc, "colno", 1))) from exc
 
 
 class BytesField(StringField):
@@ -370,6 +405,291 @@ class BytesField(StringField):
         except ValueError as exc:
             self.data = None
             raise ValueError("Enter hexadecimal bytes") from exc
+
+
+# --- values typed as text: array items, range bounds, uuids, network addresses ---------------
+
+_MAC = re.compile(r"^(?:[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}"
+                  r"|[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}|[0-9a-f]{6}[:-]?[0-9a-f]{6})$", re.I)
+#: What PostgreSQL reads as an interval: quantities with units ("1 year 2 mons", "3 days
+#: 04:05:06", "2 hours ago"), a time ("04:05"), or ISO 8601 ("P1Y2M3DT4H").
+_INTERVAL = re.compile(
+    r"^@?\s*(?:[+-]?\d+(?:\.\d+)?\s*(?:years?|y|mons?|months?|mon|m|weeks?|w|days?|d|hours?|h|"
+    r"minutes?|mins?|seconds?|secs?|s|milliseconds?|ms|microseconds?|us|decades?|centuries|"
+    r"century|millenni(?:um|a))\s*,?\s*)*(?:[+-]?\d+:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?\s*(?:ago)?$"
+    r"|^P(?=.)(?:\d+(?:\.\d+)?[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?$", re.I)
+_MONEY = re.compile(r"^\(?-?\s*[^\d\s,.()-]{0,4}\s*-?\d[\d\s,.']*\s*[^\d\s,.()-]{0,4}\)?$")
+_TRUE_WORDS = ("t", "true", "y", "yes", "on", "1")
+_FALSE_WORDS = ("f", "false", "n", "no", "off", "0")
+
+
+def parse_item(column: ColumnInfo, text: str) -> t.Any:
+    """``text`` as a value of ``column`` (an array's item column, a range's bound column, or a
+    column typed as text such as a uuid): ValueError with a sentence for the user when it is
+    none."""
+    kind = column.kind
+    stripped = text.strip()
+    if column.choices:
+        allowed = {str(value): value for value, _label in column.choices}
+        if stripped not in allowed:
+            raise ValueError(_("%(value)s is not one of the choices.", value=stripped))
+        return allowed[stripped]
+    try:
+        if kind == "int":
+            value = int(stripped)
+            low, high = int_range(column)
+            if not low <= value <= high:
+                raise ValueError
+            return value
+        if kind in ("decimal", "float"):
+            number = decimal.Decimal(i18n.parse_number_text(stripped))
+            if not number.is_finite():
+                raise ValueError
+            return float(number) if kind == "float" else number
+        if kind == "bool":
+            if stripped.lower() in _TRUE_WORDS:
+                return True
+            if stripped.lower() in _FALSE_WORDS:
+                return False
+            raise ValueError
+        if kind == "date":
+            return datetime.date.fromisoformat(stripped)
+        if kind == "datetime":
+            value = datetime.datetime.fromisoformat(stripped)
+            if column.aware and value.tzinfo is None:
+                value = value.replace(tzinfo=i18n.current_time_zone())
+            return value
+        if kind == "time":
+            return datetime.time.fromisoformat(stripped)
+    except (ValueError, ArithmeticError):
+        raise ValueError(_ITEM_MESSAGES[kind]()) from None
+    if kind == "uuid":
+        return _checked(stripped, _uuid_text, _l("Enter a UUID like 123e4567-e89b-12d3-a456-426614174000."))
+    if kind == "network":
+        return _checked(stripped, _network_check(column), _NETWORK_MESSAGES.get(
+            _base_name(column), _NETWORK_MESSAGES["inet"]))
+    if kind == "interval" and not _INTERVAL.match(stripped):
+        raise ValueError(_("Enter a duration like “1 year 2 mons”, “3 days 04:05:06” or “P1DT2H”."))
+    if kind == "money" and not _MONEY.match(stripped):
+        raise ValueError(_("Enter an amount like 12.34."))
+    return text
+
+
+_ITEM_MESSAGES: dict[str, t.Callable[[], str]] = {
+    "int": lambda: _("Enter a whole number within the column's range."),
+    "decimal": lambda: _("Enter a number."),
+    "float": lambda: _("Enter a number."),
+    "bool": lambda: _("Enter true or false."),
+    "date": lambda: _("Enter a date like 2024-03-10."),
+    "datetime": lambda: _("Enter a date and time like 2024-03-10 14:03:00."),
+    "time": lambda: _("Enter a time like 14:03:00."),
+}
+_NETWORK_MESSAGES = {
+    "inet": _l("Enter an IP address, such as 192.168.0.10 or 192.168.0.10/24."),
+    "cidr": _l("Enter a network, such as 10.0.0.0/8 (no bits set after the mask)."),
+    "macaddr": _l("Enter a MAC address, such as 08:00:2b:01:02:03."),
+    "macaddr8": _l("Enter a MAC address, such as 08:00:2b:01:02:03:04:05."),
+}
+
+
+def _base_name(column: ColumnInfo) -> str:
+    return re.sub(r"\(.*?\)", "", column.sql_type or "").strip().lower()
+
+
+def _checked(text: str, check: t.Callable[[str], t.Any], message: t.Any) -> str:
+    try:
+        check(text)
+    except ValueError:
+        raise ValueError(str(message)) from None
+    return text
+
+
+def _uuid_text(text: str) -> None:
+    import uuid
+
+    uuid.UUID(text)
+
+
+def _network_check(column: ColumnInfo) -> t.Callable[[str], t.Any]:
+    import ipaddress
+
+    name = _base_name(column)
+    if name == "cidr":
+        return lambda text: ipaddress.ip_network(text, strict=True)
+    if name.startswith("macaddr"):
+        def mac(text: str) -> None:
+            if not _MAC.match(text) and not (name == "macaddr8" and re.fullmatch(
+                    r"(?:[0-9a-f]{2}[:-]?){7}[0-9a-f]{2}", text, re.I)):
+                raise ValueError
+        return mac
+    return ipaddress.ip_interface
+
+
+def item_text(value: t.Any) -> str:
+    """An array item or a range bound as a form shows it (and parse_item reads it back)."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(i18n.current_time_zone()).replace(tzinfo=None)
+        return value.isoformat(" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+class ArrayField(TextAreaField):
+    """An array edited one item per line; ``data`` is the list of its items, each read as the
+    items' type says (``item``: the column of one item, ColumnInfo.item_column). Blank lines
+    are no items. Left empty, the field keeps what the row held (an empty array stays empty,
+    no value stays no value); a new row's is no value when the column allows it."""
+
+    def __init__(self, *args: t.Any, item: ColumnInfo | None = None, nullable: bool = True,
+                 **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.nullable = nullable
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if not isinstance(self.data, (list, tuple)):
+            return ""
+        return "\n".join("" if item is None else item_text(item) for item in self.data)
+
+    def process_data(self, value: t.Any) -> None:
+        if isinstance(value, str):
+            try:
+                value = parse_array_literal(value)
+            except ValueError:
+                pass
+        self.data = list(value) if isinstance(value, tuple) else value
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        lines = [(number, line.rstrip("\r")) for number, line
+                 in enumerate(valuelist[0].split("\n"), 1) if line.strip()]
+        if not lines:
+            self.data = [] if isinstance(self.object_data, (list, tuple)) or not self.nullable else None
+            return
+        items, problems = [], []
+        for number, line in lines:
+            try:
+                items.append(parse_item(self.item, line) if self.item is not None else line)
+            except ValueError as exc:
+                problems.append(_("Line %(number)s: %(problem)s", number=number, problem=str(exc)))
+        if problems:
+            self.data = None
+            raise ValueError(" ".join(problems[:3]))
+        self.data = items
+
+
+class RangeInput:
+    """Two inputs for a range's bounds, named alike (the field reads both): the first carries
+    the field's id (its label's), the second says it is the upper bound."""
+
+    def __call__(self, field: "RangeField", **kwargs: t.Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        kwargs.pop("required", None)  # one bound may be open
+        input_type, extra = field.input_type()
+        lower, upper = field.bound_texts()
+        first = dict(kwargs, type=input_type, name=field.name, value=lower, **extra)
+        first["aria-label"] = _("%(field)s: from", field=field.label.text)
+        second = dict(first, id=f"{kwargs['id']}-upper", value=upper)
+        second["aria-label"] = _("%(field)s: to", field=field.label.text)
+        return Markup('<div class="flex items-center gap-2" data-range>'
+                      f"<input {html_params(**first)}>"
+                      '<span aria-hidden="true">–</span>'
+                      f"<input {html_params(**second)}></div>")
+
+
+class RangeField(Field):
+    """A range (``int4range``, ``daterange``, ``tstzrange``...) edited as its two bounds; an
+    empty bound is open (unbounded). ``data`` is a psycopg ``Range`` (its bounds' inclusivity
+    kept from the stored value, else ``[)``), or None when both bounds are left empty and the
+    column allows no value."""
+
+    widget = RangeInput()
+
+    def __init__(self, *args: t.Any, item: ColumnInfo | None = None, nullable: bool = True,
+                 **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.nullable = nullable
+
+    def input_type(self) -> tuple[str, dict[str, t.Any]]:
+        kind = self.item.kind if self.item is not None else "text"
+        if kind == "date":
+            return "date", {}
+        if kind == "datetime":
+            return "datetime-local", {"step": 1}
+        if kind in ("int", "decimal", "float"):
+            return "text", {"inputmode": "numeric" if kind == "int" else "decimal"}
+        return "text", {}
+
+    def bound_texts(self) -> tuple[str, str]:
+        if self.raw_data:
+            return (self.raw_data + ["", ""])[0], (self.raw_data + ["", ""])[1]
+        value = self.data
+        if value is None or getattr(value, "isempty", False):
+            return "", ""
+        return tuple("" if bound is None else self._bound_text(bound)
+                     for bound in (value.lower, value.upper))
+
+    def _bound_text(self, bound: t.Any) -> str:
+        text = item_text(bound)
+        return text.replace(" ", "T") if isinstance(bound, datetime.datetime) else text
+
+    def _value(self) -> str:
+        """The range as read-only text: "lower – upper" ("" for an open bound)."""
+        if self.data is None:
+            return ""
+        if getattr(self.data, "isempty", False):
+            return _("empty")
+        lower, upper = self.bound_texts()
+        return f"{lower} – {upper}"
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        texts = [text.strip() for text in (list(valuelist) + ["", ""])[:2]]
+        stored = self.object_data
+        if not any(texts):
+            if stored is not None and getattr(stored, "isempty", False):
+                self.data = stored  # an empty range stays empty
+            else:
+                self.data = None if self.nullable else _range(None, None, "[)")
+            return
+        bounds = getattr(stored, "bounds", None) or "[)"
+        values = []
+        for text, stored_bound in zip(texts, (getattr(stored, "lower", None),
+                                              getattr(stored, "upper", None))):
+            if not text:
+                values.append(None)
+                continue
+            try:
+                value = parse_item(self.item, text) if self.item is not None else text
+            except ValueError as exc:
+                self.data = None
+                raise ValueError(str(exc)) from None
+            if isinstance(value, datetime.datetime) and isinstance(stored_bound, datetime.datetime) \
+                    and value.tzinfo is not None and stored_bound.tzinfo is not None:
+                value = value.astimezone(stored_bound.tzinfo)  # the same moment, as stored
+            values.append(value)
+        lower, upper = values
+        if lower is not None and upper is not None and lower > upper:
+            self.data = None
+            raise ValueError(_("The lower bound is after the upper bound."))
+        self.data = _range(lower, upper, bounds)
+
+
+def _range(lower: t.Any, upper: t.Any, bounds: str) -> t.Any:
+    from psycopg.types.range import Range
+
+    return Range(lower, upper, bounds)
 
 
 class ChoiceField(SelectField):
@@ -529,7 +849,31 @@ class _ZoneKeeping:
         return tz
 
 
+class ZonedDateTimeInput(DateTimeLocalInput):
+    """A ``datetime-local`` input followed by the zone it is in ("CET"), which the input's
+    description names too."""
+
+    def __call__(self, field: Field, **kwargs: t.Any) -> Markup:
+        zone_id = f"{kwargs.get('id', field.id)}-zone"
+        kwargs["aria-describedby"] = f"{kwargs.get('aria-describedby', '')} {zone_id}".strip()
+        moment = field.data if isinstance(field.data, datetime.datetime) else None
+        zone = i18n.current_time_zone()
+        label = i18n.zone_label(moment)
+        title = _("Time zone: %(zone)s", zone=str(zone))
+        return Markup('<div class="flex items-center gap-2">{}<span id="{}" '
+                      'class="text-sm text-base-content/70" title="{}">{}</span></div>').format(
+            super().__call__(field, **kwargs), zone_id, title, label)
+
+
 class LocalDateTimeField(_ZoneKeeping, DateTimeLocalField):
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        stored = self.object_data
+        if (isinstance(self.data, datetime.datetime) and self.data.tzinfo is not None
+                and isinstance(stored, datetime.datetime) and stored.tzinfo is not None):
+            # The same moment in the stored value's zone: unchanged input compares equal.
+            self.data = self.data.astimezone(stored.tzinfo)
+
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
@@ -538,7 +882,9 @@ class LocalDateTimeField(_ZoneKeeping, DateTimeLocalField):
             tz = self._resolve_tz()
             if tz is not None and value.tzinfo is not None:
                 value = value.astimezone(tz).replace(tzinfo=None)
-            return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            # Milliseconds at most: a browser empties an input given more. Microseconds left
+            # as shown are kept (unchanged.py), not rounded.
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return super()._value()
 
 
@@ -547,7 +893,7 @@ class SecondsTimeField(TimeField):
         if self.raw_data:
             return " ".join(self.raw_data)
         if isinstance(self.data, datetime.time) and self.data.microsecond:
-            return self.data.strftime("%H:%M:%S.%f")
+            return self.data.strftime("%H:%M:%S.%f")[:-3]  # as LocalDateTimeField's
         return super()._value()
 
 
@@ -653,6 +999,11 @@ def _date(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
 @converters.register("datetime")
 def _datetime(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
     # step=1: browsers show and submit the seconds our timestamps hold.
+    if column.aware:
+        # A timestamp with time zone: shown and typed in the user's zone, which it names.
+        return LocalDateTimeField(
+            format=list(DATETIME_FORMATS), tz=i18n.current_time_zone, widget=ZonedDateTimeInput(),
+            **_with_class(ctx, "input w-full", render_kw={"step": 1}))
     return LocalDateTimeField(
         format=list(DATETIME_FORMATS), **_with_class(ctx, "input w-full", render_kw={"step": 1})
     )
@@ -695,6 +1046,39 @@ def _bytes(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
     return BytesField(
         **_with_class(ctx, "input w-full font-mono", render_kw={"spellcheck": "false"})
     )
+
+
+@converters.register("array")
+def _array(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    return ArrayField(
+        item=column.item_column(), nullable=column.nullable,
+        **_with_class(ctx, "textarea w-full", description=ctx.description or _l("One item per line."),
+                      render_kw={"rows": 4, "spellcheck": "false"}),
+    )
+
+
+@converters.register("range")
+def _range_field(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    return RangeField(item=column.item_column(), nullable=column.nullable,
+                      **_with_class(ctx, "input w-full"))
+
+
+@converters.register("uuid", "network")
+def _code(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    return StringField(**_with_class(ctx, "input w-full font-mono",
+                                     render_kw={"spellcheck": "false", "autocomplete": "off"}))
+
+
+@converters.register("interval", "money")
+def _typed_text(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    return StringField(**_with_class(ctx, "input w-full", render_kw={"spellcheck": "false"}))
+
+
+@converters.register("tsvector")
+def _tsvector(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    # Shown read-only (ColumnInfo.editable): the database keeps it from other columns.
+    return TextAreaField(**_with_class(ctx, "textarea w-full font-mono text-xs",
+                                       render_kw={"rows": 3, "readonly": True}))
 
 
 @converters.register("foreign_key")

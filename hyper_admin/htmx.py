@@ -1,14 +1,20 @@
 """htmx as a first-class request type, the way django-htmx does it for Django.
 
 Views ask :func:`current_htmx` whether to answer with a fragment; nobody else reads htmx headers.
+The response helpers below (modelled on django-htmx's ``http.py``) are the only writers of htmx's
+response headers: push or replace the URL, navigate (location, redirect, refresh), retarget,
+reswap, reselect, and client events merged as one JSON object.
 """
 
 from __future__ import annotations
 
+import json
+import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Response, g, request
+from werkzeug.urls import iri_to_uri
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +67,119 @@ def current_htmx() -> HtmxDetails:
     return details
 
 
-def client_redirect(url: str, status: int = 200) -> Response:
+# ---------------------------------------------------------------------------------------------
+# Response headers. The only place that writes HX-* response headers (tests/test_htmx.py holds
+# the package to it): values are made header-safe and JSON-encoded here, once, and several
+# events on one response merge instead of overwriting or corrupting each other.
+
+#: What ``hx-swap`` / ``HX-Reswap`` accept: a swap style, optionally followed by modifiers
+#: ("outerHTML show:window:top").
+SwapStyle = str
+
+#: The header of each moment htmx can fire a server-sent event at.
+TRIGGER_HEADERS = {
+    "receive": "HX-Trigger",
+    "settle": "HX-Trigger-After-Settle",
+    "swap": "HX-Trigger-After-Swap",
+}
+
+
+def _header_url(url: str) -> str:
+    """``url`` as a header can carry it: an IRI (a non-ASCII path or primary key) becomes
+    percent-encoded UTF-8, which browsers read back as the same address. Tabs and line breaks
+    are dropped (as browsers drop them from URLs), other control characters percent-encoded:
+    a value never splits the header."""
+    if url.isascii() and url.isprintable():
+        return url
+    return iri_to_uri(url)
+
+
+def push_url(response: Response, url: str | t.Literal[False]) -> Response:
+    """Push ``url`` onto the browser's history (``False``: leave the address bar alone, even
+    where the element asked htmx to push)."""
+    response.headers["HX-Push-Url"] = "false" if url is False else _header_url(url)
+    return response
+
+
+def replace_url(response: Response, url: str | t.Literal[False]) -> Response:
+    """Replace the current history entry's URL with ``url`` (``False``: don't)."""
+    response.headers["HX-Replace-Url"] = "false" if url is False else _header_url(url)
+    return response
+
+
+def location(response: Response, path: str, *, target: str | None = None,
+             swap: SwapStyle | None = None, select: str | None = None,
+             source: str | None = None, event: str | None = None,
+             values: dict[str, t.Any] | None = None,
+             headers: dict[str, str] | None = None) -> Response:
+    """Make htmx load ``path`` as if a boosted link had been followed (an XHR, the target
+    swapped, the URL pushed), without a full page load: ``HX-Location`` with its options as
+    a JSON object."""
+    spec: dict[str, t.Any] = {"path": _header_url(path)}
+    options = {"target": target, "swap": swap, "select": select, "source": source,
+               "event": event, "values": values, "headers": headers}
+    spec.update((name, value) for name, value in options.items() if value is not None)
+    response.headers["HX-Location"] = json.dumps(spec)
+    return response
+
+
+def redirect(response: Response, url: str) -> Response:
     """Make htmx load ``url`` as a full page (htmx 2 follows HX-Redirect on any status)."""
-    response = Response("", status=status)
-    response.headers["HX-Redirect"] = url
+    response.headers["HX-Redirect"] = _header_url(url)
     return response
 
 
-def push_url(response: Response, url: str) -> Response:
-    response.headers["HX-Push-Url"] = url
+def client_redirect(url: str, status: int = 200) -> Response:
+    """An empty response that makes htmx load ``url`` as a full page."""
+    return redirect(Response("", status=status), url)
+
+
+def refresh(response: Response) -> Response:
+    """Make htmx reload the whole page."""
+    response.headers["HX-Refresh"] = "true"
     return response
 
 
-def trigger_client_event(response: Response, name: str) -> Response:
-    existing = response.headers.get("HX-Trigger")
-    response.headers["HX-Trigger"] = f"{existing}, {name}" if existing else name
+def retarget(response: Response, selector: str) -> Response:
+    """Swap the response into ``selector`` instead of the element's own target."""
+    response.headers["HX-Retarget"] = selector
     return response
+
+
+def reswap(response: Response, swap: SwapStyle) -> Response:
+    """Swap the response this way instead of the element's ``hx-swap``."""
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
+def reselect(response: Response, selector: str) -> Response:
+    """Swap only the part of the response that ``selector`` picks."""
+    response.headers["HX-Reselect"] = selector
+    return response
+
+
+def trigger_client_event(response: Response, name: str, params: t.Any = None, *,
+                         after: t.Literal["receive", "settle", "swap"] = "receive") -> Response:
+    """Fire the event ``name`` in the browser (``event.detail`` is ``params``, a JSON object;
+    anything else arrives as ``detail.value``) when htmx receives the response, or after its
+    swap or settle. Several events on one response merge into one JSON object: a second call
+    adds its event, a second call with the same name replaces that event's params."""
+    header = TRIGGER_HEADERS.get(after)
+    if header is None:
+        raise ValueError(f"after must be one of {', '.join(TRIGGER_HEADERS)}, not {after!r}")
+    events = _trigger_events(response.headers.get(header))
+    events[name] = {} if params is None else params
+    response.headers[header] = json.dumps(events)
+    return response
+
+
+def _trigger_events(value: str | None) -> dict[str, t.Any]:
+    """The events of an HX-Trigger* header: its JSON object, or for the plain form htmx also
+    accepts ("saved, closed") each name with no params."""
+    if not value:
+        return {}
+    if value.lstrip().startswith("{"):
+        events = json.loads(value)
+        if isinstance(events, dict):
+            return events
+    return {name.strip(): {} for name in value.split(",") if name.strip()}

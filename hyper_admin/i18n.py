@@ -425,13 +425,69 @@ def format_skeleton(skeleton: str, value: dt.date) -> str:
     return babel_dates.format_skeleton(skeleton, value, locale=current_locale())
 
 
+#: The cookie static/theme.js sets to the browser's time zone (an IANA name).
+TIME_ZONE_COOKIE = "hyper_admin_tz"
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+){0,2}$")
+
+
+def current_time_zone() -> dt.tzinfo:
+    """The zone a user reads and types times with a time zone in (``timestamptz``), worked out
+    once per request: the app's flask-babel time zone when it set one
+    (``BABEL_DEFAULT_TIMEZONE`` or a time zone selector), else the browser's (the cookie
+    static/theme.js sets), else UTC."""
+    if not has_request_context():
+        return dt.timezone.utc
+    found = g.get("_hyper_admin_tz")
+    if found is None:
+        found = g._hyper_admin_tz = _select_time_zone()
+    return found
+
+
+def _select_time_zone() -> dt.tzinfo:
+    babel = current_app.extensions.get("babel")
+    if babel is not None and (getattr(babel, "timezone_selector", None) is not None
+                              or "BABEL_DEFAULT_TIMEZONE" in current_app.config):
+        try:
+            import flask_babel
+
+            chosen = flask_babel.get_timezone()
+        except Exception:  # a misconfigured app selector must not take the admin down
+            chosen = None
+        if chosen is not None:
+            return chosen
+    return zone_named(request.cookies.get(TIME_ZONE_COOKIE, "")) or dt.timezone.utc
+
+
+@lru_cache(maxsize=64)
+def zone_named(name: str) -> dt.tzinfo | None:
+    """The IANA zone ``name`` ("Europe/Paris"), or None when it names none."""
+    if not name or len(name) > 64 or not _ZONE_NAME.match(name):
+        return None
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except (ValueError, OSError, LookupError):
+        return None
+
+
+def zone_label(value: dt.datetime | None = None) -> str:
+    """The user's zone as a form shows it beside a time: its abbreviation ("CET", "UTC")."""
+    moment = value if value is not None else dt.datetime.now(dt.timezone.utc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(current_time_zone()).tzname() or str(current_time_zone())
+
+
 def format_timestamp(value: dt.datetime | None, zone: str | None = None) -> str:
     """A moment as every screen shows one: ``format_datetime``, followed by its time zone when
     it is known ("25 nov. 2026, 14:03 UTC"): ``zone`` names the zone of a naive value (the
-    audit trail's times are UTC), an aware value says its own (shown in that zone)."""
+    audit trail's times are UTC); an aware value is shown in the user's time zone
+    (:func:`current_time_zone`), which it then names."""
     if value is None:
         return ""
     if value.tzinfo is not None:
+        value = value.astimezone(current_time_zone())
         zone = value.tzname() or zone
         value = value.replace(tzinfo=None)
     text = format_datetime(value)

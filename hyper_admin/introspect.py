@@ -98,12 +98,34 @@ def _declared_scale(sql_type: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+class CatalogName(str):
+    """A table or column name exactly as the database's catalog holds it (the models
+    hyper_admin.reflect builds): always quoted in SQL, so that PostgreSQL keeps its capitals
+    (``"Album"."AlbumId"``) and a reserved word stays a name. Equal to, and hashed as, the
+    plain string."""
+
+    __slots__ = ()
+
+
 def quote_identifier(name: str) -> str:
     """An identifier as SQL text. Plain names stay bare (so PostgreSQL folds them as sqlorm's
-    own statements do); anything else is double-quoted with quotes doubled."""
-    if _SAFE_IDENTIFIER.match(name):
+    own statements do) unless the catalog gave them (CatalogName); anything else is
+    double-quoted with quotes doubled."""
+    if _SAFE_IDENTIFIER.match(name) and not isinstance(name, CatalogName):
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_alias(name: str) -> str:
+    """A result column's alias as SQL text: quoted when it holds capitals, so that PostgreSQL
+    hands the row back keyed by ``name`` exactly, not folded to lower case."""
+    return quote_identifier(CatalogName(name) if name != name.lower() else name)
+
+
+def _mapped_table(model: type) -> str:
+    # A reflected model's table is a CatalogName: str() would turn it into a plain name.
+    table = model.__mapper__.table
+    return table if isinstance(table, str) else str(table)
 
 
 @dataclass(eq=False)
@@ -120,7 +142,7 @@ class ColumnInfo:
     default: t.Any                 # a value, a callable, or MISSING
     max_length: int | None
     enum: type[enum.Enum] | None
-    choices: tuple[tuple[t.Any, str], ...] | None
+    choices: tuple[tuple[t.Any, t.Any], ...] | None  # (value, label); a label may be lazy
     references: tuple[str, str] | None  # (table, column)
     target_model: type | None      # the many-to-one relationship's model, when one pairs
     relation_attribute: str | None  # that relationship's attribute on the model
@@ -131,6 +153,12 @@ class ColumnInfo:
     #: NULL, and whether it fills the column itself when an INSERT leaves it out.
     database_not_null: bool | None = None  # None: the catalog was not read
     filled_by_database: bool = False
+    #: The type the catalog declares (catalog.ColumnType), once read; None before.
+    database_type: t.Any = None
+    #: An array's items' kind, or a range's bounds' kind ("int", "date", "enum"...).
+    item_kind: str | None = None
+    #: (low, high) a domain's CHECK allows (inclusive; None: open), read from the catalog.
+    database_bounds: tuple[t.Any, t.Any] = (None, None)
 
     @property
     def required_on_insert(self) -> bool:
@@ -143,7 +171,9 @@ class ColumnInfo:
     @property
     def label(self) -> str:
         if self.hint.label:
-            return self.hint.label
+            # A lazy label (``Hint(label=_l("Status"))``) in the language of this request:
+            # every screen, CSV header and sentence reads it here, as text.
+            return str(self.hint.label)
         words = self.attribute.removesuffix("_id") if self.is_foreign_key else self.attribute
         return humanize(words)
 
@@ -161,6 +191,52 @@ class ColumnInfo:
     def sql(self) -> str:
         """``table.column`` as SQL text; built from introspected names only."""
         return f"{quote_identifier(self.table)}.{quote_identifier(self.name)}"
+
+    @property
+    def select_sql(self) -> str:
+        """What a SELECT reads for this column: the column itself, or its text where the
+        driver's Python value loses what the database holds (an interval's months become
+        days in a timedelta; money depends on the server's locale)."""
+        if self.kind in _READ_AS_TEXT:
+            return f"CAST({self.sql} AS TEXT)"
+        return self.sql
+
+    @property
+    def aware(self) -> bool:
+        """A timestamp with time zone (shown and edited in the user's zone)."""
+        declared = (self.sql_type or "").lower()
+        return "with time zone" in declared or "timestamptz" in declared
+
+    @property
+    def sortable(self) -> bool:
+        """Whether lists may order by it: not by values with no order of their own (json) or
+        that no cursor carries (arrays, ranges, tsvectors)."""
+        return self.kind not in _UNSORTABLE_KINDS
+
+    @property
+    def editable(self) -> bool:
+        """Whether a form may write it: a tsvector is the database's own index of other
+        columns (kept by a trigger or a generated column)."""
+        return self.kind != "tsvector"
+
+    @property
+    def text_like(self) -> bool:
+        """Searched by default: text, and enums and other choices (by their labels and
+        values, never with a text function on an enum type itself)."""
+        return self.kind in ("text", "enum")
+
+    def item_column(self) -> "ColumnInfo":
+        """A column standing for one item of an array, or one bound of a range: the items'
+        kind and type, an enum's labels as its choices; never null, no default."""
+        found = self.database_type
+        labels = tuple(found.labels) if found is not None and found.array else ()
+        match = _VARCHAR.match(self.sql_type or "")
+        return dataclasses.replace(
+            self, kind=self.item_kind or "text", item_kind=None, nullable=False,
+            primary_key=False, unique=False, default=MISSING, enum=None,
+            choices=tuple((label, label) for label in labels) or None, references=None,
+            target_model=None, relation_attribute=None,
+            max_length=int(match.group(1)) if match else None)
 
     @property
     def has_default(self) -> bool:
@@ -214,6 +290,16 @@ class ModelInfo:
     by_name: dict[str, ColumnInfo] = field(repr=False)
     #: Whether the database's catalog was read into the columns (add_database_facts).
     catalog_read: bool = False
+    #: What the catalog says the relation is: "table", "partitioned table", "view",
+    #: "materialized view", "foreign table" (add_database_types), and a partitioned table's
+    #: partition key columns.
+    relation: str = "table"
+    partition_key: tuple[str, ...] = ()
+
+    @property
+    def read_only(self) -> bool:
+        """A view or a materialized view: listed and shown, never written by the admin."""
+        return self.relation in ("view", "materialized view")
 
     @property
     def label_column(self) -> ColumnInfo | None:
@@ -268,6 +354,19 @@ class ModelInfo:
                 column.database_not_null = found.not_null
                 column.filled_by_database = found.filled_by_database
         self.catalog_read = True
+
+    def add_database_types(self, types: t.Mapping[str, t.Any], relation: t.Any = None) -> None:
+        """What the catalog declares of each column's type (catalog.ColumnType by column
+        name) and of the relation (catalog.RelationFacts): kinds, enum labels as choices,
+        array items, numeric places, domain bounds; views read-only (see
+        :func:`apply_database_type`)."""
+        for column in self.columns:
+            found = types.get(column.name)
+            if found is not None:
+                apply_database_type(column, found)
+        if relation is not None:
+            self.relation = relation.kind
+            self.partition_key = tuple(relation.partition_key)
 
     @property
     def key_filled_by_database(self) -> bool:
@@ -367,6 +466,54 @@ def _to_json(column: ColumnInfo, value: t.Any) -> t.Any:
     return value
 
 
+def _to_list(column: ColumnInfo, value: t.Any) -> t.Any:
+    """An array as a list: psycopg hands over arrays of types it does not know (enums) as
+    their text, ``{G,PG-13}``."""
+    if isinstance(value, str):
+        return parse_array_literal(value)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def parse_array_literal(text: str) -> list[t.Any]:
+    """A one-dimensional PostgreSQL array literal (``{a,"b c",NULL}``) as a list of text
+    (None for an unquoted NULL); ValueError when it is none."""
+    text = text.strip()
+    if text.startswith("[") and "=" in text:  # explicit bounds: [0:2]={...}
+        text = text.split("=", 1)[1]
+    if not (text.startswith("{") and text.endswith("}")):
+        raise ValueError("not an array literal")
+    body = text[1:-1]
+    items: list[t.Any] = []
+    if not body.strip():
+        return items
+    i, n = 0, len(body)
+    while i <= n:
+        while i < n and body[i] == " ":
+            i += 1
+        if i < n and body[i] == "{":
+            raise ValueError("a multi-dimensional array")
+        if i < n and body[i] == '"':
+            i += 1
+            chars = []
+            while i < n and body[i] != '"':
+                if body[i] == "\\":
+                    i += 1
+                chars.append(body[i] if i < n else "")
+                i += 1
+            i += 1  # the closing quote
+            items.append("".join(chars))
+            while i < n and body[i] != ",":
+                i += 1
+        else:
+            end = body.find(",", i)
+            end = n if end < 0 else end
+            word = body[i:end].strip()
+            items.append(None if word.upper() == "NULL" else word)
+            i = end
+        i += 1  # past the comma
+    return items
+
+
 _COERCE: dict[str, t.Callable[[ColumnInfo, t.Any], t.Any]] = {
     "bool": _to_bool,
     "int": _to_int,
@@ -377,6 +524,7 @@ _COERCE: dict[str, t.Callable[[ColumnInfo, t.Any], t.Any]] = {
     "time": _to_time,
     "enum": _to_enum,
     "json": _to_json,
+    "array": _to_list,
 }
 
 _KIND_BY_TYPE: list[tuple[type, str]] = [
@@ -440,6 +588,11 @@ def _unwrap(annotation: t.Any) -> tuple[t.Any, bool, list[t.Any]]:
 def _kind(python_type: t.Any, sql_type: str | None, hint: Hint) -> str:
     if hint.kind == "json":
         return "json"
+    return _python_kind(python_type) or _sql_kind(sql_type)
+
+
+def _python_kind(python_type: t.Any) -> str | None:
+    """The kind an annotation's type says, or None when it says none."""
     if isinstance(python_type, type):
         for base, kind in _KIND_BY_TYPE:
             if issubclass(python_type, base):
@@ -447,12 +600,89 @@ def _kind(python_type: t.Any, sql_type: str | None, hint: Hint) -> str:
     origin = t.get_origin(python_type)
     if origin in (dict, list):
         return "json"
+    return None
+
+
+def _sql_kind(sql_type: str | None) -> str:
     if sql_type:
         lowered = sql_type.lower()
         for needle, kind in _KIND_BY_SQL:
             if needle in lowered:
                 return kind
     return "text"
+
+
+# ---------------------------------------------------------------------------------------------
+# Kinds from the database's catalog (catalog.ColumnType)
+
+#: Kinds a SELECT reads as text (ColumnInfo.select_sql).
+_READ_AS_TEXT = frozenset({"interval", "money"})
+#: Kinds no list orders by (ColumnInfo.sortable).
+_UNSORTABLE_KINDS = frozenset({"json", "array", "range", "tsvector"})
+#: Kinds the catalog knows better than any annotation but an Enum's or a Hint's: a ``list``
+#: over ``text[]`` is an array, a ``Decimal`` over ``money`` is money.
+_CATALOG_KINDS = frozenset({"array", "range", "uuid", "network", "interval", "money", "tsvector"})
+#: PostgreSQL's base types whose kind is not their category's.
+_KIND_BY_DATABASE_TYPE = {
+    "uuid": "uuid", "inet": "network", "cidr": "network", "macaddr": "network",
+    "macaddr8": "network", "interval": "interval", "money": "money", "tsvector": "tsvector",
+    "tsquery": "tsvector", "json": "json", "jsonb": "json", "bytea": "bytes", "boolean": "bool",
+}
+#: PostgreSQL's type categories whose kind the type's name tells (numbers, dates and times,
+#: booleans); any other category not named above (geometry, bit strings, composites...) is
+#: shown as its text.
+_NAMED_CATEGORIES = frozenset({"N", "D", "B"})
+
+
+def database_kind(found: t.Any) -> tuple[str, str | None]:
+    """(kind, item kind) of a column of catalog type ``found``: an array's items' kind, a
+    range's bounds' kind."""
+    item = _scalar_kind(found.base, found.category, bool(found.labels))
+    if found.array:
+        return "array", item
+    if found.range_of:
+        return "range", _scalar_kind(found.range_of, "D" if "time" in found.range_of
+                                     or "date" in found.range_of else "N", False)
+    return item, None
+
+
+def _scalar_kind(base: str, category: str, enum_type: bool) -> str:
+    if enum_type or category == "E":
+        return "enum"
+    name = re.sub(r"\(.*?\)", "", base).strip().lower()
+    if name in _KIND_BY_DATABASE_TYPE:
+        return _KIND_BY_DATABASE_TYPE[name]
+    if category and category not in _NAMED_CATEGORIES:
+        return "text"  # PostgreSQL's strings, and types the admin shows as text
+    return _sql_kind(base)  # PostgreSQL's numbers and dates, SQLite's declared types
+
+
+def apply_database_type(column: ColumnInfo, found: t.Any) -> None:
+    """Complete ``column`` with its catalog type. The catalog decides the kind, unless the
+    model declares an Enum, a ``Hint(kind=...)``, or an annotation of another kind than text
+    or JSON (which the catalog overrides only with a kind of its own: array, range, uuid,
+    network address, interval, money, tsvector). An enum type's labels become the choices;
+    the declared type (its items' for arrays and ranges) gives numeric places, text length
+    and integer range; a domain's CHECK its bounds."""
+    column.database_type = found
+    if column.python_type is None and column.database_not_null and not column.primary_key:
+        column.nullable = False  # the model says nothing of it: the table's NOT NULL
+    kind, item_kind = database_kind(found)
+    declared = _python_kind(column.python_type)
+    keeps_own = (column.enum is not None or bool(column.hint.kind)
+                 or (declared not in (None, "text", "json") and kind not in _CATALOG_KINDS))
+    if not keeps_own:
+        column.kind, column.item_kind = kind, item_kind
+    column.sql_type = (found.range_of if column.kind == "range" else found.base) or column.sql_type
+    if column.kind == "enum" and column.enum is None and not column.hint.choices and found.labels:
+        column.choices = tuple((label, value_in_words(label)) for label in found.labels)
+    if column.kind == "text" and column.hint.max_length is None:
+        match = _VARCHAR.match(found.base)
+        column.max_length = int(match.group(1)) if match else None
+    if column.kind in ("int", "float", "decimal"):
+        column.database_bounds = tuple(found.bounds)
+    if column.kind == "tsvector":
+        column.filled_by_database = True  # by its trigger or generation expression
 
 
 def _type_hints(model: type) -> dict[str, t.Any]:
@@ -519,12 +749,7 @@ def _column_info(model: type, table: str, col: t.Any, hints: dict[str, t.Any],
         match = _VARCHAR.match(sql_type)
         if match:
             max_length = int(match.group(1))
-    choices = None
-    if hint.choices:
-        choices = tuple((c, str(c)) if not isinstance(c, tuple) else (c[0], str(c[1]))
-                        for c in hint.choices)
-    elif enum_class is not None:
-        choices = tuple((member.value, _enum_label(member)) for member in enum_class)
+    choices = choices_of(hint, enum_class)
     relation = relations.get(col.name)
     target = _safe_target(relation) if relation is not None else None
     references = _references(col.references)
@@ -542,8 +767,49 @@ def _column_info(model: type, table: str, col: t.Any, hints: dict[str, t.Any],
     )
 
 
-def _enum_label(member: enum.Enum) -> str:
-    text = str(member.value) if not isinstance(member.value, str) else member.value
+def choices_of(hint: Hint, enum_class: type[enum.Enum] | None
+               ) -> tuple[tuple[t.Any, t.Any], ...] | None:
+    """A column's ``(value, label)`` pairs: the hint's choices (values, pairs or a mapping of
+    value to label), else its Enum's members. Labels stay as given, lazy strings included, so
+    that each page shows them in its own language (docs/forms.md, "Choices and their
+    labels")."""
+    if hint.choices:
+        given = hint.choices.items() if isinstance(hint.choices, t.Mapping) else hint.choices
+        return tuple((c[0], _text(c[1])) if isinstance(c, tuple) else (c, _choice_label(c))
+                     for c in given)
+    if enum_class is not None:
+        return tuple((member.value, _enum_label(member)) for member in enum_class)
+    return None
+
+
+def _choice_label(value: t.Any) -> t.Any:
+    return _enum_label(value) if isinstance(value, enum.Enum) else str(value)
+
+
+def _text(label: t.Any) -> t.Any:
+    """Text as it is, a lazy string still lazy; anything else (a number) as its str()."""
+    if isinstance(label, str) or _is_lazy_text(label):
+        return label
+    return str(label)
+
+
+def _is_lazy_text(value: t.Any) -> bool:
+    # Babel's LazyProxy (hyper_admin.i18n.lazy_gettext), flask-babel's LazyString.
+    return type(value).__name__ in ("LazyProxy", "LazyString")
+
+
+def _enum_label(member: enum.Enum) -> t.Any:
+    """What a member is shown as: its ``label`` when the Enum gives one (a property, or
+    Django's ``TextChoices``; a lazy string stays lazy), else its value in words ("on_hold" ->
+    "On hold")."""
+    label = getattr(member, "label", None)
+    if isinstance(label, str) or _is_lazy_text(label):
+        return label
+    return value_in_words(str(member.value) if not isinstance(member.value, str) else member.value)
+
+
+def value_in_words(text: str) -> str:
+    """A stored value as a label: ``on_hold`` -> "On hold"; ``PG-13`` stays as it is."""
     return text.replace("_", " ").capitalize() if text.islower() or "_" in text else text
 
 
@@ -551,17 +817,17 @@ def model_info_table(model: type) -> str:
     declared = model.__dict__.get("__hyper_admin_info__")
     if declared is not None:
         return declared.table
-    return str(model.__mapper__.table)
+    return _mapped_table(model)
 
 
 @lru_cache(maxsize=None)
 def model_info(model: type) -> ModelInfo:
-    # A query view's row class (hyper_admin.queries) is no sqlorm model: it carries its own.
+    # A query view's row class (hyper_admin.query_views) is no sqlorm model: it carries its own.
     declared = model.__dict__.get("__hyper_admin_info__")
     if declared is not None:
         return declared
     mapper = model.__mapper__
-    table = str(mapper.table)
+    table = _mapped_table(model)
     hints = _type_hints(model)
     relations = {
         rel.source_col: rel
@@ -623,3 +889,22 @@ class ModelNames:
 def model_names(model: type) -> ModelNames:
     verbose = _words(model.__name__)
     return ModelNames(model.__name__, table_name(model), verbose, pluralize(verbose))
+
+
+def default_label(model: type, obj: t.Any, verbose_name: t.Any = None) -> str:
+    """A row's label when no ModelAdmin.label says it (CONTRACT §3): the model's ``__str__``,
+    else its first label-like column, else ``<verbose name> #<pk>``."""
+    if type(obj).__str__ is not object.__str__ and isinstance(obj, model):
+        text = str(obj)
+        if text:
+            return text
+    info = model_info(model)
+    column = info.label_column
+    if column is not None:
+        value = obj.get(column.name) if isinstance(obj, dict) else getattr(obj, column.attribute, None)
+        if value not in (None, ""):
+            return str(value)
+    pk = info.pk_values(obj) if info.primary_key else ()
+    name = verbose_name or model_names(model).verbose_name
+    return f"{name} #{','.join(str(v) for v in pk)}"
+

@@ -12,8 +12,10 @@ import functools
 import typing as t
 from dataclasses import dataclass
 
-from . import i18n, pipeline
-from .introspect import BADGE_TONES, ColumnInfo, ModelInfo, humanize, model_info, model_names
+from . import i18n, problems
+from .context import principal_of
+from .introspect import (BADGE_TONES, ColumnInfo, ModelInfo, default_label, humanize, model_info,
+                         model_names)
 from .panels import bind_detail_panels
 
 if t.TYPE_CHECKING:
@@ -99,6 +101,11 @@ class ModelAdmin:
     # -- who may do what ------------------------------------------------------------------------
     #: action -> roles allowed to do it. Superusers may do everything; the rest is denied.
     permissions: t.Mapping[str, t.Iterable[str]] = {}
+    #: True: rows are listed, shown and exported, never written: no add, change, delete or
+    #: action for anyone, superusers included (``hyper-admin serve --read-only``). None: as
+    #: the model says (``__hyper_admin_read_only__``: a reflected view, or a table without a
+    #: key to write rows by).
+    read_only: bool | None = None
 
     # -- list -----------------------------------------------------------------------------------
     #: Columns of the list: attribute names, ``fk.column`` paths, callables or method names
@@ -156,6 +163,11 @@ class ModelAdmin:
     detail_panels: t.Sequence[t.Any] = ()
     #: attribute -> WTForms field class replacing the converter's choice.
     form_overrides: t.Mapping[str, type] = {}
+    #: Converters of this model's form fields, tried before the global registry
+    #: (``hyper_admin.converters``): key -> ``fn(column, ctx) -> UnboundField``, keys as
+    #: ``converters.register`` takes them (a Python class, a column kind such as ``"decimal"``,
+    #: a Hint kind, ``"choices"``, ``"foreign_key"``).
+    form_converters: t.Mapping[t.Any, t.Callable[..., t.Any]] = {}
     #: attribute -> extra keyword arguments of the form field (label, description, validators…).
     form_args: t.Mapping[str, t.Mapping[str, t.Any]] = {}
     #: attribute -> ``fn(value, row) -> str | Markup`` used wherever the value is shown.
@@ -172,6 +184,8 @@ class ModelAdmin:
 
     #: A registered SQL query (Admin.register_query), not a table: read-only, no rows to open.
     is_query_view: t.ClassVar[bool] = False
+    #: The endpoints this model's URLs answer (None: all of them; a query view: its list's).
+    served_endpoints: t.ClassVar[frozenset[str] | None] = None
 
     def __init__(self, model: type, admin: "Admin"):
         self.model = model
@@ -190,8 +204,9 @@ class ModelAdmin:
         if self.version_field is not None:
             column = model_info(model).column(self.version_field)
             if column is None or column.kind not in ("int", "datetime") or column.primary_key:
-                raise TypeError(f"version_field {self.version_field!r} of {type(self).__name__} "
-                                "must name an integer or timestamp column of the model")
+                problems.fail("hyper_admin.E015", f"version_field {self.version_field!r} of "
+                            f"{type(self).__name__} must name an integer or timestamp column "
+                            "of the model")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.model.__name__} at {self.slug!r}>"
@@ -201,12 +216,12 @@ class ModelAdmin:
         info = model_info(self.model)
         for name, tones in dict(self.badges).items():
             if info.column(name) is None:
-                raise TypeError(f"badges of {type(self).__name__} names {name!r}, which is no "
-                                f"column of {self.model.__name__}")
+                problems.fail("hyper_admin.E016", f"badges of {type(self).__name__} names {name!r}, "
+                            f"which is no column of {self.model.__name__}")
             unknown = sorted({str(tone) for tone in dict(tones).values()} - set(BADGE_TONES))
             if unknown:
-                raise TypeError(f"badges of {type(self).__name__} for {name!r}: unknown tone "
-                                f"{unknown[0]!r} (use one of {', '.join(BADGE_TONES)})")
+                problems.fail("hyper_admin.E016", f"badges of {type(self).__name__} for {name!r}: "
+                            f"unknown tone {unknown[0]!r} (use one of {', '.join(BADGE_TONES)})")
 
     def _live_column(self) -> ColumnInfo:
         """The column of ``live_column`` (default: an integer primary key), which must be a
@@ -217,26 +232,56 @@ class ModelAdmin:
         else:
             column = info.primary_key[0] if len(info.primary_key) == 1 else None
         if column is None or column.kind not in ("int", "datetime") or column.nullable or column.secret:
-            raise TypeError(f"live_column of {type(self).__name__}: name a NOT NULL integer or "
-                            "timestamp column (the default, an integer primary key, is missing)")
+            problems.fail("hyper_admin.E017", f"live_column of {type(self).__name__}: name a NOT "
+                          "NULL integer or timestamp column (the default, an integer primary "
+                          "key, is missing)")
         return column
 
     @property
     def info(self) -> ModelInfo:
         return model_info(self.model)
 
+    @property
+    def is_read_only(self) -> bool:
+        """``read_only``, or the model's own say when it is None, or the catalog's: a view or
+        a materialized view (ModelInfo.read_only) is read-only unless ``read_only=False``."""
+        if self.read_only is not None:
+            return bool(self.read_only)
+        return bool(getattr(self.model, "__hyper_admin_read_only__", False)) or self.info.read_only
+
     # -- who may do what ----------------------------------------------------------------------
 
     def has_permission(self, action: str, user: t.Any, obj: t.Any = None) -> bool:
         """Whether ``user`` may do ``action`` (on ``obj`` when given). Override for fine control."""
-        state = pipeline.current_state()
-        roles = state.roles_of(user)
-        if roles & state.superuser_roles:
+        if action not in ("view", "export") and self.is_read_only:
+            return False
+        principal = principal_of(user)
+        if principal.superuser:
             return True
-        return bool(roles & self._permissions.get(action, frozenset()))
+        return bool(principal.roles & self._permissions.get(action, frozenset()))
 
     def scope(self, user: t.Any):
         """A sqlorm SQL condition limiting the rows ``user`` may reach, or None for every row."""
+        return None
+
+    def list_scope(self, user: t.Any):
+        """The scope a list of this model applies around its rows (a query view applies it
+        inside its query instead)."""
+        return self.scope(user)
+
+    def bind_query(self, user: t.Any, args: t.Any, engine: t.Any = None) -> t.Any:
+        """The list's query string with what the model's own query takes out of it (a query
+        view binds its parameters); a model's lists take it as it is."""
+        return args
+
+    def rows_have_pages(self, user: t.Any) -> bool:
+        """Whether the list's rows link pages of their own (a query view's may link another
+        model's rows, or nothing)."""
+        return True
+
+    def row_link_for(self, user: t.Any) -> tuple[ColumnInfo, "ModelAdmin"] | None:
+        """Where rows link when not to their own page: (the column holding another model's
+        key, that model's ModelAdmin). None: their own page (a model's rows always)."""
         return None
 
     def base_query(self, user: t.Any):
@@ -280,8 +325,10 @@ class ModelAdmin:
     def get_search_fields(self, user: t.Any) -> list[str]:
         if self.search_fields is not None:
             return list(self.search_fields)
+        # Text-like columns: text, and enums and other choices by their labels (query.py's
+        # search_test); never a tsvector, a uuid, an array or a number.
         return [c.attribute for c in self.visible_columns()
-                if c.kind == "text" and not c.lazy and not c.is_foreign_key and not c.choices]
+                if c.text_like and not c.lazy and not c.is_foreign_key]
 
     def get_list_filter(self, user: t.Any) -> list[str]:
         return list(self.list_filter)
@@ -316,6 +363,25 @@ class ModelAdmin:
             # A primary key is set once: changing it would orphan every reference to the row.
             readonly += [c.attribute for c in self.info.primary_key if c.attribute not in readonly]
         return readonly
+
+    def form_class(self, columns: t.Sequence[ColumnInfo]):
+        """The WTForms form class of ``columns`` (fields named after their attributes), built
+        with this model's converters, ``form_overrides`` and ``form_args``."""
+        from .fields import build_form_class
+
+        return build_form_class(columns, registry=self.converter_registry(),
+                                overrides=dict(self.form_overrides), args=dict(self.form_args))
+
+    def converter_registry(self):
+        """The converters this model's forms use: ``form_converters`` over the global ones."""
+        from .fields import converters
+
+        if not self.form_converters:
+            return converters
+        registry = converters.copy()
+        for key, converter in dict(self.form_converters).items():
+            registry.register(key)(converter)
+        return registry
 
     def _all_actions(self) -> list[ActionInfo]:
         found = []
@@ -382,7 +448,8 @@ class ModelAdmin:
         it was (None on create)."""
 
     def after_model_change(self, obj: t.Any, is_created: bool) -> None:
-        """After the row is written, in the same transaction."""
+        """After the row is written, in the same transaction: ``obj`` is the row as saved
+        (its new values, the database's defaults included); raising rolls the write back."""
 
     def on_model_delete(self, obj: t.Any) -> None:
         """Before a row is deleted, in the same transaction; raise to refuse."""
@@ -390,18 +457,8 @@ class ModelAdmin:
     def after_model_delete(self, obj: t.Any) -> None:
         """After the row is deleted, in the same transaction; raising rolls the delete back."""
 
-
-def default_label(model: type, obj: t.Any, verbose_name: t.Any = None) -> str:
-    if type(obj).__str__ is not object.__str__ and isinstance(obj, model):
-        text = str(obj)
-        if text:
-            return text
-    info = model_info(model)
-    column = info.label_column
-    if column is not None:
-        value = obj.get(column.name) if isinstance(obj, dict) else getattr(obj, column.attribute, None)
-        if value not in (None, ""):
-            return str(value)
-    pk = info.pk_values(obj) if info.primary_key else ()
-    name = verbose_name or model_names(model).verbose_name
-    return f"{name} #{','.join(str(v) for v in pk)}"
+    def after_commit(self, obj: t.Any, action: str) -> None:
+        """Once the transaction that changed ``obj`` committed (never when it rolled back):
+        the place for notifications and jobs. ``action``: ``"create"``, ``"update"``,
+        ``"delete"`` (``obj`` as it was), ``"revert"``, ``"restore"``, ``"action:<name>"``...
+        An error here is logged; the change stays."""

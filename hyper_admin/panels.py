@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 from . import aggregates, sql
 from .aggregates import Condition, SeriesQuery
+from .i18n import _, current_locale
 from .introspect import ColumnInfo, model_info
+from .context import principal_of
 
 if t.TYPE_CHECKING:
     from .cache import Cache
@@ -208,13 +210,14 @@ class Panel:
                  timeout: float | None = None, description: str | None = None,
                  width: int | None = None, row_column: str | None = None,
                  per_user: bool = False, link: str | None = None):
-        self.title = str(title)
+        #: Kept as given: a lazy title (``_l("Open tickets")``) is read in each page's language.
+        self.title = title
         if link is not None and not (link.startswith("/") and not link.startswith("//")
                                      or link.lower().startswith(("http://", "https://"))):
             raise ValueError(f"panel link {link!r}: a path on this site or an http(s) URL")
         #: Where the panel's "View all" goes (a list, a query view), or None.
         self.link = link
-        self.id = id or slugify(self.title)
+        self.id = id or slugify(str(title))  # at import time: the source text, one id for all
         if not PANEL_ID.match(self.id):
             raise ValueError(f"panel id {self.id!r}: lowercase letters, digits, - and _")
         if isinstance(model, (list, tuple)):
@@ -291,8 +294,6 @@ class Panel:
         """Whether ``user`` sees the panel: ``view`` on each model it reads (like the model's
         own screens), and one of ``roles`` when given (superusers always). ``roles`` narrows
         who sees a panel; it never shows a model to someone who may not view it."""
-        from .pipeline import current_state
-
         for model in self.models:
             try:
                 model_admin = admin.model_admin(model)
@@ -302,8 +303,8 @@ class Panel:
             if not model_admin.has_permission("view", user):
                 return False
         if self.roles is not None:
-            state = current_state()
-            if not (state.roles_of(user) & (self.roles | state.superuser_roles)):
+            principal = principal_of(user)
+            if not (principal.superuser or principal.roles & self.roles):
                 return False
         return True
 
@@ -531,7 +532,7 @@ class TimeSeries(Panel):
         series = []
         for index, (one, query) in enumerate(self.series):
             zero = 0 if query.value.summable else None
-            series.append({"name": one.name, "color": one.color,
+            series.append({"name": str(one.name), "color": one.color,
                            "values": [found.get((index, s), zero) for s in starts]})
         return {"buckets": [s.isoformat() for s in starts], "series": series}
 
@@ -598,7 +599,7 @@ class Breakdown(Panel):
         for key, row in zip(keys, rows):
             plain = _plain(key)
             if key is None:
-                label = "(none)"
+                label = _("(none)")
             elif target is not None:
                 label = labels.get(key, f"#{plain}")
             else:
@@ -722,10 +723,10 @@ class Markdown(Panel):
 
     def __init__(self, title: str, text: str, **options):
         super().__init__(title, **options)
-        self.text = str(text)
+        self.text = text  # a lazy string is translated when the page shows it
 
     def data(self, ctx: PanelContext) -> dict[str, t.Any]:
-        return {"text": self.text}
+        return {"text": str(self.text)}
 
 
 class FunctionPanel(Panel):
@@ -912,10 +913,11 @@ def _json_default(value: t.Any) -> t.Any:
 def cache_key(admin_name: str, location: str, panel: Panel, ctx: PanelContext) -> str:
     """Panel, place (dashboard or ``<slug>/<pk>``) and what the data depends on: the user's
     scope on each model the panel reads (its SQL text and parameters), or the user for
-    ``per_user`` panels."""
+    ``per_user`` panels; and the language, since the data holds words and formatted values
+    (choice labels, column headers, dates)."""
     from sqlorm.sql import render
 
-    parts: list[t.Any] = []
+    parts: list[t.Any] = [["locale", str(current_locale())]]
     for model in panel.models:
         scope = ctx.scope(model)
         if scope is None:

@@ -17,16 +17,13 @@ from urllib.parse import urlsplit
 from markupsafe import Markup
 from flask import Blueprint, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from werkzeug.local import LocalProxy
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from . import checks, i18n, sql
+from . import audit, checks, i18n, sql
+from .context import current_state, is_signed_in  # noqa: F401 - the pipeline's API
 from .htmx import client_redirect, current_htmx
 from .paths import STATIC_DIR
-
-if t.TYPE_CHECKING:
-    from .site import AdminState
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Bytes of query string an admin URL may have (414 beyond). A list page repeats its query
@@ -35,50 +32,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_QUERY_STRING = 16 * 1024
 
 
-def current_state() -> "AdminState":
-    """The AdminState serving the current request."""
-    return current_app.extensions["hyper_admin"][request.blueprint]
-
-
 # ---------------------------------------------------------------------------------------------
-# Users and roles
-
-
-def roles_of(user: t.Any, loader: t.Callable[[t.Any], t.Iterable[t.Any]] | None = None) -> frozenset[str]:
-    """The user's roles as strings: ``roles_loader(user)``, else ``user.roles``.
-
-    Roles may be strings or objects with a ``name``. Computed once per request and user.
-    """
-    # A page asks about twenty times (each permission check), mostly through flask-login's
-    # current_user proxy, whose every attribute read goes through a context lookup: the user
-    # object itself is the cache key (signing in or out mid-request makes it another object).
-    real = user._get_current_object() if isinstance(user, LocalProxy) else user
-    cache = g.setdefault("_hyper_admin_roles", {})
-    key = id(real)
-    roles = cache.get(key)
-    if roles is not None and roles[0] is real:
-        return roles[1]
-    if not is_signed_in(real):
-        return frozenset()
-    raw = loader(real) if loader is not None else getattr(real, "roles", None)
-    if isinstance(raw, str):
-        raw = [raw]
-    found = frozenset(
-        role if isinstance(role, str) else str(getattr(role, "name", role)) for role in raw or ()
-    )
-    cache[key] = (real, found)  # the object kept with its roles: its id is not reused meanwhile
-    return found
-
-
-def is_signed_in(user: t.Any) -> bool:
-    """Whether ``user`` is signed in with an account that is still active.
-
-    flask-login refuses to sign in an inactive user, but keeps loading one whose session
-    predates the deactivation; a user class not built on UserMixin may even call itself
-    authenticated while inactive. Either way the admin treats the session as anonymous.
-    """
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and getattr(user, "is_active", True))
+# Users and roles (context.py holds them, so that the model-admin layer needs no pipeline)
 
 
 def user_roles(user: t.Any = None) -> frozenset[str]:
@@ -265,6 +220,7 @@ def guard(view: t.Callable, *, public: bool = False,
             abort(414, description=i18n.gettext("This address is too long. Use fewer filter values."))
         sql.time_limit.set(current_state().statement_timeout)
         sql.bound_sources.set({})
+        audit.clear_notes()
         if not public:
             _ensure_login_manager()
             if not is_signed_in(current_user):
@@ -280,7 +236,7 @@ def guard(view: t.Callable, *, public: bool = False,
                 abort(404)
             if not model_admin.has_permission("view", current_user):
                 abort(403)
-            served = getattr(model_admin, "served_endpoints", None)
+            served = model_admin.served_endpoints
             if served is not None and request.endpoint.rpartition(".")[2] not in served:
                 abort(404)  # a query view has no rows to open, edit or delete
             wanted = (model_action,) if isinstance(model_action, str) else model_action
@@ -333,11 +289,12 @@ def _add_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
+    # Scripts only from the admin's own files: no inline script, event handler attribute or
+    # eval (base.html loads the theme from static/theme.js; htmx is told not to eval).
     headers.setdefault(
         "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; "
-        "form-action 'self'",
+        "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     )
     response.vary.add("HX-Request")
     if request.endpoint and request.endpoint.endswith(".static") and request.args.get("v"):

@@ -8,6 +8,8 @@ A list page costs two SELECTs whatever its size and however many foreign keys it
 from __future__ import annotations
 
 import base64
+import copy as _copy
+import dataclasses
 import datetime
 import decimal
 import hashlib
@@ -18,8 +20,9 @@ import typing as t
 import weakref
 from dataclasses import dataclass, field
 
+from .fields import parse_item
 from .i18n import _
-from .introspect import ColumnInfo, Hint, ModelInfo, quote_identifier
+from .introspect import ColumnInfo, Hint, ModelInfo, quote_alias, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
 RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns", "live"})
@@ -46,14 +49,149 @@ class BadQuery(ValueError):
 # What may be used where, for one model and one user
 
 
-@dataclass(eq=False)
-class RelatedColumn:
-    """``customer.email``: a column of a many-to-one target, reached through ``via``."""
+def path_key(path: str) -> str:
+    """A relation path as the query string names it: ``order.account.region`` ->
+    ``order__account__region`` (``sort=``, and filters as ``<path>`` or ``<path>__<op>``)."""
+    return path.replace(".", "__")
 
-    path: str
-    via: ColumnInfo
-    column: ColumnInfo
-    target: ModelInfo
+
+@dataclass(eq=False, init=False)
+class RelatedColumn(ColumnInfo):
+    """``order.account.region``: a column reached through many-to-one ``hops`` (foreign keys,
+    the first one the list's own), usable as a column: it takes the column's kind, choices and
+    type, and ``attribute`` is its query-string name (``order__account__region``).
+
+    Conditions on it (filters, search) are semi-joins along the path (``within``), so that a
+    list's count and filter counts need no join; the page reads its value, or sorts by it,
+    through the LEFT JOINs of the path (``joined``: ``sql`` is then ``<alias>.<column>`` and
+    ``name`` the row's key ``<alias>__<column>``): one statement whatever the page's size."""
+
+    path: str = ""
+    hops: tuple[ColumnInfo, ...] = ()
+    models: tuple[ModelInfo, ...] = ()
+    source: ColumnInfo | None = None
+    join: "Join | None" = None
+
+    def __init__(self, path: str, via: ColumnInfo, column: ColumnInfo, target: ModelInfo, *,
+                 hops: t.Sequence[ColumnInfo] = (), models: t.Sequence[ModelInfo] = ()):
+        for item in dataclasses.fields(ColumnInfo):
+            setattr(self, item.name, getattr(column, item.name))
+        self.path, self.source, self.join = path, column, None
+        self.hops, self.models = tuple(hops) or (via,), tuple(models) or (target,)
+        self.attribute = path_key(path)
+        self.primary_key = self.unique = False
+        # Empty when the column is, or when a hop leads nowhere.
+        self.nullable = column.nullable or any(hop.nullable for hop in self.hops)
+
+    @property
+    def via(self) -> ColumnInfo:
+        """The first hop: the foreign key of the list's own model."""
+        return self.hops[0]
+
+    @property
+    def column(self) -> ColumnInfo:
+        """The column at the end of the path, as its own model has it."""
+        return t.cast(ColumnInfo, self.source)
+
+    @property
+    def target(self) -> ModelInfo:
+        return self.models[-1]
+
+    @property
+    def label(self) -> str:
+        words = [self.hops[0].label] + [hop.label.lower() for hop in self.hops[1:]]
+        return " ".join([*words, self.column.label.lower()])
+
+    @property
+    def sql(self) -> str:
+        if self.join is None:
+            return self.column.sql
+        return f"{self.join.alias}.{quote_identifier(self.column.name)}"
+
+    def joined(self, join: "Join") -> "RelatedColumn":
+        """This column read through ``join`` (the last of its path's joins): what a page
+        selects and sorts by. A LEFT JOIN's column may be NULL whatever the schema says."""
+        copy = _copy.copy(self)
+        copy.join, copy.nullable = join, True
+        copy.name = f"{join.alias}__{self.column.name}"
+        if self.column not in join.columns:
+            join.columns.append(self.column)
+        return copy
+
+    def within(self, dialect: Dialect, test: str) -> str:
+        """``test`` (a condition on the end column's own ``sql``) as a condition on the list's
+        rows: a semi-join per hop, innermost first."""
+        condition = test
+        for hop, model in reversed(list(zip(self.hops, self.models))):
+            pk = model.primary_key[0]
+            subquery = f"SELECT {pk.sql} FROM {model.table_sql} WHERE {condition}"
+            if dialect.is_postgresql:
+                # = ANY(ARRAY(...)) runs the subquery once, as an InitPlan whose array is an
+                # index condition: OR-ed with an indexed test of the row's own column the
+                # planner builds a BitmapOr of two index scans. "IN (SELECT ...)" is a hashed
+                # SubPlan no index can use: every row of the table was tested (150 ms at 1M).
+                condition = f"{hop.sql} = ANY(ARRAY({subquery}))"
+            else:
+                condition = f"{hop.sql} IN ({subquery})"
+        return condition
+
+    def reached(self, table_sql: str, conditions: t.Sequence[str]) -> str:
+        """A condition on the last model's rows: those that rows of ``table_sql`` (the list's
+        table) matching ``conditions`` lead to along the path."""
+        keys = f"SELECT {self.hops[0].sql} FROM {table_sql}"
+        if conditions:
+            keys += " WHERE " + " AND ".join(conditions)
+        for hop, model in zip(self.hops[1:], self.models):
+            keys = f"SELECT {hop.sql} FROM {model.table_sql} WHERE {model.primary_key[0].sql} IN ({keys})"
+        return f"{self.target.primary_key[0].sql} IN ({keys})"
+
+    def is_null(self, dialect: Dialect, empty: bool) -> str:
+        """Rows whose value along the path is empty (``empty``), or is not: a broken path (a
+        NULL key on the way) counts as empty, as a LEFT JOIN would show it."""
+        found = self.within(dialect, f"{self.column.sql} IS NOT NULL")
+        if not empty:
+            return found
+        return f"NOT ({self.via.sql} IS NOT NULL AND {found})"
+
+
+def resolve_path(info: ModelInfo, path: str,
+                 first: t.Mapping[str, ColumnInfo] | None = None) -> RelatedColumn | None:
+    """``order.account.region`` of ``info``'s model: each name but the last a foreign key
+    (by attribute, or its relation's name) of the model the previous one leads to, the last a
+    column of the last model; None when it is not (or a hop's target has a composite key,
+    or the column is secret). ``first``: the columns the first hop may be taken from (the
+    ModelAdmin's visible ones), by attribute."""
+    from .introspect import model_info
+
+    names = path.split(".")
+    if len(names) < 2 or not all(names):
+        return None
+    hops, models, current = [], [], info
+    for depth, name in enumerate(names[:-1]):
+        columns = (first if depth == 0 and first is not None
+                   else {c.attribute: c for c in current.columns if not c.secret})
+        hop = _foreign_key_named(columns, name)
+        if hop is None:
+            return None
+        current = model_info(hop.target_model)
+        if len(current.primary_key) != 1:
+            return None
+        hops.append(hop)
+        models.append(current)
+    column = current.column(names[-1])
+    if column is None or column.secret:
+        return None
+    return RelatedColumn(path, hops[0], column, current, hops=hops, models=models)
+
+
+def _foreign_key_named(columns: t.Mapping[str, ColumnInfo], name: str) -> ColumnInfo | None:
+    column = columns.get(name)
+    if column is not None and column.target_model is not None:
+        return column
+    for candidate in columns.values():
+        if candidate.relation_attribute == name and candidate.target_model is not None:
+            return candidate
+    return None
 
 
 @dataclass(eq=False)
@@ -138,6 +276,11 @@ def parse_value(column: ColumnInfo, raw: str) -> t.Any:
                 if str(member.value) == text:
                     return member.value
             raise ValueError
+        if kind in ("array", "range"):
+            # An item of the array (filters ask which arrays hold it), a value in the range.
+            return parse_value(column.item_column(), raw)
+        if kind in ("uuid", "network", "interval", "money"):
+            parse_item(column, text)  # what the database would refuse (a 500), refused here
     except (ValueError, ArithmeticError, TypeError):
         raise BadQuery(_("%(value)s is not a valid value for %(field)s",
                          value=repr(raw), field=column.attribute)) from None
@@ -236,9 +379,16 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
 
 
 def _filterable_column(key: str, spec: ListSpec) -> tuple[ColumnInfo, str]:
-    name, _unused, op = key.partition("__")
-    if op and op not in FILTER_OPS:
-        raise BadQuery(_("unknown filter operator %(operator)s", operator=repr(op)))
+    """``<field>`` or ``<field>__<op>``, where a field may be a relation path
+    (``order__account__region__in``)."""
+    name, op = key, ""
+    head, _unused, last = key.rpartition("__")
+    if head and last in FILTER_OPS:
+        name, op = head, last
+    elif head and name not in spec.filterable:
+        raise BadQuery(_("unknown filter operator %(operator)s", operator=repr(last))
+                       if head in spec.filterable or "__" not in head
+                       else _("cannot filter by %(name)s", name=repr(name)))
     column = spec.filterable.get(name)
     if column is None:
         raise BadQuery(_("cannot filter by %(name)s", name=repr(name)))
@@ -255,6 +405,10 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
             raise BadQuery(_("%(name)s takes one value", name=key))
         flag = parse_value(_BOOL_COLUMN, raw_values[0])
         return Filter(column, op, [flag], raw_values, key)
+    if column.kind in _UNFILTERED_KINDS or (op in ("gte", "lte") and column.kind in _UNORDERED_KINDS):
+        # Only whether they are empty: JSON, bytes and tsvectors have no value to type, and
+        # arrays and ranges no order.
+        raise BadQuery(_("cannot filter by %(name)s", name=repr(key)))
     if op == "in":
         parts = [p for raw in raw_values for p in raw.split(",") if p.strip() != ""]
         if len(parts) > MAX_FILTER_VALUES:
@@ -263,11 +417,13 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
             raise BadQuery(_("%(name)s needs at least one value", name=key))
         return Filter(column, op, [parse_value(column, p) for p in parts], raw_values, key)
     if op == "contains":
-        if column.kind != "text":
+        if column.kind not in _CONTAINS_KINDS:
             raise BadQuery(_("%(name)s is not text", name=name))
         if len(raw_values) != 1 or len(raw_values[0]) > MAX_SEARCH_LENGTH:
             raise BadQuery(_("%(name)s takes one value of at most %(count)s characters",
                              name=key, count=MAX_SEARCH_LENGTH))
+        if column.kind in ("array", "range"):
+            return Filter(column, op, [parse_value(column, raw_values[0])], raw_values, key)
         return Filter(column, op, [raw_values[0]], raw_values, key)
     if op in ("gte", "lte") and len(raw_values) != 1:
         raise BadQuery(_("%(name)s takes one value", name=key))
@@ -275,6 +431,13 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
     if not values:
         raise BadQuery(_("%(name)s needs a value", name=key))
     return Filter(column, op, values, raw_values, key)
+
+
+#: Kinds filtered by emptiness only; kinds with no order; kinds ``__contains`` applies to
+#: (text by its characters, an array by its items, a range by its values, the rest by text).
+_UNFILTERED_KINDS = frozenset({"json", "bytes", "tsvector"})
+_UNORDERED_KINDS = frozenset({"array", "range"})
+_CONTAINS_KINDS = frozenset({"text", "array", "range", "uuid", "network", "interval", "money"})
 
 
 _BOOL_COLUMN = ColumnInfo(
@@ -389,12 +552,60 @@ def _fits(column: ColumnInfo, value: t.Any) -> bool:
 
 @dataclass(eq=False)
 class Join:
-    """A many-to-one target joined into the list query for labels and related columns."""
+    """A many-to-one target joined into the list query for labels and related columns:
+    ``via`` is a foreign key of the list's table, or of the ``parent`` join's (a path's next
+    hop)."""
 
     via: ColumnInfo
     target: ModelInfo
     alias: str
     columns: list[ColumnInfo]
+    parent: "Join | None" = None
+
+    def on(self) -> str:
+        """The join's condition: the target's key equals the foreign key it is reached by."""
+        left = (self.via.sql if self.parent is None
+                else f"{self.parent.alias}.{quote_identifier(self.via.name)}")
+        return f"{self.alias}.{quote_identifier(self.target.primary_key[0].name)} = {left}"
+
+
+class PathJoins:
+    """The LEFT JOINs of a list, one per path of foreign keys from its table (``order_id``:
+    j0; ``order_id``, ``account_id``: j1 joined on j0), shared by every column, label, sort
+    and export that goes that way; aliased in the order they were made."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[tuple[str, ...], Join] = {}
+
+    def along(self, hops: t.Sequence[ColumnInfo], models: t.Sequence[ModelInfo]) -> Join | None:
+        """The join that reaches the last of ``models`` through ``hops`` (made with the
+        joins before it when missing); None when a target's key is composite."""
+        join, key = None, ()
+        for hop, model in zip(hops, models):
+            key += (hop.attribute,)
+            found = self._by_path.get(key)
+            if found is None:
+                if len(model.primary_key) != 1:
+                    return None
+                found = Join(via=hop, target=model, alias=f"j{len(self._by_path)}", columns=[],
+                             parent=join)
+                self._by_path[key] = found
+            join = found
+        return join
+
+    def all(self) -> list[Join]:
+        return list(self._by_path.values())
+
+
+def with_parents(chosen: t.Iterable[Join | None], every: t.Sequence[Join]) -> list[Join]:
+    """``chosen`` joins and the joins they are reached through, in ``every``'s order (a
+    join comes after its parent)."""
+    needed: set[int] = set()
+    for join in chosen:
+        while join is not None and id(join) not in needed:
+            needed.add(id(join))
+            join = join.parent
+    return [join for join in every if id(join) in needed]
 
 
 @dataclass
@@ -426,8 +637,21 @@ def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[st
     if params.q and spec.search:
         conditions.append(_search_condition(stmt, spec, params.q))
     for flt in params.filters:
-        conditions.append(_filter_condition(stmt, flt, dialect))
+        if isinstance(flt.column, RelatedColumn):
+            conditions.append(_path_filter_condition(stmt, flt, dialect))
+        else:
+            conditions.append(_filter_condition(stmt, flt, dialect))
     return conditions
+
+
+def _path_filter_condition(stmt: Statement, flt: Filter, dialect: Dialect) -> str:
+    """A filter on a relation path: the filter's test of the end column, within a semi-join
+    per hop (RelatedColumn.within)."""
+    related = t.cast(RelatedColumn, flt.column)
+    if flt.op == "isnull":
+        return related.is_null(dialect, bool(flt.values[0]))
+    test = _filter_condition(stmt, dataclasses.replace(flt, column=related.column), dialect)
+    return related.within(dialect, test)
 
 
 def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
@@ -442,30 +666,14 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
     parts = []
     for target in spec.search:
         column = target.column if isinstance(target, RelatedColumn) else target
-        if mode == "exact":
-            test = f"{column.sql} = {stmt.param(term)}"
-        elif mode == "prefix" and column.kind == "text":
-            # A range on the column itself, which a plain index serves on both databases;
-            # LIKE keeps it exact. (Case-sensitive, like "=": both are for known values.)
-            upper = term[:-1] + chr(ord(term[-1]) + 1)
-            test = (f"({column.sql} >= {stmt.param(term)} AND {column.sql} < {stmt.param(upper)} "
-                    f"AND {column.sql} LIKE {stmt.param(like_pattern(term, prefix=True))} ESCAPE '\\')")
-        else:
-            pattern = like_pattern(term.lower(), prefix=mode == "prefix")
-            cast = f"CAST({column.sql} AS TEXT)" if column.kind != "text" else column.sql
-            test = f"lower({cast}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
+        test = search_test(stmt, column, mode, term)
+        if test is None:
+            continue  # the term is no value of this column (a word for a number column)
         if isinstance(target, RelatedColumn):
-            pk = target.target.primary_key[0]
-            subquery = f"SELECT {pk.sql} FROM {target.target.table_sql} WHERE {test}"
-            if stmt.dialect.is_postgresql:
-                # = ANY(ARRAY(...)) runs the subquery once, as an InitPlan whose array is an
-                # index condition: OR-ed with an indexed test of the row's own column the
-                # planner builds a BitmapOr of two index scans. "IN (SELECT ...)" is a hashed
-                # SubPlan no index can use: every row of the table was tested (150 ms at 1M).
-                test = f"{target.via.sql} = ANY(ARRAY({subquery}))"
-            else:
-                test = f"{target.via.sql} IN ({subquery})"
+            test = target.within(stmt.dialect, test)  # a semi-join per hop of its path
         parts.append(test)
+    if not parts:
+        return "1 = 0"
     condition = "(" + " OR ".join(parts) + ")"
     info = spec.info
     if (stmt.dialect.is_postgresql and mode != "contains" and len(parts) > 1
@@ -480,13 +688,88 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
     return condition
 
 
+#: Kinds an exact search (``=term``) compares as values, when the term is one.
+_EXACT_VALUE_KINDS = frozenset({"int", "float", "decimal", "bool", "date", "datetime", "time",
+                                "uuid", "network"})
+
+
+def search_test(stmt: Statement, column: ColumnInfo, mode: str, term: str) -> str | None:
+    """The condition that ``column`` matches the search ``term`` ("exact", "prefix" or
+    "contains"), in the form its type allows, or None when no value of it can match.
+
+    Text: ``lower(col) LIKE '%term%'`` (the term lower-cased), the form a trigram index on
+    ``lower(col)`` serves (docs/lists.md); exact and prefix as an equality and a range a plain index
+    serves. Enums and other choices: ``col IN (...)`` of the values whose label or value
+    holds the term, case-insensitively (never a text function on an enum type). A tsvector:
+    full-text search (``@@ plainto_tsquery``), for a plain search only. Other types: their
+    text (``CAST(col AS TEXT)``), or an equality with the value an exact term is."""
+    dialect = stmt.dialect
+    if column.choices and column.kind != "bool":
+        values = _matching_choices(column, mode, term)
+        if not values:
+            return None
+        return f"{column.sql} IN {stmt.params_list([to_db(column, v, dialect) for v in values])}"
+    if column.kind == "tsvector":
+        if mode != "contains" or not dialect.is_postgresql:
+            return None
+        return f"{column.sql} @@ plainto_tsquery({stmt.param(term)})"
+    if column.kind == "text":
+        if mode == "exact":
+            return f"{column.sql} = {stmt.param(term)}"
+        if mode == "prefix":
+            # A range on the column itself, which a plain index serves on both databases;
+            # LIKE keeps it exact. (Case-sensitive, like "=": both are for known values.)
+            upper = term[:-1] + chr(ord(term[-1]) + 1)
+            return (f"({column.sql} >= {stmt.param(term)} AND {column.sql} < {stmt.param(upper)} "
+                    f"AND {column.sql} LIKE {stmt.param(like_pattern(term, prefix=True))} "
+                    "ESCAPE '\\')")
+        return f"lower({column.sql}) LIKE {stmt.param(like_pattern(term.lower()))} ESCAPE '\\'"
+    if mode == "exact" and column.kind in _EXACT_VALUE_KINDS:
+        try:
+            value = parse_value(column, term)
+        except BadQuery:
+            return None
+        return f"{column.sql} = {stmt.param(to_db(column, value, dialect))}"
+    text = f"CAST({column.sql} AS TEXT)"
+    if mode == "exact":
+        return f"{text} = {stmt.param(term)}"
+    pattern = like_pattern(term.lower(), prefix=mode == "prefix")
+    return f"lower({text}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
+
+
+def _matching_choices(column: ColumnInfo, mode: str, term: str) -> list[t.Any]:
+    """The choices whose value or label (in the request's language) the term matches."""
+    wanted = term.casefold()
+
+    def matches(text: t.Any) -> bool:
+        found = str(text).casefold()
+        if mode == "exact":
+            return found == wanted
+        return found.startswith(wanted) if mode == "prefix" else wanted in found
+
+    return [value for value, label in column.choices or ()
+            if matches(value) or matches(label)]
+
+
 def _filter_condition(stmt: Statement, flt: Filter, dialect: Dialect) -> str:
     column = flt.column
     if flt.op == "isnull":
         return f"{column.sql} IS {'' if flt.values[0] else 'NOT '}NULL"
+    if column.kind == "array":
+        # Rows whose array holds the item (any of the items of an ``__in``).
+        operator = "&&" if flt.op == "in" else "@>"
+        return f"{column.sql} {operator} {stmt.param(to_db(column, list(flt.values), dialect))}"
+    if column.kind == "range":
+        # Rows whose range holds the value, typed as the range's values (the catalog's name).
+        subtype = column.database_type.range_of if column.database_type is not None else None
+        tests = [f"{column.sql} @> CAST({stmt.param(to_db(column.item_column(), v, dialect))} "
+                 f"AS {subtype})" if subtype else f"{column.sql} @> {stmt.param(v)}"
+                 for v in flt.values]
+        return tests[0] if len(tests) == 1 else "(" + " OR ".join(tests) + ")"
     if flt.op == "contains":
         pattern = like_pattern(flt.values[0].lower())
-        return f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
+        text = column.sql if column.kind == "text" else f"CAST({column.sql} AS TEXT)"
+        return f"lower({text}) LIKE {stmt.param(pattern)} ESCAPE '\\'"
     if flt.op == "gte":
         return f"{column.sql} >= {stmt.param(to_db(column, flt.values[0], dialect))}"
     if flt.op == "lte":
@@ -542,80 +825,112 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     ``defer_count``: count only what costs nothing (a page holding the whole list, the
     statistics' estimate of a big unfiltered table, ``count=exact`` asked for); otherwise the
     total is "deferred", for the list to fetch with count_matching in a request of its own."""
-    info = spec.info
-    sort = params.sort
-    keyset = keyset_possible(sort) and params.page == 1
-    selected = {c.name: c for c in columns}
-    for column, _unused in sort:
-        selected.setdefault(column.name, column)
-    for column in info.primary_key:
-        selected.setdefault(column.name, column)
-
-    stmt = Statement(dialect)
-    select_items = [f"{c.sql} AS {quote_identifier(c.name)}" for c in selected.values()]
-    for join in joins:
-        for column in join.columns:
-            select_items.append(
-                f"{join.alias}.{quote_identifier(column.name)} AS "
-                f"{quote_identifier(join.alias + '__' + column.name)}"
-            )
-    stmt.sql("SELECT " + ", ".join(select_items) + f" FROM {info.table_sql}")
-    for join in joins:
-        target_pk = join.target.primary_key[0]
-        stmt.sql(f"LEFT JOIN {join.target.table_sql} {join.alias} ON "
-                 f"{join.alias}.{quote_identifier(target_pk.name)} = {join.via.sql}")
-    conditions = where_clause(stmt, spec, params)
+    keyset = keyset_possible(params.sort) and params.page == 1
     backwards = params.before is not None
-    if keyset and (params.after is not None or params.before is not None):
-        cursor_values = params.after if params.after is not None else params.before
-        conditions.append(_keyset_condition(stmt, sort, cursor_values, backwards=backwards))
-    if conditions:
-        stmt.sql("WHERE " + " AND ".join(conditions))
-    stmt.sql("ORDER BY " + _order_by(sort, reverse=backwards))
-    limit = int(params.per_page) + 1
-    stmt.sql(f"LIMIT {limit}")
-    if not keyset and params.page > 1:
-        stmt.sql(f"OFFSET {int((params.page - 1) * params.per_page)}")
-
-    rows = list(run(engine, stmt))
+    rows = list(run(engine, _page_statement(dialect, spec, params, columns, joins, keyset=keyset)))
     more = len(rows) > params.per_page
     rows = rows[: params.per_page]
     if backwards:
         rows.reverse()
+    offset = _page_offset(params, keyset, backwards, more, len(rows))
+    links = _page_links(spec, params, rows, keyset=keyset, more=more, offset=offset)
+    total = _page_total(engine, dialect, spec, params, len(rows), keyset=keyset, more=more,
+                        count_cap=count_cap, defer_count=defer_count)
+    return Page(rows=rows, has_next=links.has_next, has_prev=links.has_prev,
+                next_cursor=links.next_cursor, prev_cursor=links.prev_cursor, keyset=keyset,
+                page=params.page, total=total.value, total_capped=total.kind == "more_than",
+                total_kind=total.kind, offset=offset)
+
+
+def _page_statement(dialect: Dialect, spec: ListSpec, params: ListParams,
+                    columns: list[ColumnInfo], joins: list[Join], *, keyset: bool) -> Statement:
+    """The page's SELECT: the list's filters, past the cursor (keyset) or the pages before
+    (OFFSET), one row more than the page holds to learn whether another page follows."""
+    info = spec.info
+    stmt = Statement(dialect)
+    stmt.sql("SELECT " + ", ".join(_select_items(info, params.sort, columns, joins))
+             + f" FROM {info.table_sql}")
+    for join in joins:
+        stmt.sql(f"LEFT JOIN {join.target.table_sql} {join.alias} ON {join.on()}")
+    conditions = where_clause(stmt, spec, params)
+    backwards = params.before is not None
+    if keyset and (params.after is not None or backwards):
+        cursor_values = params.after if params.after is not None else params.before
+        conditions.append(_keyset_condition(stmt, params.sort, cursor_values, backwards=backwards))
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql("ORDER BY " + _order_by(params.sort, reverse=backwards))
+    stmt.sql(f"LIMIT {int(params.per_page) + 1}")
+    if not keyset and params.page > 1:
+        stmt.sql(f"OFFSET {int((params.page - 1) * params.per_page)}")
+    return stmt
+
+
+def _select_items(info: ModelInfo, sort: list[tuple[ColumnInfo, bool]], columns: list[ColumnInfo],
+                  joins: list[Join]) -> list[str]:
+    """What the page selects: the shown columns, the sort's and the key's (the cursors and the
+    row links read them), and the joined columns as ``<alias>__<column>``."""
+    selected = {c.name: c for c in columns}
+    for column, _descending in sort:
+        if getattr(column, "join", None) is None:  # a path's: its join selects it
+            selected.setdefault(column.name, column)
+    for column in info.primary_key:
+        selected.setdefault(column.name, column)
+    items = [f"{c.select_sql} AS {quote_identifier(c.name)}" for c in selected.values()]
+    for join in joins:
+        for column in join.columns:
+            items.append(f"{join.alias}.{quote_identifier(column.name)} AS "
+                         f"{quote_alias(join.alias + '__' + column.name)}")
+    return items
+
+
+@dataclass(frozen=True)
+class _PageLinks:
+    has_next: bool
+    has_prev: bool
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def _page_links(spec: ListSpec, params: ListParams, rows: list, *, keyset: bool, more: bool,
+                offset: int | None) -> _PageLinks:
+    """Whether pages come before and after this one and, on keyset pages, the cursors that
+    open them (each carrying its row's position in the list, when known)."""
+    if not keyset:
+        return _PageLinks(has_next=more, has_prev=params.page > 1, next_cursor=None,
+                          prev_cursor=None)
+    sort = params.sort
 
     def cursor_of(row, position: int | None) -> str:
-        return encode_cursor([row[c.name] for c, _ in sort], spec, sort, position)
+        return encode_cursor([row[c.name] for c, _descending in sort], spec, sort, position)
 
-    offset = _page_offset(params, keyset, backwards, more, len(rows))
-    if keyset:
-        if backwards:
-            has_prev, has_next = more, True
-        else:
-            has_next = more
-            has_prev = params.after is not None
-        last = None if offset is None else offset + len(rows) - 1
-        next_cursor = cursor_of(rows[-1], last) if rows and has_next else None
-        prev_cursor = cursor_of(rows[0], offset) if rows and has_prev else None
-        if not rows and params.after is not None:
-            has_prev, prev_cursor = True, None
+    if params.before is not None:
+        has_prev, has_next = more, True
     else:
-        has_next, has_prev = more, params.page > 1
-        next_cursor = prev_cursor = None
+        has_next = more
+        has_prev = params.after is not None
+    last = None if offset is None else offset + len(rows) - 1
+    next_cursor = cursor_of(rows[-1], last) if rows and has_next else None
+    prev_cursor = cursor_of(rows[0], offset) if rows and has_prev else None
+    if not rows and params.after is not None:
+        has_prev, prev_cursor = True, None
+    return _PageLinks(has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
+                      prev_cursor=prev_cursor)
 
+
+def _page_total(engine, dialect: Dialect, spec: ListSpec, params: ListParams, shown: int, *,
+                keyset: bool, more: bool, count_cap: int | None, defer_count: bool) -> Count:
+    """The page's total, by select_list's rules (see its docstring)."""
     if count_cap is None:
-        total = Count(None, "unknown")
-    elif not more and not backwards and (params.after is None if keyset else True) \
-            and not params.exact_count:
+        return Count(None, "unknown")
+    from_start = params.before is None and (params.after is None or not keyset)
+    if not more and from_start and not params.exact_count:
         # The last page of the list, reached from its start: its rows are the count.
         skipped = 0 if keyset else (params.page - 1) * int(params.per_page)
-        total = Count(skipped + len(rows), "exact")
-    elif defer_count and not params.exact_count:
-        total = free_count(engine, dialect, spec, params) or Count(None, "deferred")
-    else:
-        total = count_matching(engine, dialect, spec, params, cap=count_cap)
-    return Page(rows=rows, has_next=has_next, has_prev=has_prev, next_cursor=next_cursor,
-                prev_cursor=prev_cursor, keyset=keyset, page=params.page, total=total.value,
-                total_capped=total.kind == "more_than", total_kind=total.kind, offset=offset)
+        return Count(skipped + shown, "exact")
+    if defer_count and not params.exact_count:
+        return free_count(engine, dialect, spec, params) or Count(None, "deferred")
+    return count_matching(engine, dialect, spec, params, cap=count_cap)
 
 
 def _page_offset(params: ListParams, keyset: bool, backwards: bool, more: bool,
@@ -726,7 +1041,7 @@ def _read_table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | Non
     stmt = Statement(dialect)
     if dialect.is_postgresql:
         stmt.sql("SELECT reltuples::bigint AS n FROM pg_class "
-                 f"WHERE oid = to_regclass({stmt.param(info.table)})")
+                 f"WHERE oid = to_regclass({stmt.param(quote_identifier(info.table))})")
     else:
         stmt.sql("SELECT max(CAST(stat AS INTEGER)) AS n FROM sqlite_stat1 "
                  f"WHERE tbl = {stmt.param(info.table)}")
@@ -763,7 +1078,7 @@ def fetch_rows_by_pk(engine, dialect: Dialect, info: ModelInfo, pks: list[tuple]
     names = {c.name: c for c in columns}
     for column in info.primary_key:
         names.setdefault(column.name, column)
-    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in names.values())
+    stmt.sql("SELECT " + ", ".join(f"{c.select_sql} AS {quote_identifier(c.name)}" for c in names.values())
              + f" FROM {info.table_sql} WHERE")
     conditions = []
     if scope is not None:
@@ -800,7 +1115,7 @@ def lookup_rows(engine, dialect: Dialect, info: ModelInfo, columns: list[ColumnI
     caller there is a next page)."""
     pk = info.primary_key[0]
     stmt = Statement(dialect)
-    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)
+    stmt.sql("SELECT " + ", ".join(f"{c.select_sql} AS {quote_identifier(c.name)}" for c in columns)
              + f" FROM {info.table_sql}")
     conditions = []
     if scope is not None:
@@ -812,9 +1127,10 @@ def lookup_rows(engine, dialect: Dialect, info: ModelInfo, columns: list[ColumnI
                 tests.append(f"{pk.sql} = {stmt.param(parse_value(pk, term))}")
             except BadQuery:
                 pass
-        pattern = like_pattern(term.lower())
         for column in search:
-            tests.append(f"lower({column.sql}) LIKE {stmt.param(pattern)} ESCAPE '\\'")
+            test = search_test(stmt, column, "contains", term)
+            if test is not None:
+                tests.append(test)
         conditions.append("(" + " OR ".join(tests) + ")" if tests else "1 = 0")
     if after is not None:
         conditions.append(f"{pk.sql} < {stmt.param(to_db(pk, after, dialect))}")
@@ -831,14 +1147,15 @@ def referencing_rows(engine, dialect: Dialect, child: ModelInfo, column: ColumnI
     if not keys:
         return []
     stmt = Statement(dialect)
-    stmt.sql("SELECT " + ", ".join(f"{c.sql} AS {quote_identifier(c.name)}" for c in columns)
+    stmt.sql("SELECT " + ", ".join(f"{c.select_sql} AS {quote_identifier(c.name)}" for c in columns)
              + f" FROM {child.table_sql} WHERE")
     conditions = [f"{column.sql} IN {stmt.params_list([to_db(column, k, dialect) for k in keys])}"]
     if scope is not None:
         conditions.append(stmt.external(scope))
     stmt.sql(" AND ".join(conditions))
     direction = "DESC" if newest_first else "ASC"
-    stmt.sql(f"ORDER BY {child.primary_key[0].sql} {direction} LIMIT {int(limit)}")
+    order = ", ".join(f"{key.sql} {direction}" for key in child.primary_key)
+    stmt.sql(f"ORDER BY {order} LIMIT {int(limit)}")
     return list(run(engine, stmt))
 
 
@@ -889,10 +1206,12 @@ def _read_on_delete_rule(engine, dialect: Dialect, child: ModelInfo, column: Col
                          parent: ModelInfo) -> str:
     stmt = Statement(dialect)
     if dialect.is_postgresql:
+        # to_regclass reads a name as SQL does: quoted as the admin's own statements quote it.
+        child_table, parent_table = quote_identifier(child.table), quote_identifier(parent.table)
         stmt.sql("SELECT c.confdeltype AS rule FROM pg_constraint c "
                  "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
-                 f"WHERE c.contype = 'f' AND c.conrelid = to_regclass({stmt.param(child.table)}) "
-                 f"AND c.confrelid = to_regclass({stmt.param(parent.table)}) "
+                 f"WHERE c.contype = 'f' AND c.conrelid = to_regclass({stmt.param(child_table)}) "
+                 f"AND c.confrelid = to_regclass({stmt.param(parent_table)}) "
                  f"AND a.attname = {stmt.param(column.name)}")
         rows = run(engine, stmt)
         if not rows:

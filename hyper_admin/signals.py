@@ -1,10 +1,11 @@
 """Signals an application connects to, to hear about what is done through the admin.
 
-Blinker signals in their own namespace, sent like Flask's own: the sender is the application,
-the rest are keyword arguments. Each is sent inside the change's transaction, after the write
-and its audit row: a receiver that raises rolls the change back (and the user sees the error
-like any other refusal). Work that must only happen once the change is committed (an email, a
-job) belongs in a queue the receiver fills, or in ``flask.after_this_request``.
+Blinker signals in their own namespace, sent like Flask's own: the sender is the application
+(None outside one), the rest are keyword arguments. ``model_changed`` and ``model_deleted`` are
+sent inside the change's transaction, after the write and its audit row: a receiver that
+raises rolls the change back (and the user sees the error like any other refusal). Work that
+must only happen once the change is committed (an email, a job) connects to
+``change_committed``, sent after the commit and never for a change rolled back.
 
     from hyper_admin.signals import model_changed
 
@@ -15,9 +16,19 @@ job) belongs in a queue the receiver fills, or in ``flask.after_this_request``.
 
 from __future__ import annotations
 
+import typing as t
+
 from blinker import Namespace
 
 _signals = Namespace()
+
+
+def current_sender() -> t.Any:
+    """What signals are sent by: the current Flask application, None outside one (a job)."""
+    from flask import current_app, has_app_context
+
+    return current_app._get_current_object() if has_app_context() else None
+
 
 #: A row was created or updated through the admin: the create and edit forms, an inline
 #: edit in the list, a revert, a restore, a custom action that changed it.
@@ -36,3 +47,9 @@ model_deleted = _signals.signal("hyper-admin-model-deleted")
 #: ``user``, ``name`` (``"delete"`` or the action's name), ``pks`` (list of tuples: the rows
 #: it ran on), ``message`` (what the user is told).
 action_performed = _signals.signal("hyper-admin-action-performed")
+
+#: A change recorded by ``model_changed`` or ``model_deleted`` was committed: sent once the
+#: transaction that made it committed (never when it rolled back), for notifications and jobs.
+#: Keyword arguments: ``model_admin``, ``user``, ``pk``, ``action``, ``before``, ``after``
+#: (None for a delete).
+change_committed = _signals.signal("hyper-admin-change-committed")

@@ -8,8 +8,10 @@ import typing as t
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask
+from werkzeug.routing import BaseConverter
 
-from . import checks, pipeline
+from . import checks, context, pipeline
+from .cells import pk_segment
 from .cookies import harden_session_cookie
 from .introspect import model_names
 from .cache import Cache, cache_from_uri
@@ -107,19 +109,20 @@ class AdminState:
         ensure_tables(self.engine, create=self.create_tables)
 
     def roles_of(self, user) -> frozenset[str]:
-        return pipeline.roles_of(user, self.admin.roles_loader)
+        return context.roles_of(user, self.admin.roles_loader)
 
     def read_catalog(self) -> list[ModelAdmin]:
         """Learn from the database what registered models do not declare (catalog.py): its
-        foreign keys, NOT NULL and defaults, for each model not read yet; then pair every
-        model's keys with their targets. Returns the ModelAdmins read. Runs at
+        foreign keys, NOT NULL, defaults, column types and the relation's kind (a view is
+        read-only), for each model not read yet; then pair every model's keys with their
+        targets. Returns the ModelAdmins read. Runs at
         registration when the database answers and before each admin request until every
         table was read (a table created after the app started is read once it exists)."""
         pending = [ma for ma in self.admin.registry.values()
                    if ma.model not in self._catalog_read and not ma.is_query_view]
         if not pending:
             return []
-        from .catalog import column_facts, foreign_keys, table_exists
+        from .catalog import column_facts, column_types, foreign_keys, relation_facts, table_exists
         from .sql import dialect_of
 
         read = []
@@ -134,6 +137,8 @@ class AdminState:
                     (fk.column, fk.ref_table, fk.ref_column)
                     for fk in foreign_keys(engine, dialect, info.table))
                 info.add_database_facts(column_facts(engine, dialect, info.table))
+                info.add_database_types(column_types(engine, dialect, info.table),
+                                        relation_facts(engine, dialect, info.table))
                 self._catalog_read.add(model_admin.model)
                 read.append(model_admin)
             self.admin.link_models()
@@ -330,10 +335,10 @@ class Admin:
         ``search_fields``, ``list_filter``, ``ordering``, ``permissions``, ``verbose_name``,
         ``icon``, ``description``...). See docs/dashboards.md. Returns its QueryAdmin.
         """
-        from .queries import build_query_admin
+        from .query_views import build_query_admin
 
         model_admin = build_query_admin(self, name, sql, columns=columns, **options)
-        if model_admin.slug in self.registry and not getattr(self.registry[model_admin.slug], "source", None):
+        if model_admin.slug in self.registry and not self.registry[model_admin.slug].is_query_view:
             raise ValueError(f"slug {model_admin.slug!r} is taken by a model; name the query view otherwise")
         if self.engine is not None:
             _verify_now(model_admin, self.engine)
@@ -349,6 +354,29 @@ class Admin:
             if state.admin is self:
                 with app.app_context():
                     ensure_tables(state.engine)
+
+    def changes(self, model_or_slug: t.Any, user: t.Any, *, app: Flask | None = None,
+                user_label: str | None = None):
+        """The write service (:class:`hyper_admin.changes.Changes`) for ``user`` on rows of a
+        registered model, for an application's own code (a job, a script): reads within
+        ``user``'s scope, conflict-checked updates, one audit entry per row changed, the
+        ModelAdmin's hooks, after-commit work. Permissions are the caller's to check
+        (``model_admin.has_permission``). ``app``: the application whose database it writes
+        (default: the current one)."""
+        from flask import current_app
+
+        from .changes import Changes
+
+        target = app if app is not None else current_app._get_current_object()
+        state = next((s for s in self._states if s.app is target), None)
+        if state is None:
+            raise RuntimeError("this Admin is not initialised on that application")
+        state.ensure_tables()  # the audit trail's, before a change's transaction opens
+        get_id = getattr(user, "get_id", None)
+        return Changes(self.model_admin(model_or_slug), user, engine=state.engine,
+                       admin_name=state.name,
+                       user_label=user_label or pipeline.user_label(user),
+                       user_id=get_id() if callable(get_id) else None)
 
     def model_admin(self, model_or_slug: t.Any) -> ModelAdmin:
         if isinstance(model_or_slug, str):
@@ -406,7 +434,7 @@ class Admin:
 
     def _blueprint(self, name: str) -> Blueprint:
         from .views import (auth, bulk, dashboard, dates, errors, facets, history, inline,
-                            listing, live, palette, panels, revert, rows, saved)
+                            listing, live, lookup, palette, panels, revert, rows, saved)
 
         bp = Blueprint(
             name,
@@ -416,6 +444,9 @@ class Admin:
             static_url_path="/static",
         )
         bp.jinja_loader = shipped_templates_loader()
+        # Before the rules that name it: a rule finds its converters when the app adds it.
+        bp.record_once(lambda setup: setup.app.url_map.converters.setdefault(
+            "admin_pk", KeyConverter))
         # The URL table. Every view goes through pipeline.guard: a view cannot skip a check.
         route = pipeline.Router(bp)
         route("/", dashboard.index, endpoint="dashboard")
@@ -425,8 +456,8 @@ class Admin:
         route("/-/panels/<panel_id>", panels.panel_view, endpoint="panel")
         route("/-/palette", palette.palette_view, endpoint="palette")
         route("/<slug>/", listing.list_view, endpoint="list", model_action="view")
-        route("/<slug>/lookup", listing.lookup_view, endpoint="lookup", model_action="view")
-        route("/<slug>/lookup/<field>", listing.field_lookup_view, endpoint="field_lookup",
+        route("/<slug>/lookup", lookup.lookup_view, endpoint="lookup", model_action="view")
+        route("/<slug>/lookup/<field>", lookup.field_lookup_view, endpoint="field_lookup",
               model_action=("add", "change"))
         route("/<slug>/facets", facets.facets_view, endpoint="facets", model_action="view")
         route("/<slug>/dates", dates.dates_view, endpoint="dates", model_action="view")
@@ -443,24 +474,35 @@ class Admin:
               methods=["POST"], model_action="view")
         route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
               model_action="add")
-        route("/<slug>/<pk>/", rows.detail_view, endpoint="detail", model_action="view")
-        route("/<slug>/<pk>/history", history.history_view, endpoint="history", model_action="view")
-        route("/<slug>/<pk>/panels/<panel_id>", panels.detail_panel_view, endpoint="detail_panel",
+        route("/<slug>/<admin_pk:pk>/", rows.detail_view, endpoint="detail", model_action="view")
+        route("/<slug>/<admin_pk:pk>/history", history.history_view, endpoint="history", model_action="view")
+        route("/<slug>/<admin_pk:pk>/panels/<panel_id>", panels.detail_panel_view, endpoint="detail_panel",
               model_action="view")
-        route("/<slug>/<pk>/history/<int:entry_id>/revert", revert.revert_view, endpoint="revert",
+        route("/<slug>/<admin_pk:pk>/history/<int:entry_id>/revert", revert.revert_view, endpoint="revert",
               methods=["GET", "POST"], model_action="view")
-        route("/<slug>/<pk>/history/<int:entry_id>/restore", revert.restore_view,
+        route("/<slug>/<admin_pk:pk>/history/<int:entry_id>/restore", revert.restore_view,
               endpoint="restore", methods=["POST"], model_action="add")
-        route("/<slug>/<pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
+        route("/<slug>/<admin_pk:pk>/edit", rows.edit_view, endpoint="edit", methods=["GET", "POST"],
               model_action="view")
-        route("/<slug>/<pk>/cell/<field>", inline.cell_view, endpoint="cell",
+        route("/<slug>/<admin_pk:pk>/cell/<field>", inline.cell_view, endpoint="cell",
               methods=["GET", "POST"], model_action="view")
-        route("/<slug>/<pk>/delete", rows.delete_view, endpoint="delete",
+        route("/<slug>/<admin_pk:pk>/delete", rows.delete_view, endpoint="delete",
               methods=["GET", "POST"], model_action="view")
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
         pipeline.install(bp)
         errors.install(bp)
         return bp
+
+
+class KeyConverter(BaseConverter):
+    """The ``<pk>`` of a row's URLs: a key's text (``cells.encode_pk``'s, or a segment of
+    the current URL) goes into the URL as ``cells.pk_segment`` makes it, encoded once (a
+    timestamp's ``:`` stays ``:``; a ``,`` or ``/`` inside a part stays escaped, since the
+    server decodes the path before routing). A request's segment reaches the view as the
+    server decoded it; ``cells.decode_pk`` reads it."""
+
+    def to_url(self, value: t.Any) -> str:
+        return pk_segment(str(value))
 
 
 def _adapt_engines(*targets: t.Any) -> None:
@@ -476,7 +518,7 @@ def _adapt_engines(*targets: t.Any) -> None:
 def _verify_now(model_admin, engine) -> None:
     """Check a query view's columns at registration when the database answers; when it does
     not (not created yet, unreachable), the first request checks them."""
-    from .queries import QueryMismatch
+    from .query_views import QueryMismatch
 
     try:
         model_admin.verify(engine)
@@ -493,4 +535,4 @@ def _blueprint_name(url_prefix: str) -> str:
     return f"hyper_admin_{suffix}" if suffix else "hyper_admin_root"
 
 
-current_state = pipeline.current_state
+current_state = context.current_state

@@ -89,7 +89,7 @@ class Statement:
 
 
 # ---------------------------------------------------------------------------------------------
-# Query views (hyper_admin.queries): a registered SQL query used like a table. Statements name
+# Query views (hyper_admin.query_views): a registered SQL query used like a table. Statements name
 # it by an identifier of ours; compiling puts the query in front as a common table expression,
 # with the values of its named parameters and the user's scope bound for the current request.
 
@@ -348,6 +348,14 @@ def to_db(column: "ColumnInfo", value: t.Any, dialect: Dialect) -> t.Any:
         value = value.value
     if column.kind == "json" and not isinstance(value, str):
         return json.dumps(value, ensure_ascii=False, default=str)
+    if column.kind == "array" and isinstance(value, (list, tuple)):
+        # As the literal's text, which PostgreSQL reads as the column's own array type (a
+        # list would be sent as text[] or int8[], which no enum[] or int4[] column takes).
+        if dialect.is_postgresql:
+            return array_literal(value)
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if column.kind == "range" and not isinstance(value, str):
+        return range_literal(value)
     if dialect.is_postgresql:
         return value
     # sqlite3 binds neither Decimal nor (without deprecated adapters) dates: store ISO text.
@@ -360,6 +368,42 @@ def to_db(column: "ColumnInfo", value: t.Any, dialect: Dialect) -> t.Any:
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+def array_literal(items: t.Sequence[t.Any]) -> str:
+    """A PostgreSQL array literal of ``items`` (``{"a","b c",NULL}``), each item quoted."""
+    return "{" + ",".join("NULL" if item is None else _quoted(_literal_text(item))
+                          for item in items) + "}"
+
+
+def range_literal(value: t.Any) -> str:
+    """A PostgreSQL range literal of a range value (psycopg's ``Range``: ``lower``,
+    ``upper``, ``bounds`` such as ``"[)"``, ``isempty``): ``["2024-01-01","2024-02-01")``."""
+    if getattr(value, "isempty", False):
+        return "empty"
+    bounds = getattr(value, "bounds", "[)") or "[)"
+    lower, upper = (getattr(value, "lower", None), getattr(value, "upper", None))
+    lower_text = "" if lower is None else _quoted(_literal_text(lower))
+    upper_text = "" if upper is None else _quoted(_literal_text(upper))
+    # An unbounded side is exclusive whatever the bounds say ("(" / ")").
+    return (("(" if lower is None else bounds[0]) + f"{lower_text},{upper_text}"
+            + (")" if upper is None else bounds[1]))
+
+
+def _literal_text(value: t.Any) -> str:
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(value).hex()
+    return str(value)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def like_pattern(text: str, *, prefix: bool = False) -> str:

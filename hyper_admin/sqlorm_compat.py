@@ -14,9 +14,11 @@ working sqlorm database on PostgreSQL, with flask-sqlorm or without it::
 from __future__ import annotations
 
 import contextlib
+import re
 import select
 import threading
 import typing as t
+import urllib.parse
 
 from sqlorm import Engine, EngineDispatcher
 from sqlorm.engine import EngineError, Session, Transaction, session_context
@@ -29,6 +31,7 @@ __all__ = [
     "engines_of",
     "is_postgresql",
     "Row",
+    "sqlorm_uri",
 ]
 
 
@@ -327,3 +330,57 @@ def enable_postgresql(target: t.Any) -> t.Any:
         engine.disconnect_all()
         guard_pool(engine)
     return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Database URLs
+
+#: The URL schemes that mean PostgreSQL.
+PG_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def sqlorm_uri(url: str, pg_schema: str | None = None) -> str:
+    """Turn a usual database URL into the URI ``sqlorm.Engine.from_uri`` understands.
+
+    - a path, or ``sqlite://<path>`` (sqlorm's form: ``sqlite:///abs/x.db``, ``sqlite://rel.db``):
+      SQLite, unchanged;
+    - ``postgresql://[user[:password]@]host[:port]/dbname[?param=value...]`` (also ``postgres://``,
+      ``postgresql+psycopg://``) or an already converted ``postgresql://host=... dbname=...``:
+      sqlorm hands everything after ``://`` to ``psycopg.connect`` as a conninfo string, which
+      libpq only reads as ``key=value`` pairs, so the URL is parsed (by libpq itself) and written
+      back as such. ``pg_schema`` (a plain name) adds ``options=-c search_path=<schema>``.
+
+    Values containing ``?`` go to the query string (sqlorm splits the URI at the first ``?`` and
+    passes query parameters as keyword arguments); the others stay in the conninfo, because sqlorm
+    turns digit-only query values into ints (a password ``007`` would become ``7``).
+    """
+    if "://" not in url:
+        return "sqlite://" + url
+    scheme, rest = url.split("://", 1)
+    if scheme.lower() not in PG_SCHEMES:
+        return url  # sqlite:// and anything else sqlorm knows
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    if "=" in rest.split("?", 1)[0] and "@" not in rest.split("?", 1)[0].split("=", 1)[0]:
+        # already a key=value conninfo (sqlorm's own form), maybe with ?query kwargs
+        info, _, query = rest.partition("?")
+        params = conninfo_to_dict(info)
+        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+            params[key] = value
+    else:
+        params = conninfo_to_dict("postgresql://" + rest)  # libpq parses and decodes the URL
+    params = {k: str(v) for k, v in params.items() if v is not None}
+    if pg_schema:
+        if not _PLAIN_NAME.fullmatch(pg_schema):
+            raise ValueError(f"not a plain schema name: {pg_schema!r}")
+        # A name with capitals is quoted, or PostgreSQL would fold it to another schema's.
+        name = pg_schema if pg_schema == pg_schema.lower() else f'"{pg_schema}"'
+        option = f"-c search_path={name}"
+        params["options"] = f"{params['options']} {option}" if params.get("options") else option
+    in_query = {k: v for k, v in params.items() if "?" in v}
+    conninfo = make_conninfo("", **{k: v for k, v in params.items() if k not in in_query})
+    uri = "postgresql://" + conninfo
+    if in_query:
+        uri += "?" + urllib.parse.urlencode(in_query)
+    return uri

@@ -25,7 +25,7 @@ import re
 import typing as t
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -88,7 +88,8 @@ class _FormParser(HTMLParser):
                     self._put(name, a.get("value") or "on", multiple=kind == "checkbox"
                               and name in self._form.data)
             elif kind not in ("submit", "button", "image", "reset", "file"):
-                self._form.data.setdefault(name, a.get("value") or "")
+                # Inputs sharing a name are all posted (a range's two bounds).
+                self._put(name, a.get("value") or "", multiple=name in self._form.data)
         elif tag == "select" and name:
             self._select, self._first_option = name, None
             self._select_multiple = "multiple" in a
@@ -124,8 +125,9 @@ def parse_forms(html: str) -> list[HtmlForm]:
     parser.close()
     for form in parser.forms:
         for name, value in form.data.items():
-            if isinstance(value, str) and value.startswith("\n"):
-                form.data[name] = value[1:]  # HTML drops the newline that opens a textarea
+            if isinstance(value, str) and value.startswith(("\r\n", "\n")):
+                # HTML drops the line break that opens a textarea (WTForms writes "\r\n").
+                form.data[name] = value[2:] if value.startswith("\r\n") else value[1:]
     return parser.forms
 
 
@@ -247,7 +249,7 @@ class AdminClient:
         if model_or_slug is not None:
             path += self.slug(model_or_slug) + "/"
             if pk is not None:
-                path += quote(self._pk_text(pk), safe=",") + "/"
+                path += self._pk_segment(pk) + "/"
             if screen:
                 path = path + screen if pk is None else path.rstrip("/") + "/" + screen
         if query:
@@ -255,10 +257,24 @@ class AdminClient:
         return path
 
     @staticmethod
+    def _pk_segment(pk) -> str:
+        """The key as the admin's URLs write it: a tuple of a composite key's values, a
+        value, or the key's text (``"3,7"``, as ``ListPage.pks`` holds it)."""
+        from .cells import pk_segment, url_pk
+
+        if isinstance(pk, str):
+            return pk_segment(pk)
+        return url_pk(tuple(pk) if isinstance(pk, (tuple, list)) else (pk,))
+
+    @staticmethod
     def _pk_text(pk) -> str:
-        if isinstance(pk, (tuple, list)):
-            return ",".join(str(p) for p in pk)
-        return str(pk)
+        """The key as a list's selection posts it (``pk=``): a tuple's values each quoted, a
+        text as given."""
+        from .cells import encode_pk
+
+        if isinstance(pk, str):
+            return pk
+        return encode_pk(tuple(pk) if isinstance(pk, (tuple, list)) else (pk,))
 
     # -- requests -----------------------------------------------------------------------------
 

@@ -1,5 +1,10 @@
-// hyper_admin's only hand-written script. Loaded with `defer` after htmx, so the
-// document is parsed and `htmx` exists when this runs.
+// What every admin page needs, sections (a) to (k): the theme toggle, CSRF on htmx requests,
+// toasts, failed requests, list selection and navigation, unsaved forms, conflicts, live
+// lists, the filter panel.
+// One of several hand-written scripts in static/, each a file of its own (the CSP allows no
+// inline script): theme.js (the theme before first paint), fk_picker.js, inline_edit.js,
+// keep_input.js, palette.js, shortcuts.js, prefetch.js. Loaded with `defer` after htmx, so
+// the document is parsed and `htmx` exists when this runs.
 (function () {
   "use strict";
   var THEME_KEY = "hyper-admin-theme";
@@ -22,7 +27,7 @@
     try { return new Intl.PluralRules(root.lang || "en").select(count); } catch (e) { return count === 1 ? "one" : "other"; }
   }
 
-  // (a) Theme: <head> applies the stored choice before paint; the toggle flips and stores it.
+  // (a) Theme: theme.js applies the stored choice before paint; the toggle flips and stores it.
   function currentTheme() {
     return root.dataset.theme || (matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
   }

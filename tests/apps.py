@@ -169,6 +169,10 @@ class _FormReader(HTMLParser):
         if tag == "select":
             self._select = None
         elif tag == "textarea":
+            # As browsers do: the line break right after <textarea> is not part of the text.
+            text = self.data[self._textarea]
+            self.data[self._textarea] = text[2:] if text.startswith("\r\n") else (
+                text[1:] if text.startswith("\n") else text)
             self._textarea = None
 
     def handle_data(self, data):
@@ -182,4 +186,4 @@ def form_data(page: str) -> dict:
     data = reader.data
     data.pop("pk", None)
     data.pop("action", None)
-    return {k: (v[1:] if k in ("body", "notes") and v.startswith("\n") else v) for k, v in data.items()}
+    return data

@@ -7,12 +7,9 @@ Where PostgreSQL is unreachable they skip with the reason, except under ``CI``, 
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-
 import pytest
 
-from pg import PG_URL, require_pg  # noqa: E402  (shared with test modules)
+from pg import fresh_pg_schema  # noqa: E402  (shared with test modules)
 
 # Hyperflask pins an older gunicorn than this environment's: `make test` runs that file in a
 # venv of its own (.venv-hyperflask). Here it is not collected rather than skipped.
@@ -22,24 +19,6 @@ except ImportError:
     collect_ignore = ["test_hyperflask.py"]
 
 
-@contextlib.contextmanager
-def fresh_pg_schema():
-    """A new PostgreSQL schema, dropped on exit: (schema, url whose search_path is it)."""
-    require_pg()
-    import psycopg
-
-    schema = "ha_test_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-c%20search_path%3D{schema}"
-    try:
-        yield schema, url
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 @pytest.fixture
 def pg_schema():
     """A fresh PostgreSQL schema; yields (schema, url whose search_path is that schema)."""
@@ -47,10 +26,23 @@ def pg_schema():
         yield made
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "reads_only: the test only reads the demo database, so it runs on its "
+        "module's shared one (tests/demo_db.py: seeded_engine), checked unchanged afterwards")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
+def backend(request):
+    """The database kind a test runs on: every test that takes it (or ``db_url``, ``engine``)
+    runs once per backend, its id ending in ``[sqlite]`` or ``[postgresql]``."""
+    return request.param
+
+
+@pytest.fixture
+def db_url(backend, request, tmp_path):
     """A URL to an empty database, once per backend."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite://{tmp_path / 'test.db'}"
     else:
         yield request.getfixturevalue("pg_schema")[1]
@@ -69,11 +61,27 @@ def module_db_url(request, tmp_path_factory):
 @pytest.fixture
 def engine(db_url):
     """A sqlorm Engine on an empty database, PostgreSQL support enabled."""
-    from sqlorm import Engine
+    from demo_db import open_engine
 
-    from hyper_admin import enable_postgresql
-
-    kwargs = {"foreign_keys": True} if db_url.startswith("sqlite") else {}
-    eng = enable_postgresql(Engine.from_uri(db_url, **kwargs))
+    eng = open_engine(db_url)
     yield eng
     eng.disconnect_all()
+
+
+@pytest.fixture(scope="module")
+def shared_demos(tmp_path_factory):
+    """The demo databases a module's ``reads_only`` tests share: one per backend and row count,
+    made on first use, removed with the module (tests/demo_db.py)."""
+    from demo_db import SharedDemos
+
+    with SharedDemos(tmp_path_factory.mktemp("shared_demo")) as demos:
+        yield demos
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _demo_templates_dropped():
+    """The demo templates this process seeded (tests/demo_db.py) go when the session ends."""
+    yield
+    from demo_db import drop_templates
+
+    drop_templates()

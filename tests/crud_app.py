@@ -1,7 +1,5 @@
 """An admin over the demo's schema (accounts, orders, tickets...) for the CRUD tests."""
 
-import datetime as dt
-
 from flask import Flask
 from flask_login import LoginManager
 from sqlorm import SQL
@@ -9,16 +7,14 @@ from sqlorm import SQL
 from hyper_admin import Admin, ModelAdmin
 from hyper_admin.demo.models import (Account, Contact, Order, OrderLine, Product, StaffUser,
                                      Ticket, TicketComment)
-from hyper_admin.demo.schema import create_schema
-from hyper_admin.demo.seed import seed
 from hyper_admin.options import action
-
-NOW = dt.datetime(2026, 11, 1, 12, 0, 0)
+from demo_db import NOW, copy_seeded  # noqa: F401  (NOW: the seed's clock, for tests)
 
 
 def seeded(engine, rows: int = 60) -> None:
-    create_schema(engine)
-    seed(engine, rows=rows, now=NOW, log=None)
+    """The demo's tables and ``rows`` orders (and all around them) in ``engine``'s database:
+    a copy of the process's template (tests/demo_db.py), the same rows as ``seed()`` writes."""
+    copy_seeded(engine, rows)
 
 
 def staff(engine) -> dict[str, StaffUser]:

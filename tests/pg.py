@@ -4,7 +4,9 @@ A module of its own (not conftest) so that test modules can import it: ``e2e/`` 
 too, and pytest would import the wrong one under the name ``conftest``.
 """
 
+import contextlib
 import os
+import uuid
 
 import pytest
 
@@ -33,3 +35,39 @@ def require_pg() -> None:
         if IN_CI:
             pytest.fail(problem + " (CI is set: PostgreSQL tests must run)")
         pytest.skip(problem)
+
+
+def schema_url(schema: str) -> str:
+    """PG_URL with ``search_path`` set to ``schema``. Commits there don't wait for the disk
+    (``synchronous_commit=off``): a test's rows need no durability, and a test commits dozens
+    of times."""
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-c%20search_path%3D{schema}%20-c%20synchronous_commit%3Doff"
+
+
+def create_pg_schema(prefix: str = "ha_test_") -> str:
+    """A new schema with a random name (``prefix`` + 12 hex digits); returns its name."""
+    require_pg()
+    import psycopg
+
+    schema = prefix + uuid.uuid4().hex[:12]
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def drop_pg_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextlib.contextmanager
+def fresh_pg_schema():
+    """A new PostgreSQL schema, dropped on exit: (schema, url whose search_path is it)."""
+    schema = create_pg_schema()
+    try:
+        yield schema, schema_url(schema)
+    finally:
+        drop_pg_schema(schema)

@@ -8,17 +8,20 @@ import pytest
 from sqlorm import SQL
 from sqlorm.engine import Transaction
 
-from crud_app import create_app, seeded, staff
+from crud_app import create_app, staff
 from apps import as_user, csrf_from, form_data
+from demo_db import seeded_engine
 from hyper_admin.demo.models import Account, Order, TicketComment
 from hyper_admin.testing import AdminClient
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine)
-    app, admin = create_app(engine)
-    return app, staff(engine), engine
+def site(request, backend):
+    """The demo database (the module's shared one for tests marked reads_only), an app of the
+    test's own, its staff and engine."""
+    with seeded_engine(request) as engine:
+        app, admin = create_app(engine)
+        yield app, staff(engine), engine
 
 
 def client_for(site, username):
@@ -51,6 +54,7 @@ def first_id(engine, table, where="1=1"):
 # --- lists ---------------------------------------------------------------------------------
 
 
+@pytest.mark.reads_only
 def test_list_shows_rows_with_fk_labels_and_links(site):
     client = client_for(site, "support")
     page = html(client.get("/admin/orders/"))
@@ -60,6 +64,7 @@ def test_list_shows_rows_with_fk_labels_and_links(site):
     assert re.search(r'href="/admin/orders/\d+/"', page)  # each row links its detail page
 
 
+@pytest.mark.reads_only
 def test_following_next_visits_every_row_once(site):
     client = client_for(site, "support")
     _, _, engine = site
@@ -74,6 +79,7 @@ def test_following_next_visits_every_row_once(site):
     assert len(seen) == len(set(seen)) == total
 
 
+@pytest.mark.reads_only
 def test_prev_link_returns_to_the_previous_page(site):
     client = client_for(site, "support")
     first = html(client.get("/admin/orders/?per_page=5"))
@@ -85,6 +91,7 @@ def test_prev_link_returns_to_the_previous_page(site):
     assert pks(back) == pks(first)
 
 
+@pytest.mark.reads_only
 def test_offset_pages_for_sorts_on_nullable_columns(site):
     client = client_for(site, "support")
     response = client.get("/admin/orders/?sort=shipped_at,-id&per_page=5&page=2",)
@@ -93,6 +100,7 @@ def test_offset_pages_for_sorts_on_nullable_columns(site):
     assert 'rel="next"' in page and "page=2" in page
 
 
+@pytest.mark.reads_only
 def test_search_sort_and_filters(site):
     client = client_for(site, "support")
     _, _, engine = site
@@ -120,6 +128,7 @@ def test_search_sort_and_filters(site):
     assert by_fk.count('name="pk"') == scalar(engine, "SELECT count(*) AS n FROM orders WHERE account_id = " + str(account))
 
 
+@pytest.mark.reads_only
 def test_search_through_related_column(site):
     client = client_for(site, "support")
     _, _, engine = site
@@ -135,6 +144,7 @@ def test_search_through_related_column(site):
     "after=forged.cursor", "after=WzFd.AAAAAAAAAAAAAAAA", "after=x&before=y", "page=2&after=x",
     "q=" + "a" * 300, "shipped_at__isnull=maybe", "total__in=x", "reference__gte=",
 ])
+@pytest.mark.reads_only
 def test_bad_list_queries_are_400(site, query):
     client = client_for(site, "support")
     response = client.get(f"/admin/orders/?{query}")
@@ -142,12 +152,14 @@ def test_bad_list_queries_are_400(site, query):
     assert "Traceback" not in html(response)
 
 
+@pytest.mark.reads_only
 def test_per_page_is_clamped(site):
     client = client_for(site, "support")
     page = html(client.get("/admin/orders/?per_page=1000000"))
     assert page.count('name="pk"') == 60  # all of them, at most max_per_page (500)
 
 
+@pytest.mark.reads_only
 def test_cursor_of_another_sort_is_refused(site):
     client = client_for(site, "support")
     page = html(client.get("/admin/orders/?per_page=5"))
@@ -156,6 +168,7 @@ def test_cursor_of_another_sort_is_refused(site):
     assert client.get(f"/admin/tickets/?after={cursor}").status_code == 400
 
 
+@pytest.mark.reads_only
 def test_query_count_is_bounded_whatever_the_page_size_and_fks(site):
     client = client_for(site, "support")
     statements = []
@@ -197,6 +210,7 @@ def test_empty_state_and_escaping_in_cells(site):
     assert "No orders match" in empty
 
 
+@pytest.mark.reads_only
 def test_htmx_list_swap_is_a_fragment_of_the_results(site):
     client = client_for(site, "support")
     full = client.get("/admin/orders/")
@@ -226,6 +240,7 @@ def hrefs(markup: str) -> list[str]:
             if "/static/" not in h]
 
 
+@pytest.mark.reads_only
 def test_headers_sort_by_several_columns_as_django_does(site):
     client = client_for(site, "support")
     unsorted = header_cells(html(client.get("/admin/orders/")))
@@ -253,6 +268,7 @@ def test_headers_sort_by_several_columns_as_django_does(site):
                    for label, th in two.items() if label not in ("Status", "Total"))
 
 
+@pytest.mark.reads_only
 def test_a_sixth_sort_field_drops_the_last(site):
     client = client_for(site, "support")
     five = "reference,status,total,-created_at,id"
@@ -268,6 +284,7 @@ def test_a_sixth_sort_field_drops_the_last(site):
 # --- detail --------------------------------------------------------------------------------
 
 
+@pytest.mark.reads_only
 def test_detail_shows_fields_labels_and_inlines(site):
     client = client_for(site, "support")
     _, _, engine = site
@@ -280,12 +297,14 @@ def test_detail_shows_fields_labels_and_inlines(site):
 
 
 @pytest.mark.parametrize("pk", ["999999", "abc", "1,2", "-", "%00"])
+@pytest.mark.reads_only
 def test_missing_or_malformed_rows_are_404(site, pk):
     client = client_for(site, "support")
     for suffix in ("/", "/edit", "/delete"):
         assert client.get(f"/admin/orders/{pk}{suffix}").status_code == 404
 
 
+@pytest.mark.reads_only
 def test_secret_columns_are_hidden_everywhere(site):
     client = client_for(site, "admin")
     _, _, engine = site
@@ -492,6 +511,7 @@ def test_foreign_key_to_a_missing_row_is_refused_cleanly(site):
     assert "FOREIGN KEY" not in html(response) and "violates" not in html(response)
 
 
+@pytest.mark.reads_only
 def test_lookup_is_keyset_paged_and_labelled(site):
     client = client_for(site, "support")
     body = html(client.get("/admin/accounts/lookup?q="))
@@ -553,6 +573,7 @@ def test_custom_action_with_permission(site):
     assert support.action(Order, "explode", [order], confirmed=False).status_code == 400
 
 
+@pytest.mark.reads_only
 def test_every_post_needs_csrf(site):
     client = client_for(site, "admin")
     _, _, engine = site
@@ -769,7 +790,7 @@ def test_version_field_must_be_a_counter_or_a_timestamp():
         Admin().register(Order, Bad)
 
     from hyper_admin.introspect import model_info
-    from hyper_admin.views.rows import next_version
+    from hyper_admin.changes import next_version
 
     counter = next(c for c in model_info(Order).columns if c.name == "id")
     assert next_version(counter, 41) == 42 and next_version(counter, None) == 1

@@ -30,11 +30,22 @@ def count(engine, table: str) -> int:
         return int(tx.fetchscalar(f"SELECT count(*) FROM {table}"))
 
 
-@pytest.fixture
-def seeded(engine):
+def seed_demo(engine) -> dict[str, int]:
     schema.create_schema(engine)
-    counts = seed(engine, rows=ROWS, seed=42, now=NOW, log=None)
-    return engine, counts
+    return seed(engine, rows=ROWS, seed=42, now=NOW, log=None)
+
+
+@pytest.fixture
+def seeded(request, backend):
+    """(engine, counts) of a database ``seed()`` just filled: the test's own, or for a test
+    marked reads_only, one seeded once for the module (checked unchanged after each test)."""
+    if request.node.get_closest_marker("reads_only"):
+        shared = request.getfixturevalue("shared_demos").get(backend, ROWS, fill=seed_demo)
+        with shared.engine() as engine:
+            yield engine, shared.seeded
+    else:
+        engine = request.getfixturevalue("engine")
+        yield engine, seed_demo(engine)
 
 
 def test_schema_creates_and_drops(engine):
@@ -46,6 +57,7 @@ def test_schema_creates_and_drops(engine):
     assert not any(schema.table_exists(engine, t) for t in schema.TABLE_NAMES)
 
 
+@pytest.mark.reads_only
 def test_seed_gives_the_expected_counts(seeded):
     engine, counts = seeded
     for table, expected in expected_counts(ROWS).items():
@@ -58,6 +70,7 @@ def test_seed_gives_the_expected_counts(seeded):
     assert not schema.is_empty(engine)
 
 
+@pytest.mark.reads_only
 def test_no_orphan_rows(seeded):
     engine, _ = seeded
     with engine as tx:
@@ -81,6 +94,7 @@ def test_foreign_keys_are_enforced(seeded):
             )
 
 
+@pytest.mark.reads_only
 def test_rows_are_consistent(seeded):
     engine, _ = seeded
     with engine as tx:
@@ -103,6 +117,7 @@ def test_rows_are_consistent(seeded):
         assert delivered > ROWS // 2 and refunded < ROWS // 10
 
 
+@pytest.mark.reads_only
 def test_the_three_sign_ins_exist_with_their_roles(seeded):
     engine, _ = seeded
     assert set(SIGN_INS) == {"admin", "support", "viewer"}
@@ -148,6 +163,7 @@ def test_seeding_is_deterministic(seeded):
     assert (other["total"], other["account_id"]) != (before["total"], before["account_id"])
 
 
+@pytest.mark.reads_only
 def test_seed_refuses_tables_with_rows(seeded):
     engine, _ = seeded
     with pytest.raises(RuntimeError, match="empty"):

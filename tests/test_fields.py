@@ -221,7 +221,7 @@ def test_json_valid_and_invalid():
 
     form = form_for(column, post={"settings": "{nope"})
     assert not form.validate()
-    assert form.settings.errors == ["Enter valid JSON"]
+    assert form.settings.errors == ["Enter valid JSON (line 1, column 2)."]
     assert form.settings._value() == "{nope"  # the user's input is kept
 
     form = form_for(column, post={"settings": "  "})

@@ -11,7 +11,8 @@ from markupsafe import escape
 from sqlorm import SQL
 
 from apps import as_user
-from crud_app import create_app, seeded, staff
+from crud_app import create_app, staff
+from demo_db import seeded_engine
 from hyper_admin.demo.models import Account
 from hyper_admin.facets import facet_statement
 from hyper_admin.sql import QueryTimeout
@@ -19,12 +20,12 @@ from hyper_admin.views import facets as facets_views
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine)
-    app, admin = create_app(engine)
-    # A boolean and an enum filter on accounts, a foreign key on tickets.
-    admin.model_admin(Account).list_filter = ["is_active", "plan"]
-    return app, admin, staff(engine), engine
+def site(request, backend):
+    with seeded_engine(request) as engine:
+        app, admin = create_app(engine)
+        # A boolean and an enum filter on accounts, a foreign key on tickets.
+        admin.model_admin(Account).list_filter = ["is_active", "plan"]
+        yield app, admin, staff(engine), engine
 
 
 def client(site, username):
@@ -66,6 +67,7 @@ def pairs_of(url: str) -> list[tuple[str, str]]:
 # --- the panel ----------------------------------------------------------------------------------
 
 
+@pytest.mark.reads_only
 def test_panel_renders_typed_controls(site):
     page = html(client(site, "support").get("/admin/orders/?status=paid"))
     panel = page[page.index('id="filter-panel"'):page.index('id="list-results"')]
@@ -89,6 +91,7 @@ def test_panel_renders_typed_controls(site):
     assert panel.count("<fieldset") == 4 and 'aria-live="polite"' in panel
 
 
+@pytest.mark.reads_only
 def test_panel_boolean_and_foreign_key(site, monkeypatch):
     app, admin, _, engine = site
     page = html(client(site, "support").get("/admin/accounts/?is_active=1"))
@@ -106,6 +109,7 @@ def test_panel_boolean_and_foreign_key(site, monkeypatch):
     assert f"Account = {escape(name)}" in page  # and on its chip
 
 
+@pytest.mark.reads_only
 def test_htmx_swap_updates_panel_out_of_band(site):
     response = client(site, "support").get(
         "/admin/orders/?status=paid&sort=total", headers={"HX-Request": "true", "HX-Target": "list-results"})
@@ -119,6 +123,7 @@ def test_htmx_swap_updates_panel_out_of_band(site):
     assert "<html" not in page
 
 
+@pytest.mark.reads_only
 def test_paging_swap_leaves_the_panel_alone(site):
     """Next/Previous change only the page: the panel and the search state, outside
     #list-results, stay as they are and are not sent again."""
@@ -136,6 +141,7 @@ def test_paging_swap_leaves_the_panel_alone(site):
     assert re.search(r'<div id="filter-panel"[^>]* hx-swap-oob="true"', html(c.get(next_url, headers=hx)))
 
 
+@pytest.mark.reads_only
 def test_clear_all_keeps_search_and_sort(site):
     page = html(client(site, "support").get("/admin/orders/?q=a&sort=total&status=paid&total__gte=5"))
     match = re.search(r'<a href="([^"]+)"[^>]*>(?:(?!<a ).)*?Clear all filters</a>', page, re.S)
@@ -148,6 +154,7 @@ STATUS_LABELS = {"pending": "Pending", "paid": "Paid", "shipped": "Shipped", "de
                  "cancelled": "Cancelled", "refunded": "Refunded"}
 
 
+@pytest.mark.reads_only
 def test_facet_counts_equal_sql_counts(site):
     _, _, _, engine = site
     # a search, a filter on another field, and one on the counted field (left out of its counts)
@@ -165,6 +172,7 @@ def test_facet_counts_equal_sql_counts(site):
     assert html(client(site, "support").get(url)).count('aria-current="true"') == 1
 
 
+@pytest.mark.reads_only
 def test_facet_counts_of_nullable_and_boolean_fields(site):
     _, _, _, engine = site
     got = counts_of(html(client(site, "support").get("/admin/accounts/facets?field=is_active&plan=pro")))
@@ -173,6 +181,7 @@ def test_facet_counts_of_nullable_and_boolean_fields(site):
     assert got == {"Yes": f"{active:,}", "No": f"{total - active:,}"}
 
 
+@pytest.mark.reads_only
 def test_facet_counts_apply_scope(site):
     _, _, _, engine = site
     url = "/admin/tickets/facets?field=priority&status=open"
@@ -189,6 +198,7 @@ def test_facet_counts_apply_scope(site):
     assert support != admin
 
 
+@pytest.mark.reads_only
 def test_facet_counts_are_capped(site, monkeypatch):
     monkeypatch.setattr(facets_views, "FACET_CAP", 3)
     _, _, _, engine = site
@@ -198,6 +208,7 @@ def test_facet_counts_are_capped(site, monkeypatch):
                    for v, label in STATUS_LABELS.items()}
 
 
+@pytest.mark.reads_only
 def test_facet_statement_reads_at_most_cap_rows_per_value(site):
     app, admin, people, engine = site
     with app.test_request_context("/admin/orders/"):
@@ -215,6 +226,7 @@ def test_facet_statement_reads_at_most_cap_rows_per_value(site):
     assert "GROUP BY v" in text
 
 
+@pytest.mark.reads_only
 def test_facet_counts_past_the_time_limit_show_no_numbers(site, monkeypatch):
     def too_slow(engine, stmt):
         raise QueryTimeout("canceling statement due to statement timeout")
@@ -225,6 +237,7 @@ def test_facet_counts_past_the_time_limit_show_no_numbers(site, monkeypatch):
     assert ">Paid</span>" in page and "aria-busy" not in page
 
 
+@pytest.mark.reads_only
 def test_facets_refuse_fields_outside_list_filter(site):
     support = client(site, "support")
     assert support.get("/admin/orders/facets?field=reference").status_code == 400
@@ -235,6 +248,7 @@ def test_facets_refuse_fields_outside_list_filter(site):
     assert support.get("/admin/orders/facets?field=status&status=nonsense").status_code == 400
 
 
+@pytest.mark.reads_only
 def test_facets_need_sign_in_and_view_permission(site):
     app, _, _, _ = site
     anonymous = app.test_client()
@@ -249,6 +263,7 @@ def test_facets_need_sign_in_and_view_permission(site):
 
 
 @pytest.mark.parametrize("today", [dt.date(2026, 11, 1), dt.date(2026, 10, 20)])
+@pytest.mark.reads_only
 def test_date_presets_are_valid_filters_returning_the_right_rows(site, monkeypatch, today):
     monkeypatch.setattr(facets_views, "utc_today", lambda: today)
     _, _, _, engine = site
@@ -274,6 +289,7 @@ def test_date_presets_are_valid_filters_returning_the_right_rows(site, monkeypat
         assert re.search(rf'aria-current="true">{label}</a>', got)  # the preset shows as chosen
 
 
+@pytest.mark.reads_only
 def test_chips_have_readable_labels_and_each_removal_drops_one_filter(site):
     url = ("/admin/orders/?q=a&status=paid&status=refunded&total__gte=10&created_at__gte=2026-01-01"
            "&shipped_at__isnull=1&sort=-total")
@@ -294,6 +310,7 @@ def test_chips_have_readable_labels_and_each_removal_drops_one_filter(site):
     assert sorted(removed) == sorted(p for p in original if p[0] not in ("q", "sort"))
 
 
+@pytest.mark.reads_only
 def test_in_filter_chip_and_options(site):
     page = html(client(site, "support").get("/admin/orders/?status__in=paid,refunded"))
     assert "Status is Paid or Refunded" in page

@@ -211,9 +211,10 @@ def test_inline_edit_takes_a_comma(prices):
     response = client.post(url, {"price": "893,50", "_version": version})
     assert response.status_code == 200, response.get_data(as_text=True)
     saved_cell = _text(response.get_data(as_text=True))
-    assert "893,50" in saved_cell and "champ « price » enregistré" in saved_cell  # and its toast
+    # The toast names the field by its label, translated (the demo's Hint(label=_l("Price"))).
+    assert "893,50" in saved_cell and "champ « prix » enregistré" in saved_cell
     with engine as tx:
         saved = tx.fetchscalar(SQL("SELECT price FROM products WHERE id =", SQL.Param(product["id"])))
     assert Decimal(str(saved)) == Decimal("893.50")
     listed = client.list("products", q="=" + product["sku"])
-    assert [row["Price"] for row in listed.rows] == ["893,50"]
+    assert [row["Prix"] for row in listed.rows] == ["893,50"]

@@ -7,7 +7,8 @@ import pytest
 from sqlorm import SQL
 
 from hyper_admin.demo.models import Order
-from crud_app import OrderAdmin, create_app, seeded, staff
+from crud_app import OrderAdmin, create_app, staff
+from demo_db import seeded_engine
 from apps import as_user, csrf_from
 
 
@@ -22,11 +23,11 @@ class EditableOrderAdmin(OrderAdmin):
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine)
-    app, admin = create_app(engine)
-    admin.register(Order, EditableOrderAdmin)
-    return app, staff(engine), engine
+def site(request, backend):
+    with seeded_engine(request) as engine:
+        app, admin = create_app(engine)
+        admin.register(Order, EditableOrderAdmin)
+        yield app, staff(engine), engine
 
 
 def scalar(engine, sql):
@@ -227,6 +228,7 @@ def test_hooks_run_and_can_refuse(site):
 
 
 @pytest.mark.parametrize("name", ["id", "account_id", "nonsense"])
+@pytest.mark.reads_only
 def test_misconfigured_list_editable_is_a_type_error(site, name):
     app, people, engine = site
 

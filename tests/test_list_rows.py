@@ -10,10 +10,11 @@ from flask import g
 
 from hyper_admin.cells import format_value, render_cell, td_renderer
 from hyper_admin.views.common import list_request
-from hyper_admin.views.listing import _RowFormatter
+from hyper_admin.views.list_rows import _RowFormatter
 from hyper_admin.query import select_list
 
-from crud_app import create_app, seeded, staff
+from crud_app import create_app, staff
+from demo_db import seeded_engine
 from test_fields import col
 
 URL = "/admin/things/7/"
@@ -71,13 +72,14 @@ def test_td_renderer_escapes_and_truncates():
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine)
-    app, admin = create_app(engine)
-    return app, admin, staff(engine)
+def site(request, backend):
+    with seeded_engine(request) as engine:
+        app, admin = create_app(engine)
+        yield app, admin, staff(engine)
 
 
 @pytest.mark.parametrize("slug", ["orders", "tickets", "accounts", "order_lines"])
+@pytest.mark.reads_only
 def test_list_rows_fast_path_matches_general_path(site, slug):
     app, admin, people = site
     with app.test_request_context(f"/admin/{slug}/"):

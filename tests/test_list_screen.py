@@ -14,27 +14,25 @@ import pytest
 from sqlorm import Model, PrimaryKey
 
 from apps import as_user, create_app as create_small_app, create_schema, members
-from crud_app import create_app, seeded, staff
-from hyper_admin import ModelAdmin
-from hyper_admin.cells import DEFAULT_TONES, badge_tone, format_value
+from crud_app import create_app, staff
+from demo_db import seeded_engine
+
+from hyper_admin.cells import DEFAULT_TONES, badge_tone
 from hyper_admin.demo.models import TicketComment
 from hyper_admin.introspect import Hint, humanize, model_info, model_names
 from hyper_admin.query import encode_cursor
 from hyper_admin.testing import AdminClient
 from hyper_admin.views.common import list_request
 
-
 @pytest.fixture
-def site(engine):
-    seeded(engine)  # 60 orders
-    app, admin = create_app(engine)
-    return app, admin, staff(engine), engine
-
+def site(request, backend):
+    with seeded_engine(request) as engine:  # 60 orders
+        app, admin = create_app(engine)
+        yield app, admin, staff(engine), engine
 
 def html(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
-
 
 def shown_range(page: str) -> str:
     """The text of the list's "which rows" line, tags and spaces squeezed."""
@@ -42,14 +40,12 @@ def shown_range(page: str) -> str:
     text = page[start + len("data-list-range>"):page.index("</span>\n", start)]
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", text))).strip()
 
-
 def link(page: str, rel: str) -> str:
     return unescape(re.search(rf'href="([^"]+)" rel="{rel}"', page).group(1))
 
-
 # --- 5. which rows a page shows ------------------------------------------------------------------
 
-
+@pytest.mark.reads_only
 def test_keyset_pages_say_which_rows_they_show_forwards_and_back(site):
     app, _, people, _ = site
     client = as_user(app, people["support"])
@@ -68,7 +64,7 @@ def test_keyset_pages_say_which_rows_they_show_forwards_and_back(site):
     start = html(client.get(link(back, "prev")))
     assert shown_range(start).startswith("1–20 of")
 
-
+@pytest.mark.reads_only
 def test_the_range_waits_for_no_count_and_the_count_fills_it(site):
     app, _, people, _ = site
     client = as_user(app, people["support"])
@@ -79,7 +75,7 @@ def test_the_range_waits_for_no_count_and_the_count_fills_it(site):
     count = html(client.get(count_url, headers={"HX-Request": "true", "HX-Target": "list-count"}))
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", count)).strip() == "60 orders"
 
-
+@pytest.mark.reads_only
 def test_numbered_pages_and_htmx_swaps_say_their_range_too(site):
     app, _, people, _ = site
     client = as_user(app, people["support"])
@@ -89,7 +85,7 @@ def test_numbered_pages_and_htmx_swaps_say_their_range_too(site):
                            headers={"HX-Request": "true", "HX-Target": "list-results"}))
     assert "<html" not in swap and shown_range(swap).startswith("26–50 of")
 
-
+@pytest.mark.reads_only
 def test_a_page_holding_the_whole_list_says_only_its_count(site):
     app, _, people, _ = site
     client = as_user(app, people["support"])
@@ -97,7 +93,7 @@ def test_a_page_holding_the_whole_list_says_only_its_count(site):
     assert shown_range(page) == "60 orders"
     assert "–" not in shown_range(html(client.get("/admin/orders/?status=paid&per_page=100")))
 
-
+@pytest.mark.reads_only
 def test_the_position_rides_in_the_signed_cursor(site):
     app, admin, people, _ = site
     client = as_user(app, people["support"])
@@ -124,10 +120,9 @@ def test_the_position_rides_in_the_signed_cursor(site):
     page = html(client.get(f"/admin/orders/?per_page=20&after={old}"))
     assert "–" not in shown_range(page) and "ORD-" in page
 
-
 # --- 6. the folded filter panel ------------------------------------------------------------------
 
-
+@pytest.mark.reads_only
 def test_the_filter_panel_summary_says_how_many_filters_are_on(site):
     app, _, people, _ = site
     client = as_user(app, people["support"])
@@ -141,7 +136,7 @@ def test_the_filter_panel_summary_says_how_many_filters_are_on(site):
                            headers={"HX-Request": "true", "HX-Target": "list-results"}))
     assert '<span id="filter-count" hx-swap-oob="true">Filters (3)</span>' in swap
 
-
+@pytest.mark.reads_only
 def test_touch_screens_get_no_shortcuts_button(site):
     """The button is in the page for keyboards; admin.css hides it where the primary pointer is
     a finger (the browser test checks what shows)."""
@@ -151,9 +146,7 @@ def test_touch_screens_get_no_shortcuts_button(site):
     assert re.search(r"@media \(hover:none\),\(pointer:coarse\)\{\[data-shortcuts-open\]",
                      compiled_css())
 
-
 # --- 9. badges -----------------------------------------------------------------------------------
-
 
 def badges_of(page: str) -> dict[str, str]:
     """Badge text -> its tone class (badge-success...; "neutral" for none)."""
@@ -162,7 +155,6 @@ def badges_of(page: str) -> dict[str, str]:
         tone = re.search(r"badge-(info|success|warning|error)\b", classes)
         found[unescape(text)] = tone.group(1) if tone else "neutral"
     return found
-
 
 def test_status_values_get_their_colours_in_list_detail_and_facets(site):
     app, _, people, engine = site
@@ -187,13 +179,12 @@ def test_status_values_get_their_colours_in_list_detail_and_facets(site):
         r'<span class="min-w-0 flex-1 truncate">([^<]+)</span>', panel))
     assert dots == {"High": "warning", "Urgent": "error"}
 
-
+@pytest.mark.reads_only
 def test_booleans_are_badges_too(site):
     app, _, people, _ = site
     page = html(as_user(app, people["admin"]).get("/admin/accounts/?per_page=500"))
     found = badges_of(page)
     assert found["Yes"] == "success" and found["No"] == "neutral"
-
 
 def test_default_tones_go_by_the_value_or_its_label():
     assert DEFAULT_TONES["paid"] == "success" and DEFAULT_TONES["overdue"] == "error"
@@ -203,7 +194,6 @@ def test_default_tones_go_by_the_value_or_its_label():
     assert badge_tone(None, 3, label="Failed") == "error"     # a coded value, named by its label
     assert badge_tone(None, "whatever") == "neutral"
     assert badge_tone(None, "paid", {"paid": "info"}) == "info"  # what is declared wins
-
 
 # A model of this test's own (class names are process-wide in sqlorm's registry).
 class LsParcel(Model):
@@ -216,13 +206,11 @@ class LsParcel(Model):
                                  badges={"stuck": "error", "home": "success"})]
     speed: t.Annotated[str, Hint(choices=[("rush", "Rush"), ("slow", "Slow")])]
 
-
 class APIToken(Model):
     __table__ = "ls_api_tokens"
     id: PrimaryKey[int]
     ip_address: str
     public_uuid: str
-
 
 @pytest.fixture
 def parcels(engine):
@@ -241,12 +229,10 @@ def parcels(engine):
     admin.register(APIToken, permissions={"view": {"support"}})
     return app, admin, members(engine)
 
-
 def engine_is_pg(engine) -> bool:
     from hyper_admin.sqlorm_compat import is_postgresql
 
     return is_postgresql(engine)
-
 
 def test_badges_declared_by_hint_and_model_admin(parcels):
     app, _, people = parcels
@@ -259,7 +245,6 @@ def test_badges_declared_by_hint_and_model_admin(parcels):
     # The same colours in the detail page.
     assert badges_of(html(client.get("/admin/ls_parcels/1/")))["Rush"] == "warning"
 
-
 def test_badges_naming_no_column_or_no_tone_are_refused_at_registration(parcels):
     _, admin, _ = parcels
     with pytest.raises(TypeError, match="badges of .* names 'nope'"):
@@ -269,10 +254,9 @@ def test_badges_naming_no_column_or_no_tone_are_refused_at_registration(parcels)
     with pytest.raises(ValueError, match="unknown tone 'green'"):
         Hint(badges={"paid": "green"})
 
-
 # --- 9. cells, headers and labels ----------------------------------------------------------------
 
-
+@pytest.mark.reads_only
 def test_number_headers_align_with_their_numbers(site):
     app, _, people, _ = site
     page = html(as_user(app, people["admin"]).get("/admin/order_lines/?per_page=5"))
@@ -283,7 +267,7 @@ def test_number_headers_align_with_their_numbers(site):
     row = page.split('<tbody class="ha-rows">', 1)[1].split("</tr>", 1)[0]
     assert re.search(r'<td class="n"><a href="/admin/order_lines/\d+/" class="r">\d+</a></td>', row)
 
-
+@pytest.mark.reads_only
 def test_dates_and_names_stay_on_one_line_long_text_may_wrap(site):
     app, _, people, _ = site
     client = as_user(app, people["admin"])
@@ -297,12 +281,10 @@ def test_dates_and_names_stay_on_one_line_long_text_may_wrap(site):
     assert short and all(len(unescape(s)) <= 30 for s in short)
     assert ".ha-rows td.w{white-space:normal;" in compiled_css()
 
-
 def compiled_css() -> str:
     from hyper_admin.paths import STATIC_DIR
 
     return (STATIC_DIR / "admin.css").read_text(encoding="utf-8")
-
 
 @pytest.mark.parametrize("name,label", [
     ("sku", "SKU"), ("isbn", "ISBN"), ("url", "URL"), ("id", "ID"), ("ip_address", "IP address"),
@@ -311,7 +293,6 @@ def compiled_css() -> str:
 ])
 def test_automatic_labels_keep_acronyms(name, label):
     assert humanize(name) == label
-
 
 def test_labels_from_columns_and_class_names_keep_acronyms(parcels):
     app, _, people = parcels
@@ -322,9 +303,7 @@ def test_labels_from_columns_and_class_names_keep_acronyms(parcels):
     page = html(as_user(app, people["root"]).get("/admin/ls_api_tokens/"))
     assert ">IP address<" in page and ">Public UUID<" in page and "API tokens" in page
 
-
 # --- 9. favicon, bulk confirmations --------------------------------------------------------------
-
 
 def test_every_page_names_a_favicon_that_is_served(parcels):
     app, _, people = parcels
@@ -335,7 +314,6 @@ def test_every_page_names_a_favicon_that_is_served(parcels):
         icon = client.get(unescape(href))
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
         assert b"<svg" in icon.get_data()
-
 
 def test_bulk_confirmation_lists_rows_in_the_lists_order_with_the_trash_icon(site):
     app, _, people, engine = site

@@ -11,19 +11,20 @@ import pytest
 from sqlorm import SQL
 
 from apps import as_user
-from crud_app import TicketAdmin, create_app, seeded, staff
+from crud_app import TicketAdmin, create_app, staff
+from demo_db import seeded_engine
 from hyper_admin.demo.models import Ticket
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine, rows=60)
-    app, admin = create_app(engine)
-    app.config.update(HYPER_ADMIN_LIVE_INTERVAL=0.05)
-    app.extensions["hyper_admin"]["hyper_admin"].live_interval = 0.05
-    app.extensions["hyper_admin"]["hyper_admin"].live_max_seconds = 3
-    admin.register(Ticket, TicketAdmin, live=True)
-    return app, staff(engine), engine
+def site(request, backend):
+    with seeded_engine(request, rows=60) as engine:
+        app, admin = create_app(engine)
+        app.config.update(HYPER_ADMIN_LIVE_INTERVAL=0.05)
+        app.extensions["hyper_admin"]["hyper_admin"].live_interval = 0.05
+        app.extensions["hyper_admin"]["hyper_admin"].live_max_seconds = 3
+        admin.register(Ticket, TicketAdmin, live=True)
+        yield app, staff(engine), engine
 
 
 def one(engine, sql):
@@ -57,6 +58,7 @@ def events(response, until, timeout=3.0):
     return seen
 
 
+@pytest.mark.reads_only
 def test_toggle_in_the_query_string(site):
     app, people, engine = site
     c = as_user(app, people["support"])
@@ -103,6 +105,7 @@ def test_stream_counts_new_rows_matching_filters_and_scope_only(site):
     assert everyone.count("<tr>") == 3
 
 
+@pytest.mark.reads_only
 def test_stream_ends_and_the_browser_reconnects(site):
     app, people, engine = site
     app.extensions["hyper_admin"]["hyper_admin"].live_max_seconds = 0.2
@@ -113,11 +116,13 @@ def test_stream_ends_and_the_browser_reconnects(site):
 
 @pytest.mark.parametrize("query", ["", "since=abc", "since=1&sort=subject;drop", "since=1&nope=1",
                                    "since=99999999999999999999"])
+@pytest.mark.reads_only
 def test_bad_queries_are_400(site, query):
     app, people, _ = site
     assert as_user(app, people["support"]).get(f"/admin/tickets/live?{query}").status_code == 400
 
 
+@pytest.mark.reads_only
 def test_the_stream_is_guarded(site):
     app, people, _ = site
     assert app.test_client().get("/admin/tickets/live?since=0").status_code == 401
@@ -125,6 +130,7 @@ def test_the_stream_is_guarded(site):
     assert as_user(app, people["admin"]).get("/admin/contacts/live?since=0").status_code == 404
 
 
+@pytest.mark.reads_only
 def test_live_column_is_checked_at_registration(site):
     from hyper_admin.demo.models import Contact
 

@@ -8,7 +8,8 @@ import pytest
 from sqlorm import SQL
 
 from apps import as_user, csrf_from
-from crud_app import create_app, seeded, staff
+from crud_app import create_app, staff
+from demo_db import seeded_engine
 from hyper_admin.demo.models import StaffUser
 from hyper_admin.sql import QueryTimeout
 from hyper_admin.views import palette
@@ -17,10 +18,10 @@ HTMX = {"HX-Request": "true", "HX-Target": "palette-results"}
 
 
 @pytest.fixture
-def site(engine):
-    seeded(engine)
-    app, admin = create_app(engine)
-    return app, admin, staff(engine), engine
+def site(request, backend):
+    with seeded_engine(request) as engine:
+        app, admin = create_app(engine)
+        yield app, admin, staff(engine), engine
 
 
 def ask(client, q="", **headers):
@@ -115,6 +116,7 @@ def test_junk_queries_answer_200_and_escape(site, q):
 
 
 @pytest.mark.parametrize("q", ["a" * 201, "abc\x00def"])
+@pytest.mark.reads_only
 def test_too_long_or_nul_queries_answer_400(site, q):
     app, _, people, _ = site
     assert ask(as_user(app, people["support"]), q)[0] == 400
@@ -210,6 +212,7 @@ def test_signed_out_and_no_access(site):
 # --- confirmations in a <dialog> --------------------------------------------------------------
 
 
+@pytest.mark.reads_only
 def test_delete_confirmation_goes_into_the_dialog_for_htmx_and_is_a_page_otherwise(site):
     app, _, people, engine = site
     client = as_user(app, people["support"])

@@ -17,6 +17,7 @@ from sqlorm import SQL, Column, Model, PrimaryKey, SQLType
 
 from apps import as_user
 from crud_app import NOW, TicketAdmin, create_app, seeded, staff
+from demo_db import seeded_engine
 from hyper_admin import panels
 from hyper_admin.cache import MemoryCache
 from hyper_admin.demo.models import Account, Order, Product, StaffUser, Ticket, TicketComment
@@ -30,11 +31,11 @@ SLOW = ("EXISTS (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c 
 
 
 @pytest.fixture
-def site(engine, monkeypatch):
-    seeded(engine, rows=400)
-    monkeypatch.setattr(panels, "utcnow", lambda: NOW)
-    app, admin = create_app(engine)
-    return app, admin, staff(engine), engine
+def site(request, backend, monkeypatch):
+    with seeded_engine(request, rows=400) as engine:
+        monkeypatch.setattr(panels, "utcnow", lambda: NOW)
+        app, admin = create_app(engine)
+        yield app, admin, staff(engine), engine
 
 
 def raw(engine, query):
@@ -69,6 +70,7 @@ def text_of(html):
 # Numbers, against Python over the raw rows
 
 
+@pytest.mark.reads_only
 def test_metrics_match_the_rows(site):
     app, admin, people, engine = site
     orders = raw(engine, "SELECT id, status, total, currency, created_at FROM orders")
@@ -107,6 +109,7 @@ def test_metrics_match_the_rows(site):
         float(statistics.median(o["total"] for o in orders)), abs=0.005)
 
 
+@pytest.mark.reads_only
 def test_time_series_are_continuous_buckets_that_match_the_rows(site):
     app, admin, people, engine = site
     tickets = raw(engine, "SELECT id, status, created_at, updated_at FROM tickets")
@@ -150,6 +153,7 @@ def test_time_series_are_continuous_buckets_that_match_the_rows(site):
     assert data["series"][0]["values"] == [per_hour.get(h, 0) for h in hours]
 
 
+@pytest.mark.reads_only
 def test_breakdowns_match_the_rows(site):
     app, admin, people, engine = site
     tickets = raw(engine, "SELECT id, account_id, status, priority FROM tickets")
@@ -175,6 +179,7 @@ def test_breakdowns_match_the_rows(site):
     assert data["other"] == len(tickets) - sum(v for _, v in expected)
 
 
+@pytest.mark.reads_only
 def test_tables_list_rows_linked_to_their_pages(site):
     app, admin, people, engine = site
     panel = Table("Refunds", model=Order, columns=["reference", "account_id", "total"],
@@ -198,6 +203,7 @@ def test_tables_list_rows_linked_to_their_pages(site):
     assert as_user(app, people["viewer"]).get("/admin/-/panels/refunds", headers=HX).status_code == 200
 
 
+@pytest.mark.reads_only
 def test_the_page_shows_the_numbers(site):
     app, admin, people, engine = site
     admin.dashboard.add(
@@ -295,6 +301,7 @@ def test_panels_follow_permissions_and_roles(site):
         Metric("Nothing", model=dict)
 
 
+@pytest.mark.reads_only
 def test_scope_applies_to_panels_and_the_cache_keeps_scopes_apart(site):
     """TicketAdmin scopes everyone but admins to tickets of EU accounts: a panel over tickets
     says EU numbers to them, whoever loaded the panel first."""
@@ -311,6 +318,26 @@ def test_scope_applies_to_panels_and_the_cache_keeps_scopes_apart(site):
     assert again.startswith(f"Open tickets {eu}")  # same scope as the viewer: the same entry
 
 
+def test_the_cache_keeps_languages_apart_and_titles_follow_the_page(site):
+    """A panel's data holds words (a breakdown's labels, a table's headers): French loaded
+    first never reaches an English page. A lazy title is said in each page's language; the
+    panel's id is its English source."""
+    from hyper_admin.i18n import gettext, lazy_gettext
+
+    app, admin, people, _engine = site
+
+    @admin.dashboard.panel(lazy_gettext("Yes"), kind="breakdown", model=Ticket)
+    def answers(ctx):
+        return [(gettext("No"), 2)]
+
+    client = as_user(app, people["admin"])
+    url = "/admin/-/panels/yes"
+    french = text_of(client.get(url, headers={**HX, "Accept-Language": "fr"}).get_data(as_text=True))
+    english = text_of(client.get(url, headers={**HX, "Accept-Language": "en"}).get_data(as_text=True))
+    assert french.startswith("Oui Non 2") and english.startswith("Yes No 2"), (french, english)
+
+
+@pytest.mark.reads_only
 def test_function_panels_read_the_user_only_when_cached_per_user(site):
     app, admin, people, engine = site
 
@@ -344,6 +371,7 @@ def _with_detail_panels(admin, model, base, panel_list):
     admin.register(model, cls)
 
 
+@pytest.mark.reads_only
 def test_detail_panels_read_the_row_shown(site):
     app, admin, people, engine = site
     from hyper_admin import ModelAdmin
@@ -380,6 +408,7 @@ def test_detail_panels_read_the_row_shown(site):
     assert client.get("/admin/-/panels/orders", headers=HX).status_code == 404
 
 
+@pytest.mark.reads_only
 def test_a_row_outside_the_scope_is_404_for_its_panels(site):
     app, admin, people, engine = site
     _with_detail_panels(admin, Ticket, TicketAdmin, [Metric("Comments", model=TicketComment)])
@@ -399,6 +428,7 @@ def test_a_row_outside_the_scope_is_404_for_its_panels(site):
     assert viewer.get(f"/admin/tickets/{outside}/panels/comments", headers=HX).status_code == 404
 
 
+@pytest.mark.reads_only
 def test_detail_panels_are_checked_at_registration(site):
     app, admin, people, engine = site
     from hyper_admin import ModelAdmin
@@ -489,6 +519,7 @@ def test_the_dashboard_runs_no_panel_query_and_loads_each_panel_by_itself(site):
     assert "<html" in full and 'aria-label="Breadcrumb"' in full and 'id="panel-counted"' in full
 
 
+@pytest.mark.reads_only
 def test_results_are_cached_per_panel_for_their_ttl(site):
     app, admin, people, engine = site
     now = [1000.0]
@@ -520,6 +551,7 @@ def test_results_are_cached_per_panel_for_their_ttl(site):
     assert len(live) == 2
 
 
+@pytest.mark.reads_only
 def test_one_computation_for_simultaneous_requests(site):
     """Ten people open the dashboard at once: the first computes, the others wait for it."""
     app, admin, people, engine = site
@@ -582,6 +614,7 @@ def test_a_panel_timeout_lowers_the_admins(engine, monkeypatch):
     assert response.status_code == 503 and time.monotonic() - started < 5
 
 
+@pytest.mark.reads_only
 def test_an_error_gives_an_error_card_and_is_logged(site, caplog):
     app, admin, people, engine = site
 
@@ -600,6 +633,7 @@ def test_an_error_gives_an_error_card_and_is_logged(site, caplog):
 # Charts and templates
 
 
+@pytest.mark.reads_only
 def test_charts_are_valid_svg_with_their_numbers_as_a_table(site):
     app, admin, people, engine = site
     panel = TimeSeries("Tickets opened", model=Ticket, timestamp="created_at", bucket="day", days=14)
@@ -648,6 +682,7 @@ def test_the_host_app_overrides_panel_templates(engine, tmp_path, monkeypatch):
     assert '<meter min="0" max="10" value="3">3</meter>' in gauge and 'data-panel="load"' in gauge
 
 
+@pytest.mark.reads_only
 def test_function_panels_of_every_kind(site):
     app, admin, people, engine = site
     board = admin.dashboard

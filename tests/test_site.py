@@ -106,9 +106,25 @@ def test_register_all_takes_subclasses_of_a_base():
     admin.register_all({"Customer": Customer, "Invoice": Invoice, "Member": Member})
     assert set(admin.registry) == {"customers", "invoices", "members"}
     assert admin.model_admin(Customer).icon == "users"  # kept, not replaced
+    # A base with a registry of its own, as flask-sqlorm's db.Model: the process-wide Model
+    # registry holds every test module's models, some with the same table names.
+    import abc
+
+    from sqlorm.model import ModelRegistry
+
+    Base = type("Base", (Model, abc.ABC), {"__model_registry__": ModelRegistry()})
+
+    class Shelf(Base):
+        __table__ = "shelves"
+        id: int
+
+    class Bin(Base):
+        __table__ = "bins"
+        id: int
+
     other = Admin()
-    other.register_all(Model)
-    assert {"customers", "invoices", "members"} <= set(other.registry)
+    other.register_all(Base)
+    assert set(other.registry) == {"shelves", "bins"}
 
 
 def test_dashboard_lists_only_models_the_user_may_view(engine):

@@ -20,6 +20,7 @@ from flask_login import LoginManager
 from flask_sqlorm import FlaskSQLORM
 
 from ..passwords import verify_password
+from ..sqlorm_compat import sqlorm_uri  # here too: the demo's public helpers
 from . import schema
 from .models import utcnow
 from .models import (
@@ -56,50 +57,6 @@ def pg_schema_name() -> str:
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"DEMO_PG_SCHEMA must be a plain identifier, got {name!r}")
     return name
-
-
-def sqlorm_uri(url: str, pg_schema: str | None = None) -> str:
-    """Turn a usual database URL into the URI ``sqlorm.Engine.from_uri`` understands.
-
-    - a path, or ``sqlite://<path>`` (sqlorm's form: ``sqlite:///abs/x.db``, ``sqlite://rel.db``):
-      SQLite, unchanged;
-    - ``postgresql://[user[:password]@]host[:port]/dbname[?param=value...]`` (also ``postgres://``,
-      ``postgresql+psycopg://``) or an already converted ``postgresql://host=... dbname=...``:
-      sqlorm hands everything after ``://`` to ``psycopg.connect`` as a conninfo string, which
-      libpq only reads as ``key=value`` pairs, so the URL is parsed (by libpq itself) and written
-      back as such. ``pg_schema`` adds ``options=-c search_path=<schema>``.
-
-    Values containing ``?`` go to the query string (sqlorm splits the URI at the first ``?`` and
-    passes query parameters as keyword arguments); the others stay in the conninfo, because sqlorm
-    turns digit-only query values into ints (a password ``007`` would become ``7``).
-    """
-    if "://" not in url:
-        return "sqlite://" + url
-    scheme, rest = url.split("://", 1)
-    if scheme.lower() not in _PG_SCHEMES:
-        return url  # sqlite:// and anything else sqlorm knows
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    if "=" in rest.split("?", 1)[0] and "@" not in rest.split("?", 1)[0].split("=", 1)[0]:
-        # already a key=value conninfo (sqlorm's own form), maybe with ?query kwargs
-        info, _, query = rest.partition("?")
-        params = conninfo_to_dict(info)
-        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
-            params[key] = value
-    else:
-        params = conninfo_to_dict("postgresql://" + rest)  # libpq parses and decodes the URL
-    params = {k: str(v) for k, v in params.items() if v is not None}
-    if pg_schema:
-        if not _IDENTIFIER.fullmatch(pg_schema):
-            raise ValueError(f"not a plain schema name: {pg_schema!r}")
-        option = f"-c search_path={pg_schema}"
-        params["options"] = f"{params['options']} {option}" if params.get("options") else option
-    in_query = {k: v for k, v in params.items() if "?" in v}
-    conninfo = make_conninfo("", **{k: v for k, v in params.items() if k not in in_query})
-    uri = "postgresql://" + conninfo
-    if in_query:
-        uri += "?" + urllib.parse.urlencode(in_query)
-    return uri
 
 
 def ensure_pg_schema(engine, name: str) -> None:
@@ -142,6 +99,7 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
     ``ensure_schema=False`` opens no connection at start-up (see :func:`create_app_from_env`).
     """
     from hyper_admin import Admin, enable_postgresql
+    from hyper_admin.i18n import lazy_gettext as _l
 
     url = resolve_database_url(database_url)
     is_pg = url.split("://", 1)[0].lower() in _PG_SCHEMES
@@ -190,7 +148,7 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
 
     admin = Admin(
         app,
-        title="Support back office",
+        title=_l("Support back office"),
         authenticate=authenticate,
         engine=engine,
         access_roles={"admin", "support", "viewer"},
@@ -235,7 +193,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Account"), _l("Accounts")
         verbose_name_gender = {"fr": "masculine"}
         icon = "building-2"
-        description = "Customers: companies on a plan."
+        description = _l("Customers: companies on a plan.")
         permissions = support_edit
         list_display = ["name", "email", "plan", "region", "is_active", "created_at"]
         search_fields = ["name", "email"]
@@ -340,7 +298,8 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Staff user"), _l("Staff users")
         verbose_name_gender = {"fr": "masculine"}
         icon = "shield"
-        description = "Who may sign in, with which roles (comma-separated: admin, support, viewer)."
+        description = _l("Who may sign in, with which roles (comma-separated: admin, support, "
+                         "viewer).")
         permissions = {}  # superusers (role admin) only
         list_display = ["username", "name", "email", "roles_csv", "is_active"]
         search_fields = ["username", "name", "email"]

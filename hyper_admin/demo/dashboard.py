@@ -17,6 +17,7 @@ import typing as t
 from sqlorm import SQL
 
 from hyper_admin.i18n import lazy_gettext as _l
+from hyper_admin.i18n import lazy_pgettext
 from hyper_admin.panels import (Breakdown, FunctionPanel, Markdown, Metric, PanelContext, Series,
                                 Table, TimeSeries)
 
@@ -31,7 +32,9 @@ PAID_EUR = {"status__not_in": ["cancelled", "refunded"], "currency": "EUR"}
 WEEK = dt.timedelta(days=7)
 QUARTER = dt.timedelta(days=90)
 
-ON_CALL_NOTE = """\
+# Titles, descriptions and this note are lazy strings of the catalog: the dashboard speaks the
+# user's language. Panel ids come from the titles in English, when the panels are declared.
+ON_CALL_NOTE = _l("""\
 **Urgent tickets** get a first answer within the hour, **high** ones within four hours.
 
 - [Open urgent tickets](/admin/tickets/?status=open&priority=urgent)
@@ -39,45 +42,47 @@ ON_CALL_NOTE = """\
 - [Orders paid but not shipped for 3 days](/admin/stuck_orders/)
 
 Escalate delivery problems to logistics; refunds above 1,000 € need a second agent.
-"""
+""")
 
 
 def register_dashboard(admin) -> None:
     board = admin.dashboard
-    board.title = "Support health"
+    board.title = _l("Support health")
     board.add(
-        Metric("Open tickets", model=Ticket, where={"status__in": OPEN}, good=None,
-               description="Open or waiting on the customer", refresh=60),
-        Metric("Tickets opened", model=Ticket, timestamp="created_at", period=WEEK, good="down"),
+        Metric(_l("Open tickets"), model=Ticket, where={"status__in": OPEN}, good=None,
+               description=_l("Open or waiting on the customer"), refresh=60),
+        Metric(_l("Tickets opened"), model=Ticket, timestamp="created_at", period=WEEK,
+               good="down"),
     )
-    board.panel("Median first response", kind="metric", model=(Ticket, TicketComment),
+    board.panel(_l("Median first response"), kind="metric", model=(Ticket, TicketComment),
                 format="duration", good="down", period=WEEK,
-                description="To the first agent reply")(median_first_response)
+                description=_l("To the first agent reply"))(median_first_response)
     board.add(
-        Metric("Stuck orders", model=Order, where=stuck_orders_where, good="down",
-               description=f"Paid, not shipped after {STUCK_DAYS} days", link="/admin/stuck_orders/",
-               cache=300),
-        Metric("Revenue (EUR)", model=Order, value=("sum", "total"), timestamp="created_at",
+        Metric(_l("Stuck orders"), model=Order, where=stuck_orders_where, good="down",
+               description=_l("Paid, not shipped after %(days)s days", days=STUCK_DAYS),
+               link="/admin/stuck_orders/", cache=300),
+        Metric(_l("Revenue (EUR)"), model=Order, value=("sum", "total"), timestamp="created_at",
                period=WEEK, where=PAID_EUR, format="currency:EUR:0"),
-        TimeSeries("Tickets opened vs closed", model=Ticket, bucket="day", days=30,
-                   series=[Series("Opened", timestamp="created_at", color="primary"),
-                           Series("Closed", timestamp="updated_at",
+        TimeSeries(_l("Tickets opened vs closed"), model=Ticket, bucket="day", days=30,
+                   series=[Series(lazy_pgettext("tickets", "Opened"), timestamp="created_at",
+                                  color="primary"),
+                           Series(lazy_pgettext("tickets", "Closed"), timestamp="updated_at",
                                   where={"status__in": CLOSED}, color="success")]),
-        Breakdown("Open tickets by priority", model=Ticket, by="priority",
+        Breakdown(_l("Open tickets by priority"), model=Ticket, by="priority",
                   where={"status__in": OPEN}, order=["urgent", "high", "normal", "low"],
                   colors={"urgent": "error", "high": "warning", "normal": "primary",
                           "low": "neutral"}),
-        Breakdown("Top accounts by open tickets", model=Ticket, by="account_id",
+        Breakdown(_l("Top accounts by open tickets"), model=Ticket, by="account_id",
                   where={"status__in": OPEN}, top=6),
-        TimeSeries("Orders per week", model=Order, timestamp="created_at", bucket="week",
+        TimeSeries(_l("Orders per week"), model=Order, timestamp="created_at", bucket="week",
                    days=12 * 7),
-        TimeSeries("Revenue per week (EUR)", model=Order, timestamp="created_at", bucket="week",
-                   days=12 * 7, value=("sum", "total"), where=PAID_EUR, chart="line",
-                   format="currency:EUR:0", color="accent"),
-        Table("Urgent tickets waiting", model=Ticket,
+        TimeSeries(_l("Revenue per week (EUR)"), model=Order, timestamp="created_at",
+                   bucket="week", days=12 * 7, value=("sum", "total"), where=PAID_EUR,
+                   chart="line", format="currency:EUR:0", color="accent"),
+        Table(_l("Urgent tickets waiting"), model=Ticket,
               columns=["subject", "account_id", "status", "created_at"],
               where={"status__in": OPEN, "priority": "urgent"}, order_by="created_at", limit=6),
-        Markdown("On call", ON_CALL_NOTE),
+        Markdown(_l("On call"), ON_CALL_NOTE),
     )
 
 
@@ -118,20 +123,21 @@ def register_stuck_orders(admin, dialect: str, **options: t.Any):
     from typing import Annotated
 
     from hyper_admin.introspect import Hint
-    from hyper_admin.queries import QueryParam
+    from hyper_admin import QueryParam
 
     settings = dict(
         columns={
-            "order_id": int,
-            "reference": str,
-            "account_id": int,
-            "account_name": Annotated[str, Hint(label="Account name")],
-            "region": Annotated[str, Hint(choices=[("eu", "EU"), ("us", "US"), ("apac", "APAC"),
+            "order_id": Annotated[int, Hint(label=_l("Order"))],
+            "reference": Annotated[str, Hint(label=_l("Reference"))],
+            "account_id": Annotated[int, Hint(label=_l("Account"))],
+            "account_name": Annotated[str, Hint(label=_l("Account name"))],
+            "region": Annotated[str, Hint(label=_l("Region"),
+                                          choices=[("eu", "EU"), ("us", "US"), ("apac", "APAC"),
                                                    ("latam", "LATAM")])],
-            "total": decimal.Decimal,
-            "currency": Annotated[str, Hint(choices=["EUR", "USD", "AUD"])],
-            "paid_at": Annotated[dt.datetime, Hint(label="Paid")],
-            "age_days": Annotated[int, Hint(label="Days waiting")],
+            "total": Annotated[decimal.Decimal, Hint(label=_l("Total"))],
+            "currency": Annotated[str, Hint(label=_l("Currency"), choices=["EUR", "USD", "AUD"])],
+            "paid_at": Annotated[dt.datetime, Hint(label=_l("Paid on"))],
+            "age_days": Annotated[int, Hint(label=_l("Days waiting"))],
         },
         key="order_id", label_column="reference", links={"order_id": Order, "account_id": Account},
         params={"days": QueryParam(STUCK_DAYS, public=True, min=1, max=90)},
@@ -186,21 +192,22 @@ def account_panels() -> list:
     """The panels of an account's page: each reads the account's own rows (the foreign key to
     accounts is found by itself)."""
     return [
-        Metric("Open tickets", model=Ticket, where={"status__in": OPEN}, good=None),
-        Metric("Tickets, 90 days", model=Ticket, timestamp="created_at", period=QUARTER,
+        Metric(_l("Open tickets"), model=Ticket, where={"status__in": OPEN}, good=None),
+        Metric(_l("Tickets, 90 days"), model=Ticket, timestamp="created_at", period=QUARTER,
                good="down"),
-        Metric("Orders, 90 days", model=Order, timestamp="created_at", period=QUARTER),
-        Metric("Spent, 90 days", model=Order, value=("sum", "total"), timestamp="created_at",
+        Metric(_l("Orders, 90 days"), model=Order, timestamp="created_at", period=QUARTER),
+        Metric(_l("Spent, 90 days"), model=Order, value=("sum", "total"), timestamp="created_at",
                period=QUARTER, where={"status__not_in": ["cancelled", "refunded"]},
-               format="{:,.2f}", description="In the account's currency"),
-        TimeSeries("Orders per week", model=Order, timestamp="created_at", bucket="week",
+               format="{:,.2f}", description=_l("In the account's currency")),
+        TimeSeries(_l("Orders per week"), model=Order, timestamp="created_at", bucket="week",
                    days=26 * 7),
-        Table("Latest orders", model=Order, columns=["reference", "status", "total", "created_at"],
+        Table(_l("Latest orders"), model=Order,
+              columns=["reference", "status", "total", "created_at"],
               order_by="-created_at", limit=6),
-        Table("Cancelled and refunded", model=Order,
+        Table(_l("Cancelled and refunded"), model=Order,
               columns=["reference", "status", "total", "updated_at"],
               where={"status__in": ["cancelled", "refunded"]}, order_by="-updated_at", limit=5),
-        Breakdown("Tickets by status", model=Ticket, by="status",
+        Breakdown(_l("Tickets by status"), model=Ticket, by="status",
                   order=["open", "pending", "solved", "closed"],
                   colors={"open": "warning", "pending": "info", "solved": "success",
                           "closed": "neutral"}, width=2),

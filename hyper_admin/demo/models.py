@@ -17,16 +17,27 @@ Declared the explicit way on purpose (see /work/shared/SQLORM_NOTES.md):
 - SQLite hands back timestamps as ``str``, booleans as ``0/1`` and numerics as ``float``, and
   cannot bind ``Decimal``: the column types below convert both ways, and are harmless on
   PostgreSQL, where psycopg already returns the Python types.
+
+Every word the admin shows for them is translatable, as an application's would be: field labels
+by ``Annotated[..., Hint(label=_l(...))]``, the Enums' members by their ``label`` property (the
+admin reads both when a page renders, in its language), and the rows' ``__str__`` through
+``gettext``.
 """
 
 import datetime as dt
 import decimal
 import enum
 import typing as t
+from typing import Annotated
 
 from flask_login import UserMixin
 from flask_sqlorm import Model
 from sqlorm import Column, PrimaryKey, Relationship, SQLType
+
+from hyper_admin.i18n import gettext as _
+from hyper_admin.i18n import lazy_gettext as _l
+from hyper_admin.i18n import lazy_pgettext
+from hyper_admin.introspect import Hint
 
 __all__ = [
     "Plan",
@@ -48,12 +59,20 @@ __all__ = [
 
 # --- enums -------------------------------------------------------------------------------------
 # StrEnum: members are str, so sqlite3 and psycopg bind them as their value, and str() is the value.
+# ``label`` is what the admin shows for a member (lists, filters, forms, history, panels): lazy,
+# so each page says it in its language. A context per Enum: "Pending" is "En attente" for both
+# an order and a ticket, but a paid order is "payée" and a closed ticket "fermé".
 
 
 class Plan(enum.StrEnum):
     FREE = "free"
     PRO = "pro"
     ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return {"free": lazy_pgettext("plan", "Free"), "pro": lazy_pgettext("plan", "Pro"),
+                "enterprise": lazy_pgettext("plan", "Enterprise")}[self.value]
 
 
 class OrderStatus(enum.StrEnum):
@@ -64,6 +83,15 @@ class OrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
 
+    @property
+    def label(self) -> str:
+        return {"pending": lazy_pgettext("order status", "Pending"),
+                "paid": lazy_pgettext("order status", "Paid"),
+                "shipped": lazy_pgettext("order status", "Shipped"),
+                "delivered": lazy_pgettext("order status", "Delivered"),
+                "cancelled": lazy_pgettext("order status", "Cancelled"),
+                "refunded": lazy_pgettext("order status", "Refunded")}[self.value]
+
 
 class TicketStatus(enum.StrEnum):
     OPEN = "open"
@@ -71,12 +99,26 @@ class TicketStatus(enum.StrEnum):
     SOLVED = "solved"
     CLOSED = "closed"
 
+    @property
+    def label(self) -> str:
+        return {"open": lazy_pgettext("ticket status", "Open"),
+                "pending": lazy_pgettext("ticket status", "Pending"),
+                "solved": lazy_pgettext("ticket status", "Solved"),
+                "closed": lazy_pgettext("ticket status", "Closed")}[self.value]
+
 
 class TicketPriority(enum.StrEnum):
     LOW = "low"
     NORMAL = "normal"
     HIGH = "high"
     URGENT = "urgent"
+
+    @property
+    def label(self) -> str:
+        return {"low": lazy_pgettext("ticket priority", "Low"),
+                "normal": lazy_pgettext("ticket priority", "Normal"),
+                "high": lazy_pgettext("ticket priority", "High"),
+                "urgent": lazy_pgettext("ticket priority", "Urgent")}[self.value]
 
 
 ROLES = ("admin", "support", "viewer")
@@ -154,16 +196,24 @@ class Account(Model):
     __table__ = "accounts"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    name: str = Column(type=varchar(200), nullable=False)
-    email: str = Column(type=varchar(254), nullable=False)
-    plan: Plan = Column(type=enum_type(Plan), nullable=False, default=Plan.FREE)
-    region: str = Column(type=varchar(10), nullable=False, default="eu")
-    is_active: bool = Column(type=Boolean, nullable=False, default=True)
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
-    notes: t.Optional[str] = Column(type=Text, nullable=True)
+    name: Annotated[str, Hint(label=_l("Name"))] = Column(type=varchar(200), nullable=False)
+    email: Annotated[str, Hint(label=_l("Email"))] = Column(type=varchar(254), nullable=False)
+    plan: Annotated[Plan, Hint(label=_l("Plan"))] = Column(
+        type=enum_type(Plan), nullable=False, default=Plan.FREE
+    )
+    region: Annotated[str, Hint(label=_l("Region"))] = Column(
+        type=varchar(10), nullable=False, default="eu"
+    )
+    is_active: Annotated[bool, Hint(label=_l("Active"))] = Column(
+        type=Boolean, nullable=False, default=True
+    )
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
+    notes: Annotated[t.Optional[str], Hint(label=_l("Notes"))] = Column(type=Text, nullable=True)
 
     def __str__(self):
-        return self.name or f"Account #{self.id}"
+        return self.name or _("Account #%(id)s", id=self.id)
 
 
 class Contact(Model):
@@ -172,69 +222,108 @@ class Contact(Model):
     __table__ = "contacts"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    account_id: int = Column(type=BigInt, nullable=False, references="accounts(id)")
+    account_id: Annotated[int, Hint(label=_l("Account"))] = Column(
+        type=BigInt, nullable=False, references="accounts(id)"
+    )
     account: Account = Relationship(Account, "id", "account_id", single=True)
-    name: str = Column(type=varchar(200), nullable=False)
-    email: str = Column(type=varchar(254), nullable=False)
-    phone: t.Optional[str] = Column(type=varchar(40), nullable=True)
-    role: t.Optional[str] = Column(type=varchar(80), nullable=True)
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
+    name: Annotated[str, Hint(label=_l("Name"))] = Column(type=varchar(200), nullable=False)
+    email: Annotated[str, Hint(label=_l("Email"))] = Column(type=varchar(254), nullable=False)
+    phone: Annotated[t.Optional[str], Hint(label=_l("Phone"))] = Column(
+        type=varchar(40), nullable=True
+    )
+    role: Annotated[t.Optional[str], Hint(label=_l("Job title"))] = Column(
+        type=varchar(80), nullable=True
+    )
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
 
     def __str__(self):
         if self.name and self.email:
             return f"{self.name} <{self.email}>"
-        return self.name or self.email or f"Contact #{self.id}"
+        return self.name or self.email or _("Contact #%(id)s", id=self.id)
 
 
 class Product(Model):
     __table__ = "products"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    sku: str = Column(type=varchar(32), nullable=False, unique=True)
-    name: str = Column(type=varchar(200), nullable=False)
-    price: decimal.Decimal = Column(type=numeric(10, 2), nullable=False)
-    is_active: bool = Column(type=Boolean, nullable=False, default=True)
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
+    sku: Annotated[str, Hint(label=_l("SKU"))] = Column(
+        type=varchar(32), nullable=False, unique=True
+    )
+    name: Annotated[str, Hint(label=_l("Name"))] = Column(type=varchar(200), nullable=False)
+    price: Annotated[decimal.Decimal, Hint(label=_l("Price"))] = Column(
+        type=numeric(10, 2), nullable=False
+    )
+    is_active: Annotated[bool, Hint(label=_l("Active"))] = Column(
+        type=Boolean, nullable=False, default=True
+    )
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
 
     def __str__(self):
         if self.sku and self.name:
             return f"{self.sku} · {self.name}"
-        return self.name or self.sku or f"Product #{self.id}"
+        return self.name or self.sku or _("Product #%(id)s", id=self.id)
 
 
 class Order(Model):
     __table__ = "orders"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    reference: str = Column(type=varchar(20), nullable=False, unique=True)
-    account_id: int = Column(type=BigInt, nullable=False, references="accounts(id)")
+    reference: Annotated[str, Hint(label=_l("Reference"))] = Column(
+        type=varchar(20), nullable=False, unique=True
+    )
+    account_id: Annotated[int, Hint(label=_l("Account"))] = Column(
+        type=BigInt, nullable=False, references="accounts(id)"
+    )
     account: Account = Relationship(Account, "id", "account_id", single=True)
-    status: OrderStatus = Column(
+    status: Annotated[OrderStatus, Hint(label=_l("Status"))] = Column(
         type=enum_type(OrderStatus), nullable=False, default=OrderStatus.PENDING
     )
-    total: decimal.Decimal = Column(type=numeric(12, 2), nullable=False)
-    currency: str = Column(type=varchar(3), nullable=False, default="EUR")
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
-    updated_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
-    shipped_at: t.Optional[dt.datetime] = Column(type=Timestamp, nullable=True)
+    total: Annotated[decimal.Decimal, Hint(label=_l("Total"))] = Column(
+        type=numeric(12, 2), nullable=False
+    )
+    currency: Annotated[str, Hint(label=_l("Currency"))] = Column(
+        type=varchar(3), nullable=False, default="EUR"
+    )
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
+    updated_at: Annotated[dt.datetime, Hint(label=_l("Updated at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
+    shipped_at: Annotated[t.Optional[dt.datetime], Hint(label=_l("Shipped at"))] = Column(
+        type=Timestamp, nullable=True
+    )
 
     def __str__(self):
-        return self.reference or f"Order #{self.id}"
+        return self.reference or _("Order #%(id)s", id=self.id)
 
 
 class OrderLine(Model):
     __table__ = "order_lines"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    order_id: int = Column(type=BigInt, nullable=False, references="orders(id)")
+    order_id: Annotated[int, Hint(label=_l("Order"))] = Column(
+        type=BigInt, nullable=False, references="orders(id)"
+    )
     order: Order = Relationship(Order, "id", "order_id", single=True)
-    product_id: int = Column(type=BigInt, nullable=False, references="products(id)")
+    product_id: Annotated[int, Hint(label=_l("Product"))] = Column(
+        type=BigInt, nullable=False, references="products(id)"
+    )
     product: Product = Relationship(Product, "id", "product_id", single=True)
-    quantity: int = Column(type=Integer, nullable=False, default=1)
-    unit_price: decimal.Decimal = Column(type=numeric(10, 2), nullable=False)
+    quantity: Annotated[int, Hint(label=_l("Quantity"))] = Column(
+        type=Integer, nullable=False, default=1
+    )
+    unit_price: Annotated[decimal.Decimal, Hint(label=_l("Unit price"))] = Column(
+        type=numeric(10, 2), nullable=False
+    )
 
     def __str__(self):
-        return f"Line #{self.id}: {self.quantity} × product #{self.product_id}"
+        return _("Line #%(id)s: %(quantity)s × product #%(product)s", id=self.id,
+                 quantity=self.quantity, product=self.product_id)
 
 
 class StaffUser(Model, UserMixin):
@@ -243,12 +332,18 @@ class StaffUser(Model, UserMixin):
     __table__ = "staff_users"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    username: str = Column(type=varchar(150), nullable=False, unique=True)
-    name: str = Column(type=varchar(200), nullable=False)
-    email: str = Column(type=varchar(254), nullable=False)
-    roles_csv: str = Column(type=varchar(200), nullable=False, default="")
+    username: Annotated[str, Hint(label=_l("Username"))] = Column(
+        type=varchar(150), nullable=False, unique=True
+    )
+    name: Annotated[str, Hint(label=_l("Name"))] = Column(type=varchar(200), nullable=False)
+    email: Annotated[str, Hint(label=_l("Email"))] = Column(type=varchar(254), nullable=False)
+    roles_csv: Annotated[str, Hint(label=_l("Roles"))] = Column(
+        type=varchar(200), nullable=False, default=""
+    )
     password_hash: str = Column(type=varchar(255), nullable=False, default="!")
-    is_active: bool = Column(type=Boolean, nullable=False, default=True)
+    is_active: Annotated[bool, Hint(label=_l("Active"))] = Column(
+        type=Boolean, nullable=False, default=True
+    )
 
     # UserMixin defines __eq__ (by get_id), which would leave the class unhashable.
     def __hash__(self):
@@ -276,54 +371,73 @@ class StaffUser(Model, UserMixin):
             super().__setattr__(name, value)
 
     def __str__(self):
-        return self.name or self.username or f"Staff user #{self.id}"
+        return self.name or self.username or _("Staff user #%(id)s", id=self.id)
 
 
 class Ticket(Model):
     __table__ = "tickets"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    account_id: int = Column(type=BigInt, nullable=False, references="accounts(id)")
+    account_id: Annotated[int, Hint(label=_l("Account"))] = Column(
+        type=BigInt, nullable=False, references="accounts(id)"
+    )
     account: Account = Relationship(Account, "id", "account_id", single=True)
-    order_id: t.Optional[int] = Column(type=BigInt, nullable=True, references="orders(id)")
+    order_id: Annotated[t.Optional[int], Hint(label=_l("Order"))] = Column(
+        type=BigInt, nullable=True, references="orders(id)"
+    )
     order: t.Optional[Order] = Relationship(Order, "id", "order_id", single=True)
-    subject: str = Column(type=varchar(200), nullable=False)
-    status: TicketStatus = Column(
+    subject: Annotated[str, Hint(label=_l("Subject"))] = Column(type=varchar(200), nullable=False)
+    status: Annotated[TicketStatus, Hint(label=_l("Status"))] = Column(
         type=enum_type(TicketStatus), nullable=False, default=TicketStatus.OPEN
     )
-    priority: TicketPriority = Column(
+    priority: Annotated[TicketPriority, Hint(label=_l("Priority"))] = Column(
         type=enum_type(TicketPriority), nullable=False, default=TicketPriority.NORMAL
     )
-    assignee_id: t.Optional[int] = Column(
+    assignee_id: Annotated[t.Optional[int], Hint(label=_l("Assignee"))] = Column(
         type=BigInt, nullable=True, references="staff_users(id)"
     )
     assignee: t.Optional[StaffUser] = Relationship(StaffUser, "id", "assignee_id", single=True)
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
-    updated_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
+    updated_at: Annotated[dt.datetime, Hint(label=_l("Updated at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
 
     def __str__(self):
         if self.id is None:
-            return self.subject or "New ticket"
-        return f"#{self.id} {self.subject}" if self.subject else f"Ticket #{self.id}"
+            return self.subject or _("New ticket")
+        return f"#{self.id} {self.subject}" if self.subject else _("Ticket #%(id)s", id=self.id)
 
 
 class TicketComment(Model):
     __table__ = "ticket_comments"
 
     id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
-    ticket_id: int = Column(type=BigInt, nullable=False, references="tickets(id)")
+    ticket_id: Annotated[int, Hint(label=_l("Ticket"))] = Column(
+        type=BigInt, nullable=False, references="tickets(id)"
+    )
     ticket: Ticket = Relationship(Ticket, "id", "ticket_id", single=True)
-    author_id: t.Optional[int] = Column(type=BigInt, nullable=True, references="staff_users(id)")
+    author_id: Annotated[t.Optional[int], Hint(label=_l("Author"))] = Column(
+        type=BigInt, nullable=True, references="staff_users(id)"
+    )
     author: t.Optional[StaffUser] = Relationship(StaffUser, "id", "author_id", single=True)
-    body: str = Column(type=Text, nullable=False)
-    is_internal: bool = Column(type=Boolean, nullable=False, default=False)
-    created_at: dt.datetime = Column(type=Timestamp, nullable=False, default=utcnow)
+    body: Annotated[str, Hint(label=_l("Message"))] = Column(type=Text, nullable=False)
+    is_internal: Annotated[bool, Hint(label=_l("Internal note"))] = Column(
+        type=Boolean, nullable=False, default=False
+    )
+    created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
+        type=Timestamp, nullable=False, default=utcnow
+    )
 
     def __str__(self):
         body = " ".join((self.body or "").split())
         if len(body) > 60:
             body = body[:59] + "…"
-        return f"Comment #{self.id} on ticket #{self.ticket_id}: {body}" if body else f"Comment #{self.id}"
+        if not body:
+            return _("Comment #%(id)s", id=self.id)
+        return _("Comment #%(id)s on ticket #%(ticket)s: %(body)s", id=self.id,
+                 ticket=self.ticket_id, body=body)
 
 
 ALL_MODELS = (Account, Contact, Product, Order, OrderLine, StaffUser, Ticket, TicketComment)

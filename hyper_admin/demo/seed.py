@@ -406,96 +406,122 @@ class _Data:
 
         Column-wise (comprehensions and ``zip``) rather than a loop per order: 3-4x faster.
         """
-        rng, n = self.rng, self.rows
-        now_sec, window_start = self.now_sec, self.window_start
-        window = now_sec - window_start
-        rand = rng.random
-        days, tod, off = self.clock.days, self.clock.tod, self.clock.offset
+        n = self.rows
+        window = self.now_sec - self.window_start
+        rand = self.rng.random
         # more orders lately (the business grows): density rises over the window
-        secs = sorted([window_start + int(window * rand() ** 0.75) for _ in range(n)])
+        secs = sorted([self.window_start + int(window * rand() ** 0.75) for _ in range(n)])
         self.order_secs = secs
         self.order_accounts = []
-        self.tables["order_lines"] = lines = []
-        account_secs, old, n_old = self.account_secs, self.old_accounts, len(self.old_accounts)
-        currency_of = [None] + [REGION_CURRENCY[r] for r in self.account_regions]
-        cents_of = [0] + self.product_cents
-        price_of = [0.0] + self.product_prices
-        status_urn = _urn(ORDER_STATUSES, ORDER_STATUS_WEIGHTS)
-        count_urn = _urn(LINES_PER_ORDER, LINES_PER_ORDER_WEIGHTS)
-        quantity_urn = _urn(QUANTITIES, QUANTITY_WEIGHTS)
-        recent = now_sec - 10 * DAY
-        line_id = 0
+        self.tables["order_lines"] = []
         for lo in range(0, n, CHUNK):
             hi = min(n, lo + CHUNK)
-            k = hi - lo
-            chunk_secs = secs[lo:hi]
-            accounts = rng.choices(self.account_urn, k=k)
-            # no orders before the account existed: move those to an older account
-            accounts = [
-                a if account_secs[a - 1] <= s else old[int(rand() * n_old)] + 1
-                for a, s in zip(accounts, chunk_secs)
-            ]
-            self.order_accounts += accounts
-            statuses = rng.choices(status_urn, k=k)
-            if chunk_secs[-1] >= recent:  # the last days: not delivered yet
-                for i in range(bisect.bisect_left(chunk_secs, recent), k):
-                    if statuses[i] != "cancelled":
-                        age = now_sec - chunk_secs[i]
-                        statuses[i] = "pending" if age < DAY else "paid" if age < 2 * DAY else "shipped"
-            counts = rng.choices(count_urn, k=k)
-            n_lines = sum(counts)
-            products = rng.choices(self.product_urn, k=n_lines)
-            quantities = rng.choices(quantity_urn, k=n_lines)
-            order_ids = range(lo + 1, hi + 1)
-            line_orders = [oid for oid, c in zip(order_ids, counts) for _ in range(c)]
-            lines += zip(
-                range(line_id + 1, line_id + n_lines + 1),
-                line_orders,
-                products,
-                quantities,
-                [price_of[p] for p in products],
-            )
-            line_id += n_lines
-            # order total = sum of its lines, in cents
-            cum = list(itertools.accumulate([cents_of[p] * q for p, q in zip(products, quantities)], initial=0))
-            ends = list(itertools.accumulate(counts))
-            totals = [(cum[e] - cum[e - c]) / 100 for e, c in zip(ends, counts)]
+            yield self._order_chunk(range(lo + 1, hi + 1), secs[lo:hi])
 
-            updated, shipped = [], []
-            add_updated, add_shipped = updated.append, shipped.append
-            for status, s in zip(statuses, chunk_secs):
-                if status == "pending":
-                    add_updated(s)
-                    add_shipped(None)
-                elif status == "paid" or status == "cancelled":
-                    add_updated(s + int(rand() * 2 * DAY))
-                    add_shipped(None)
-                else:
-                    ship = s + 21_600 + int(rand() * 4 * DAY)
-                    add_shipped(ship)
-                    if status == "shipped":
-                        add_updated(ship)
-                    elif status == "delivered":
-                        add_updated(ship + DAY + int(rand() * 5 * DAY))
-                    else:  # refunded
-                        add_updated(ship + 3 * DAY + int(rand() * 30 * DAY))
-            if chunk_secs[-1] >= now_sec - 40 * DAY:  # nothing happens after now
-                updated = [min(u, now_sec) for u in updated]
-                shipped = [None if x is None else min(x, now_sec) for x in shipped]
-            yield list(
-                zip(
-                    order_ids,
-                    ["ORD-%06d" % oid for oid in order_ids],
-                    accounts,
-                    statuses,
-                    totals,
-                    [currency_of[a] for a in accounts],
-                    [days[(s + off) // DAY] + tod[(s + off) % DAY] for s in chunk_secs],
-                    [days[(s + off) // DAY] + tod[(s + off) % DAY] for s in updated],
-                    [None if s is None else days[(s + off) // DAY] + tod[(s + off) % DAY]
-                     for s in shipped],
-                )
+    def _order_chunk(self, order_ids: range, chunk_secs: list[int]) -> list[tuple]:
+        """The rows of the orders ``order_ids``, placed at ``chunk_secs`` (sorted); their lines
+        go to ``tables["order_lines"]``. The rng is consumed in this order: accounts, statuses,
+        lines, dates (the same seed gives the same rows)."""
+        accounts = self._order_accounts_of(chunk_secs)
+        self.order_accounts += accounts
+        statuses = self._order_statuses(chunk_secs)
+        totals = self._gen_order_lines(order_ids)
+        updated, shipped = self._order_dates(statuses, chunk_secs)
+        currency_of = [None] + [REGION_CURRENCY[r] for r in self.account_regions]
+        return list(
+            zip(
+                order_ids,
+                ["ORD-%06d" % oid for oid in order_ids],
+                accounts,
+                statuses,
+                totals,
+                [currency_of[a] for a in accounts],
+                self._timestamps(chunk_secs),
+                self._timestamps(updated),
+                self._timestamps(shipped),
             )
+        )
+
+    def _order_accounts_of(self, chunk_secs: list[int]) -> list[int]:
+        """Who placed each order: drawn by the accounts' weights; no orders before the account
+        existed: those move to an older account."""
+        rand = self.rng.random
+        account_secs, old = self.account_secs, self.old_accounts
+        n_old = len(old)
+        accounts = self.rng.choices(self.account_urn, k=len(chunk_secs))
+        return [
+            a if account_secs[a - 1] <= s else old[int(rand() * n_old)] + 1
+            for a, s in zip(accounts, chunk_secs)
+        ]
+
+    def _order_statuses(self, chunk_secs: list[int]) -> list[str]:
+        """The orders' statuses, drawn by weight; the last days' orders are not delivered yet."""
+        now_sec = self.now_sec
+        recent = now_sec - 10 * DAY
+        statuses = self.rng.choices(_urn(ORDER_STATUSES, ORDER_STATUS_WEIGHTS), k=len(chunk_secs))
+        if chunk_secs[-1] >= recent:
+            for i in range(bisect.bisect_left(chunk_secs, recent), len(chunk_secs)):
+                if statuses[i] != "cancelled":
+                    age = now_sec - chunk_secs[i]
+                    statuses[i] = "pending" if age < DAY else "paid" if age < 2 * DAY else "shipped"
+        return statuses
+
+    def _gen_order_lines(self, order_ids: range) -> list[float]:
+        """The orders' lines, added to ``tables["order_lines"]``; returns each order's total
+        (the sum of its lines)."""
+        rng = self.rng
+        lines = self.tables["order_lines"]
+        counts = rng.choices(_urn(LINES_PER_ORDER, LINES_PER_ORDER_WEIGHTS), k=len(order_ids))
+        n_lines = sum(counts)
+        products = rng.choices(self.product_urn, k=n_lines)
+        quantities = rng.choices(_urn(QUANTITIES, QUANTITY_WEIGHTS), k=n_lines)
+        price_of = [0.0] + self.product_prices
+        first_id = len(lines) + 1  # line ids run on from the previous chunks' lines
+        lines += zip(
+            range(first_id, first_id + n_lines),
+            [oid for oid, c in zip(order_ids, counts) for _ in range(c)],
+            products,
+            quantities,
+            [price_of[p] for p in products],
+        )
+        # order total = sum of its lines, in cents
+        cents_of = [0] + self.product_cents
+        cum = list(itertools.accumulate([cents_of[p] * q for p, q in zip(products, quantities)], initial=0))
+        ends = list(itertools.accumulate(counts))
+        return [(cum[e] - cum[e - c]) / 100 for e, c in zip(ends, counts)]
+
+    def _order_dates(self, statuses: list[str], chunk_secs: list[int]) -> tuple[list[int], list[int | None]]:
+        """When each order last changed and when it shipped (None: not shipped yet), as its
+        status implies; nothing happens after now."""
+        rand, now_sec = self.rng.random, self.now_sec
+        updated, shipped = [], []
+        add_updated, add_shipped = updated.append, shipped.append
+        for status, s in zip(statuses, chunk_secs):
+            if status == "pending":
+                add_updated(s)
+                add_shipped(None)
+            elif status == "paid" or status == "cancelled":
+                add_updated(s + int(rand() * 2 * DAY))
+                add_shipped(None)
+            else:
+                ship = s + 21_600 + int(rand() * 4 * DAY)
+                add_shipped(ship)
+                if status == "shipped":
+                    add_updated(ship)
+                elif status == "delivered":
+                    add_updated(ship + DAY + int(rand() * 5 * DAY))
+                else:  # refunded
+                    add_updated(ship + 3 * DAY + int(rand() * 30 * DAY))
+        if chunk_secs[-1] >= now_sec - 40 * DAY:
+            updated = [min(u, now_sec) for u in updated]
+            shipped = [None if x is None else min(x, now_sec) for x in shipped]
+        return updated, shipped
+
+    def _timestamps(self, secs: list[int | None]) -> list[str | None]:
+        """``clock(s)`` of each second (None stays None), the clock's arithmetic inlined: no
+        call per value."""
+        days, tod, off = self.clock.days, self.clock.tod, self.clock.offset
+        return [None if s is None else days[(s + off) // DAY] + tod[(s + off) % DAY] for s in secs]
 
     def _gen_tickets(self) -> Iterator[list[tuple]]:
         """Ticket rows in chunks; fills ``tables["ticket_comments"]`` along the way."""

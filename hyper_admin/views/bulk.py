@@ -19,10 +19,13 @@ from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_
 from ..i18n import _, format_number, ngettext
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
-from ..query import Join, ListParams, fetch_rows_by_pk, keyset_possible, select_list
+from ..query import (Join, ListParams, RelatedColumn, fetch_rows_by_pk, keyset_possible,
+                     select_list, with_parents)
+from ..sql import range_literal
 from ..writes import IntegrityProblem, delete
-from .common import (audit_change, engine_and_dialect, list_request, list_url, model_admin_for,
-                     object_of, require, selection_columns)
+from ..changelist import selection_columns
+from .common import (changes_for, engine_and_dialect, list_request, list_url, model_admin_for,
+                     object_of, require)
 from .render import Crumb, render_page, stream_page
 from .rows import _done, reach_of
 
@@ -38,11 +41,11 @@ def _selected_pks(model_admin: ModelAdmin) -> tuple[list[tuple], dict[tuple, str
     info = model_admin.info
     if request.form.get("all") == "1":
         listing = list_request(model_admin, request.args)
-        spec, params = listing.spec, listing.params
+        params = listing.params
         params.per_page = MAX_SELECTION
         params.page, params.after, params.before = 1, None, None
         engine, dialect = engine_and_dialect()
-        page = select_list(engine, dialect, spec, params, [], [], count_cap=None)
+        page = listing.page(engine, dialect, [], count_cap=None)
         if page.has_next:
             abort(400, description=_("at most %(count)s rows at once: narrow the search",
                                      count=format_number(MAX_SELECTION)))
@@ -64,83 +67,128 @@ def _selected_pks(model_admin: ModelAdmin) -> tuple[list[tuple], dict[tuple, str
 
 
 def action_view(model_admin: ModelAdmin):
-    user = current_user
     name = request.form.get("action", "")
-    actions = {a.name: a for a in model_admin.get_actions(user)}
-    if name == "delete":
-        require(model_admin, "delete")
-    elif name not in actions:
-        abort(403 if name in model_admin.action_names() else 400, description=_("unknown action"))
+    action = _chosen_action(model_admin, name)
     pks, tokens = _selected_pks(model_admin)
     if not pks:
         return _done(list_url(model_admin), _("Select at least one row first."), "warning")
-    engine, dialect = engine_and_dialect()
-    info = model_admin.info
-    scope = model_admin.scope(user)
-    rows = _in_selection_order(info, pks, [
-        row for chunk in _chunks(pks) for row in
-        fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)])
-    # The edit form's rule for selections: a row changed since the list showed it is left out.
-    stale = []
-    if tokens:
-        shown = selection_columns(model_admin, list_request(model_admin, request.args).columns)
-        fresh = []
-        for row in rows:
-            values = coerced(info, row)
-            pk = tuple(values[c.name] for c in info.primary_key)
-            if pk in tokens and row_token(row, shown) != tokens[pk]:
-                stale.append(model_admin.row_label(object_of(model_admin, values)))
-            else:
-                fresh.append(row)
-        rows = fresh
-    objects = [object_of(model_admin, coerced(info, r)) for r in rows]
+    scope = model_admin.scope(current_user)
+    objects, stale = _selected_objects(model_admin, pks, tokens, scope)
     if not objects and stale:
         return _done(list_url(model_admin), _("Every selected row changed since the list was "
                      "shown: nothing was done. Check them and select again."), "warning")
     if not objects:
         abort(404)
-    action = actions.get(name)
     label = _("Delete") if name == "delete" else str(action.label)
-    confirm_text = (_("Delete %(rows)s?", rows=model_admin.count_text(len(objects)))
-                    if name == "delete"
-                    else str(action.confirm or "").format(count=len(objects)))
-    if stale:
-        confirm_text = " ".join((
-            ngettext("%(num)s of the selected rows changed since the list was shown and is left out.",
-                     "%(num)s of the selected rows changed since the list was shown and are left out.",
-                     len(stale)),
-            confirm_text or _("%(action)s the %(count)s others?", action=label,
-                              count=format_number(len(objects)))))
+    confirm_text = _confirm_text(model_admin, name, action, label, len(objects), stale)
     if confirm_text and (request.form.get("confirmed") != "1" or stale):
-        reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if name == "delete" else []
-        return render_page(
-            "action_confirm", slug=model_admin.slug, page_title=label, dialog=True,
-            breadcrumbs=[Crumb(_("Dashboard"), url_for(".dashboard")),
-                         Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
-            model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
-            items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
-            more=max(0, len(objects) - 50), stale=stale[:50],
-            pks=[_posted(info.pk_values(o), tokens) for o in objects],
-            all_matching=request.form.get("all") == "1", batch=BATCH,
-            reach=reach if name == "delete" else [],
-            blocked=name == "delete" and any(r["rule"] == "block" for r in reach),
-            destructive=name == "delete" or action.destructive,
-            cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
-        )
-    run = _BulkRun(model_admin, name, action, label, objects, scope)
-    if request.form.get("progress") == "1" and len(objects) > BATCH:
-        # Thousands of rows: a page that shows the batches as they are done (streamed; the
-        # confirm form posted it without htmx so that the browser renders it as it comes).
+        return _confirm_page(model_admin, name, action, label, confirm_text, objects, stale,
+                             tokens)
+    return _run_bulk(model_admin, _BulkRun(model_admin, name, action, label, objects, scope))
+
+
+def _chosen_action(model_admin: ModelAdmin, name: str):
+    """The custom action the form names (None for the built-in delete), once the user may run
+    it: 403 for an action the user may not run, 400 for one the admin does not have."""
+    actions = {a.name: a for a in model_admin.get_actions(current_user)}
+    if name == "delete":
+        require(model_admin, "delete")
+    elif name not in actions:
+        abort(403 if name in model_admin.action_names() else 400, description=_("unknown action"))
+    return actions.get(name)
+
+
+def _selected_objects(model_admin: ModelAdmin, pks: list[tuple], tokens: dict[tuple, str],
+                      scope) -> tuple[list, list[str]]:
+    """The selected rows within the user's scope, in the list's order, as objects; and the
+    labels of those left out because they changed since the list showed them."""
+    engine, dialect = engine_and_dialect()
+    info = model_admin.info
+    rows = _in_selection_order(info, pks, [
+        row for chunk in _chunks(pks) for row in
+        fetch_rows_by_pk(engine, dialect, info, chunk, info.columns, scope=scope)])
+    rows, stale = _without_stale(model_admin, rows, tokens)
+    return [object_of(model_admin, coerced(info, r)) for r in rows], stale
+
+
+def _without_stale(model_admin: ModelAdmin, rows: list, tokens: dict[tuple, str]) -> tuple[list, list[str]]:
+    """The edit form's rule for selections: a row whose token (cells.row_token of the columns
+    the list showed) differs from the one its checkbox carried changed since the list showed
+    it, and is left out. Returns (the other rows, the labels of those left out)."""
+    if not tokens:
+        return rows, []
+    info = model_admin.info
+    shown = selection_columns(model_admin, list_request(model_admin, request.args).columns)
+    fresh, stale = [], []
+    for row in rows:
+        values = coerced(info, row)
+        pk = tuple(values[c.name] for c in info.primary_key)
+        if pk in tokens and row_token(row, shown) != tokens[pk]:
+            stale.append(model_admin.row_label(object_of(model_admin, values)))
+        else:
+            fresh.append(row)
+    return fresh, stale
+
+
+def _confirm_text(model_admin: ModelAdmin, name: str, action, label: str, count: int,
+                  stale: list[str]) -> str:
+    """What the confirmation asks ("": the action runs without one); when rows were left out
+    as changed, it says so first, and then a confirmation is asked even if the action has none."""
+    if name == "delete":
+        text = _("Delete %(rows)s?", rows=model_admin.count_text(count))
+    else:
+        text = str(action.confirm or "").format(count=count)
+    if not stale:
+        return text
+    return " ".join((
+        ngettext("%(num)s of the selected rows changed since the list was shown and is left out.",
+                 "%(num)s of the selected rows changed since the list was shown and are left out.",
+                 len(stale)),
+        text or _("%(action)s the %(count)s others?", action=label, count=format_number(count))))
+
+
+def _confirm_page(model_admin: ModelAdmin, name: str, action, label: str, confirm_text: str,
+                  objects: list, stale: list[str], tokens: dict[tuple, str]):
+    """The confirmation dialog: the first 50 rows, those left out, and for a delete the rows
+    of other models that point at these (one whose rule is "block" stops the delete)."""
+    info = model_admin.info
+    deleting = name == "delete"
+    reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if deleting else []
+    return render_page(
+        "action_confirm", slug=model_admin.slug, page_title=label, dialog=True,
+        breadcrumbs=_breadcrumbs(model_admin, label),
+        model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
+        items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
+        more=max(0, len(objects) - 50), stale=stale[:50],
+        pks=[_posted(info.pk_values(o), tokens) for o in objects],
+        all_matching=request.form.get("all") == "1", batch=BATCH,
+        reach=reach,
+        blocked=deleting and any(r["rule"] == "block" for r in reach),
+        destructive=deleting or action.destructive,
+        cancel_url=list_url(model_admin), query_string=request.query_string.decode("latin-1"),
+    )
+
+
+def _run_bulk(model_admin: ModelAdmin, run: _BulkRun):
+    """Run the action: at once, back to the list with its message; or, for thousands of rows
+    when the confirmation asked for it, on a page that shows the batches as they are done."""
+    if request.form.get("progress") == "1" and run.total > BATCH:
+        # Streamed; the confirm form posted it without htmx so that the browser renders it as
+        # it comes.
         response = stream_page(
-            "action_progress", slug=model_admin.slug, page_title=label,
-            breadcrumbs=[Crumb(_("Dashboard"), url_for(".dashboard")),
-                         Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)],
+            "action_progress", slug=model_admin.slug, page_title=run.label,
+            breadcrumbs=_breadcrumbs(model_admin, run.label),
             model_admin=model_admin, run=run, list_url=list_url(model_admin))
         response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each batch on at once
         return response
     for _unused in run.steps():
         pass
     return _done(list_url(model_admin), run.message, "success" if run.ok else "error")
+
+
+def _breadcrumbs(model_admin: ModelAdmin, label: str) -> list[Crumb]:
+    return [Crumb(_("Dashboard"), url_for(".dashboard")),
+            Crumb(model_admin.verbose_name_plural, list_url(model_admin)), Crumb(label)]
 
 
 BATCH = 1000
@@ -163,8 +211,9 @@ class _BulkRun:
     def steps(self) -> t.Iterator[int]:
         model_admin, info, user = self.model_admin, self.model_admin.info, current_user
         engine, dialect = engine_and_dialect()
+        changes = changes_for(model_admin)
         try:
-            with engine as tx:
+            with changes.transaction() as tx:
                 if self.name == "delete":
                     for obj in self.objects:
                         model_admin.on_model_delete(obj)
@@ -174,7 +223,7 @@ class _BulkRun:
                         count += delete(tx, dialect, info, chunk, scope=self.scope)
                         for pk, row in before.items():
                             model_admin.after_model_delete(object_of(model_admin, row))
-                            audit_change(tx, model_admin, pk, "delete", row, None)
+                            changes.record(tx, pk, "delete", row, None)
                         self.done += len(chunk)
                         yield self.done
                     message = _("%(rows)s deleted.", rows=model_admin.count_text(count))
@@ -189,8 +238,8 @@ class _BulkRun:
                         after = self._rows(engine, dialect, list(before), scoped=False)
                         for pk, row in before.items():
                             if after.get(pk) != row:
-                                audit_change(tx, model_admin, pk, f"action:{self.name}", row,
-                                             after.get(pk))
+                                changes.record(tx, pk, f"action:{self.name}", row,
+                                               after.get(pk))
                         self.done += len(chunk)
                         yield self.done
                     message = (str(result) if result
@@ -257,7 +306,10 @@ def _csv_cell(value: t.Any) -> t.Any:
     other text (strings, enum values, labels) neutralised."""
     if isinstance(value, (bool, int, float, decimal.Decimal)):
         return _plain(value)
-    return _neutralise(_plain(value))
+    plain = _plain(value)
+    if isinstance(plain, (list, dict)):  # an array or a JSON value: its JSON text
+        plain = json.dumps(plain, ensure_ascii=False)
+    return _neutralise(plain)
 
 
 @dataclass(frozen=True)
@@ -312,22 +364,33 @@ class _JoinedLabel:
         self.labels.clear()
 
 
-def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn]
+def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
+                  every_join: t.Sequence[Join] = ()
                   ) -> tuple[list[ColumnInfo], list[Join], list[ExportField]]:
     """What the export reads and writes: the list's columns (the key first when the list does
     not show it), and after each foreign key the list shows as a label (``account_id``), that
-    label (``account``): read by the batch's own query through the list's join, so a batch is
-    one statement whatever the number of rows and foreign keys."""
+    label (``account``); a relation path's column (``order.account.region``) where the list
+    shows it. Labels and paths are read by the batch's own query through the list's joins
+    (``every_join``: the list's, which the chosen ones are reached through), so a batch is one
+    statement whatever the number of rows, foreign keys and paths."""
     columns = [c.column for c in shown if c.column is not None]
-    for pk_column in model_admin.info.primary_key:
-        if pk_column not in columns:
-            columns.insert(0, pk_column)
+    missing = [k for k in model_admin.info.primary_key if k not in columns]
+    columns = missing + columns
     joins_of = {id(c.column): c.join for c in shown
                 if c.column is not None and c.is_fk and len(c.join.target.primary_key) == 1}
     taken = {c.attribute for c in model_admin.info.columns}
     fields: list[ExportField] = []
     joins: list[Join] = []
-    for column in columns:
+    for entry in [*missing, *shown]:
+        if isinstance(entry, DisplayColumn):
+            if entry.related is not None and entry.join is not None:
+                fields.append(ExportField(entry.label, entry.key, _related_value(entry)))
+                joins.append(entry.join)
+            if entry.column is None:
+                continue  # a path (above), or a callable: nothing of the row's own to export
+            column = entry.column
+        else:
+            column = entry
         join = joins_of.get(id(column))
         if join is None:
             fields.append(ExportField(column.label, column.attribute, _own_value(column)))
@@ -337,9 +400,15 @@ def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn]
         key = _label_key(column, taken)
         taken.add(key)
         fields.append(ExportField(column.label, key, _JoinedLabel(join)))
-        if join not in joins:
-            joins.append(join)
-    return columns, joins, fields
+        joins.append(join)
+    return columns, with_parents(joins, every_join or joins), fields
+
+
+def _related_value(column: DisplayColumn) -> t.Callable[[dict, t.Any], t.Any]:
+    """A relation path's value in the batch's row, read through its join."""
+    own = t.cast(RelatedColumn, column.related).column
+    key = f"{t.cast(Join, column.join).alias}__{own.name}"
+    return lambda values, row: own.coerce(row[key])
 
 
 def export_view(model_admin: ModelAdmin):
@@ -351,7 +420,7 @@ def export_view(model_admin: ModelAdmin):
     args.pop("format", None)
     listing = list_request(model_admin, args)
     spec, params = listing.spec, listing.params
-    columns, joins, fields = export_fields(model_admin, listing.columns)
+    columns, joins, fields = export_fields(model_admin, listing.columns, listing.joins)
     labels = [f.value for f in fields if isinstance(f.value, _JoinedLabel)]
     if not keyset_possible(params.sort):
         params.sort = [(c, True) for c in model_admin.info.primary_key]
@@ -402,8 +471,19 @@ def export_view(model_admin: ModelAdmin):
 
 
 def _plain(value: t.Any) -> t.Any:
+    """A value as JSON holds it: arrays as lists and JSON columns as they are (their items
+    plain too), bytes in hexadecimal, a range as PostgreSQL writes it (``[1,10)``), dates in
+    ISO 8601, anything else as its text."""
     if hasattr(value, "value") and not isinstance(value, (int, str, float)):
         value = getattr(value, "value", value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if hasattr(value, "isempty") and hasattr(value, "lower"):
+        return range_literal(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)

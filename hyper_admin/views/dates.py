@@ -13,6 +13,7 @@ from ..facets import FACET_TIME_LIMIT_MS
 from ..i18n import _, current_locale, format_date
 from ..options import ModelAdmin
 from ..pipeline import admin_url
+from ..query import path_key
 from .common import engine_and_dialect, list_request, list_url
 from .facets import PAGING, _url
 from .render import templates_for
@@ -80,9 +81,9 @@ def date_bar(name: str, pairs: Pairs, base: str, found: list[int] | None,
 
 
 def dates_view(model_admin: ModelAdmin):
-    name = model_admin.date_hierarchy
-    if not name:
+    if not model_admin.date_hierarchy:
         abort(404)
+    name = path_key(model_admin.date_hierarchy)  # a path's query-string name: order__created_at
     pairs: Pairs = [(k, v) for k, v in request.args.items(multi=True) if k not in PAGING]
     listing = list_request(model_admin, MultiDict(pairs))  # 400 for a bad query string
     column = listing.spec.filterable.get(name)

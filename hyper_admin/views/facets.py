@@ -25,7 +25,7 @@ from ..i18n import _, format_date, format_number, format_or_list
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url
-from ..query import Filter, ListParams, ListSpec
+from ..query import FILTER_OPS, Filter, ListParams, ListSpec, path_key
 from .common import engine_and_dialect, labels_of, list_request, model_admin_for, may_view
 from .render import templates_for
 
@@ -95,7 +95,10 @@ def _quoted(text: str) -> str:
 
 
 def _field_of(key: str) -> str:
-    return key.partition("__")[0]
+    """The field a query-string key filters: ``total__gte`` -> ``total``, and a relation
+    path's ``order__account__region__in`` -> ``order__account__region``."""
+    head, _unused, last = key.rpartition("__")
+    return head if head and last in FILTER_OPS else key
 
 
 def _without(pairs: Pairs, *keys: str) -> Pairs:
@@ -145,7 +148,7 @@ def filter_panel(model_admin: ModelAdmin, spec: ListSpec, pairs: Pairs, base: st
     of ``get_list_filter``, typed by its column."""
     today = today or utc_today()
     groups = []
-    for name in model_admin.get_list_filter(current_user):
+    for name in map(path_key, model_admin.get_list_filter(current_user)):
         column = spec.filterable.get(name)
         if column is not None:
             groups.append(filter_group(model_admin, column, name, pairs, base, today=today))
@@ -327,7 +330,7 @@ def facets_view(model_admin: ModelAdmin):
     """The choices of one filter field with, per choice, how many rows of the list (with every
     other condition of its query string) it would keep; no numbers past the time limit."""
     name = request.args.get("field", "")
-    if name not in model_admin.get_list_filter(current_user):
+    if name not in map(path_key, model_admin.get_list_filter(current_user)):
         abort(400, description=_("cannot count by %(name)s", name=repr(name)))
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "field"]
     # The field's own filters stay out of the counts (so every option stays clickable); sort and

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk
-from ..i18n import _, lazy_gettext as _l, lazy_pgettext
+from ..i18n import _
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
@@ -17,12 +17,9 @@ from ..query import fetch_rows_by_pk
 from ..storage import TablesMissing
 from .common import engine_and_dialect, list_url, object_of
 from .render import Crumb, render_page
-from .values import Labels, fk_labels, value_text
+from ..values import Labels, action_label, fk_labels, value_text
 
 PAGE = 50
-ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
-                 "revert": lazy_pgettext("a recorded change, undone", "Reverted"),
-                 "restore": _l("Restored")}
 
 
 def history_view(model_admin: ModelAdmin, pk: str):
@@ -102,17 +99,8 @@ def _entry(model_admin: ModelAdmin, entry: dict[str, t.Any], columns: dict[str, 
                        "before": value_text(column, before, labels),
                        "after": value_text(column, after, labels)})
     return {"id": entry["id"], "when": entry["created_at"], "user": entry["user_label"],
-            "action": entry["action"], "action_label": _action_label(model_admin, entry["action"]),
+            "action": entry["action"], "action_label": action_label(model_admin, entry["action"]),
             "fields": fields, "note": entry["note"]}
-
-
-def _action_label(model_admin: ModelAdmin, action: str) -> str:
-    """"Changed", "Deleted"..., or a custom action's own label (whoever may run it now)."""
-    if action.startswith("action:"):
-        name = action.partition(":")[2]
-        return next((a.label for a in model_admin._all_actions() if a.name == name),
-                    name.replace("_", " ").capitalize())
-    return ACTION_LABELS.get(action, action.capitalize())
 
 
 def _order(columns: dict[str, ColumnInfo], attribute: str) -> int:
@@ -145,7 +133,7 @@ def recent_actions(limit: int = 10) -> list[dict[str, t.Any]]:
         model_admin = slugs[entry["model_slug"]]
         url = None if entry["action"] == "delete" else admin_url(
             ".detail", slug=model_admin.slug, pk=entry["pk"])
-        out.append({"action": _action_label(model_admin, entry["action"]), "verb": entry["action"],
+        out.append({"action": action_label(model_admin, entry["action"]), "verb": entry["action"],
                     "model_label": model_admin.verbose_name, "object_label": entry["object_label"],
                     "url": url, "user_label": entry["user_label"], "when": entry["created_at"],
                     "history_url": admin_url(".history", slug=model_admin.slug, pk=entry["pk"])})

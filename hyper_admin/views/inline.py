@@ -18,11 +18,12 @@ from ..cells import Cell, cell_button, format_value
 from ..i18n import _, in_sentence
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
+from ..unchanged import forgive, untouched
 from ..writes import IntegrityProblem
-from .common import detail_url, engine_and_dialect, load_row, object_of, require
+from ..changes import Conflict, form_columns, snapshot, stable
+from .common import changes_for, detail_url, load_row, object_of, require, version_tokens
 from .render import templates_for
-from .rows import (_Stale, _attach, _form_class, _form_columns, _read_version, _snapshot,
-                   _stable, _version, update_if_unchanged)
+from .rows import _attach
 
 
 def editable_columns(model_admin: ModelAdmin) -> dict[str, ColumnInfo]:
@@ -80,12 +81,14 @@ def _render(model_admin: ModelAdmin, status: int = 200, **context):
 
 def cell_view(model_admin: ModelAdmin, pk: str, field: str):
     user = current_user
-    if field not in editable_columns(model_admin):
-        abort(400, description=_("%(field)s is not editable in the list", field=repr(field)))
+    # The CONTRACT's permission order: a missing row (404), then a change not granted (403:
+    # a read-only model's cells too), then a field the list does not edit (400).
     pk_values, values = load_row(model_admin, pk)
     obj = object_of(model_admin, values)
     require(model_admin, "change", obj)
-    editable, _unused = _form_columns(model_admin, user, obj)
+    if field not in editable_columns(model_admin):
+        abort(400, description=_("%(field)s is not editable in the list", field=repr(field)))
+    editable, _unused = form_columns(model_admin, user, obj)
     column = next((c for c in editable if c.attribute == field), None)
     if column is None:
         # Read-only for this user or row, or not a field of the form.
@@ -103,8 +106,9 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
                        field=form[field], field_id=f"ha-cell-{pk}-{field}", error=error,
                        label=column.label)
 
-    form_class = _form_class(model_admin, [column])
-    version = _version(values, [column])
+    form_class = model_admin.form_class([column])
+    tokens = version_tokens()
+    version = tokens.dumps(values, [column])
     if request.method == "GET":
         if request.args.get("view"):
             return show(values)
@@ -112,26 +116,24 @@ def cell_view(model_admin: ModelAdmin, pk: str, field: str):
 
     form = form_class(request.form, data=form_fields.initial_data([column], values))
     posted_version = request.form.get("_version", "")
-    if not form.validate():
+    kept = untouched(form, [column], values)  # left as shown: the stored value stays
+    if not (form.validate() or forgive(form, kept)):
         return editor(form, posted_version or version, 422)
-    seen = _snapshot(values, [column])
-    if _read_version(posted_version) != seen:
+    seen = snapshot(values, [column])
+    if tokens.loads(posted_version) != seen:
         return editor(form, version, 409, error=_changed_meanwhile(column, values))
-    new_values = form_fields.cleaned_values(form, [column])
-    changed = {a: v for a, v in new_values.items() if _stable(v) != _stable(values.get(column.name))}
-    engine, dialect = engine_and_dialect()
+    new_values = {} if kept else form_fields.cleaned_values(form, [column])
+    changed = {a: v for a, v in new_values.items() if stable(v) != stable(values.get(column.name))}
     try:
-        with engine as tx:
-            model_admin.on_model_change(changed, obj, False)
-            update_if_unchanged(tx, dialect, model_admin, pk_values, [column], changed, seen)
-            model_admin.after_model_change(obj, False)
-    except _Stale:
+        changes_for(model_admin).update(pk_values, changed, columns=[column], original=seen)
+    except Conflict:
         _unused, fresh = load_row(model_admin, pk)
-        return editor(form, _version(fresh, [column]), 409, error=_changed_meanwhile(column, fresh))
+        return editor(form, tokens.dumps(fresh, [column]), 409,
+                      error=_changed_meanwhile(column, fresh))
     except ValidationError as exc:
         return editor(form, version, 422, error=str(exc))
     except IntegrityProblem as problem:
-        return editor(form, version, 409, error=_attach(form, problem))
+        return editor(form, version, problem.status, error=_attach(form, problem))
     _unused, fresh = load_row(model_admin, pk)
     title = model_admin.row_label(object_of(model_admin, fresh))
     if changed:

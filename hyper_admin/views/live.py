@@ -15,7 +15,6 @@ itself) or when the client is gone (the next write fails and the generator is cl
 
 from __future__ import annotations
 
-import json
 import time
 import typing as t
 
@@ -23,10 +22,11 @@ from flask import Response, abort, make_response, request, stream_with_context
 from markupsafe import Markup
 from sqlorm import SQL
 
+from ..htmx import trigger_client_event
 from ..i18n import _, format_number
 from ..options import ModelAdmin
 from ..pipeline import current_state
-from ..query import BadQuery, count_matching, parse_value, select_list
+from ..query import BadQuery, parse_value
 from ..sql import QueryTimeout, bound_sources, time_limit, to_db
 from ..sqlorm_compat import release_idle_connection
 from .common import engine_and_dialect, list_request
@@ -81,7 +81,7 @@ def live_stream(model_admin: ModelAdmin):
         last_write = time.monotonic()
         while time.monotonic() < deadline:
             try:
-                total = count_matching(engine, dialect, listing.spec, listing.params, cap=LIVE_CAP)
+                total = listing.count(engine, dialect, cap=LIVE_CAP)
                 n = total.value or 0
                 text = format_number(n) + ("+" if total.kind != "exact" else "")
             except QueryTimeout:
@@ -106,19 +106,19 @@ def live_stream(model_admin: ModelAdmin):
 def live_rows(model_admin: ModelAdmin):
     """The rows newer than ``since`` matching the list (at most a page), as ``<tr>`` markup to
     prepend, with the new ``since`` for the page's stream."""
-    from .listing import row_columns, rows_of
+    from .list_rows import row_columns, rows_of
 
     listing, column, engine, dialect = _live_request(model_admin)
     plain, tokened = row_columns(model_admin, listing, column)
     params = listing.params
     params.after = params.before = None
-    page = select_list(engine, dialect, listing.spec, params, plain, listing.joins, count_cap=None)
+    page = listing.page(engine, dialect, plain, params, count_cap=None)
     rows = rows_of(model_admin, listing, page, tokened)
     newest = max((column.coerce(r[column.name]) for r in page.rows), default=None)
     response = make_response(Markup("\n".join(r.html for r in rows)))
     if newest is not None:
         # admin.js restarts the page's stream from the newest row it now shows.
-        response.headers["HX-Trigger"] = json.dumps({"hyper-admin-live": {"since": live_value(newest)}})
+        trigger_client_event(response, "hyper-admin-live", {"since": live_value(newest)})
     return response
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import abort, make_response, render_template, request
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from .. import audit
 from ..cells import coerced, decode_pk, encode_pk, label_columns, label_for
@@ -24,11 +25,11 @@ from ..htmx import current_htmx
 from ..i18n import _
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state, is_superuser
-from ..query import BadQuery, RelatedColumn, fetch_rows_by_pk, parse_list_params, select_list
+from ..query import RelatedColumn, fetch_rows_by_pk, select_list
 from ..sql import QueryTimeout, limited
 from ..storage import TablesMissing
-from .common import engine_and_dialect, list_spec, list_url
-from .history import _action_label
+from .common import engine_and_dialect, list_request, list_url
+from ..values import action_label
 from .render import Crumb, navigation, render_page, templates_for
 from .saved import palette_views
 from .visits import recent_visits
@@ -166,7 +167,7 @@ def _recent(q: str) -> Group:
             continue
         group.items.append(Item(
             label, admin_url(".detail", slug=model_admin.slug, pk=entry["pk"]), "history",
-            f"{model_admin.verbose_name} · {_action_label(model_admin, entry['action']).lower()}"))
+            f"{model_admin.verbose_name} · {action_label(model_admin, entry['action']).lower()}"))
         if len(group.items) >= RECENT:
             break
     return group
@@ -181,9 +182,13 @@ def _rows(q: str) -> list[Group]:
     deadline = time.monotonic() + BUDGET
     searched = 0
     for model_admin in _viewable().values():
-        if getattr(model_admin, "bind", None) is not None:
-            continue  # a query view: its rows have no page of their own
-        spec = list_spec(model_admin, current_user)
+        if model_admin.is_query_view:
+            continue  # its rows have no page of their own
+        try:
+            listing = list_request(model_admin, MultiDict([("q", q), ("per_page", str(ROWS_PER_MODEL))]))
+        except HTTPException:  # a query too long or odd for this list: not searched
+            continue
+        spec = listing.spec
         # Never search a secret column, even one a ModelAdmin names in search_fields.
         spec.search = [s for s in spec.search
                        if not (s.column if isinstance(s, RelatedColumn) else s).secret]
@@ -199,15 +204,11 @@ def _rows(q: str) -> list[Group]:
             groups.append(group)
             continue
         searched += 1
-        try:
-            params = parse_list_params(MultiDict([("q", q), ("per_page", str(ROWS_PER_MODEL))]),
-                                       spec)
-        except BadQuery:
-            continue
         columns = label_columns(model_admin, model_admin.model)
         try:
             with limited(min(MODEL_TIME_LIMIT, left)):
-                page = select_list(engine, dialect, spec, params, columns, [], count_cap=None)
+                page = select_list(engine, dialect, spec, listing.params, columns, listing.joins,
+                                   count_cap=None)
         except QueryTimeout:
             group.note = _("The search took too long here. Open the list to search it.")
             groups.append(group)

@@ -272,7 +272,7 @@ def _present_series(panel: Panel, data: dict, dom_id: str) -> dict:
             ngettext("%(num)s week", "%(num)s weeks", n) if bucket == "week" else
             ngettext("%(num)s day", "%(num)s days", n))
     return {"svg": svg, "legend": legend, "table_rows": rows, "series_names": [s.name for s in series],
-            "span_text": span, "summable": summable, "bucket_name": bucket}
+            "span_text": span, "summable": summable}
 
 
 def _present_breakdown(panel: Panel, data: dict, dom_id: str) -> dict:

@@ -10,7 +10,7 @@ from flask import current_app, make_response, render_template
 from jinja2 import TemplateNotFound
 from flask_login import current_user
 
-from ..htmx import current_htmx
+from ..htmx import current_htmx, push_url, reswap, retarget
 from .shell import render_in_shell, shell_applies
 from ..pipeline import admin_url, current_state, may_show_shell, user_label, user_roles
 
@@ -118,9 +118,9 @@ def render_page(screen: str, *, page_title: str, breadcrumbs: t.Sequence[Crumb] 
         html = render_template(names, **context)
     response = make_response(html, status_code)
     if in_dialog:
-        response.headers["HX-Retarget"] = DIALOG_TARGET
-        response.headers["HX-Reswap"] = "innerHTML"
-        response.headers["HX-Push-Url"] = "false"
+        retarget(response, DIALOG_TARGET)
+        reswap(response, "innerHTML")
+        push_url(response, False)
     return response
 
 

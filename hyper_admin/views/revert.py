@@ -13,21 +13,21 @@ from __future__ import annotations
 import typing as t
 
 from flask import abort, request
-from flask_login import current_user
 from wtforms import ValidationError
 
 from .. import audit
-from ..cells import coerced, decode_pk, encode_pk
+from ..cells import decode_pk, encode_pk
+from ..changes import Conflict, snapshot
 from ..i18n import _
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
 from ..pipeline import admin_url, current_state
 from ..query import BadQuery, fetch_rows_by_pk, parse_value
-from ..writes import IntegrityProblem, insert
-from .common import audit_change, engine_and_dialect, list_url, object_of, require
+from ..writes import IntegrityProblem
+from .common import changes_for, engine_and_dialect, list_url, object_of, require
 from .history import _shown
 from .render import Crumb, render_page
-from .rows import _done, _snapshot, _Stale, update_if_unchanged
+from .rows import _done
 
 
 def _entry(model_admin: ModelAdmin, pk_text: str, entry_id: int) -> dict[str, t.Any]:
@@ -64,12 +64,9 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
     pk_values = decode_pk(info, pk)
     if pk_values is None:
         abort(404)
-    engine, dialect = engine_and_dialect()
-    scope = model_admin.scope(current_user)
-    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
-    if not rows:
+    current = changes_for(model_admin).read(pk_values)
+    if current is None:
         abort(404)  # before the trail is read: a row outside the scope is not there
-    current = coerced(info, rows[0])
     obj = object_of(model_admin, current)
     require(model_admin, "change", obj)
     entry = _entry(model_admin, encode_pk(pk_values), entry_id)
@@ -96,12 +93,13 @@ def revert_view(model_admin: ModelAdmin, pk: str, entry_id: int):
     history_url = admin_url(".history", slug=model_admin.slug, pk=pk)
     if request.method == "POST" and plan and not problems:
         touched = [columns[a] for a in plan]
+        changes = changes_for(model_admin)
         try:
-            with engine as tx:
+            with changes.transaction():
                 audit.note(_("Reverts change #%(id)s", id=entry_id))
-                update_if_unchanged(tx, dialect, model_admin, pk_values, touched, plan,
-                                    _snapshot(current, touched), action="revert")
-        except _Stale:
+                changes.update(pk_values, plan, columns=touched,
+                               original=snapshot(current, touched), action="revert", hooks=False)
+        except Conflict:
             return _done(request.path, _("The row changed while you were looking: check the "
                                          "revert again."), "warning")
         except IntegrityProblem as problem:
@@ -144,17 +142,13 @@ def restore_view(model_admin: ModelAdmin, pk: str, entry_id: int):
                 values[attribute] = _value(column, before)
     except ValueError as exc:
         return _done(history_url, _("This row cannot be restored: %(error)s.", error=exc), "error")
+    changes = changes_for(model_admin)
     try:
-        with engine as tx:
+        with changes.transaction():
             audit.note(_("Restores the row deleted in change #%(id)s", id=entry_id))
-            key = insert(tx, dialect, info, values)
-            rows = fetch_rows_by_pk(engine, dialect, info, [key], info.columns)
-            restored = coerced(info, rows[0]) if rows else None
-            if restored is None or model_admin.scope(current_user) is not None and not \
-                    fetch_rows_by_pk(engine, dialect, info, [key], info.primary_key,
-                                     scope=model_admin.scope(current_user)):
-                abort(404)  # outside the user's scope: rolled back
-            audit_change(tx, model_admin, key, "restore", None, restored)
+            changes.create(values, action="restore", hooks=False)
+    except ValidationError:
+        abort(404)  # outside the user's scope, rolled back: as if the row were not there
     except IntegrityProblem as problem:
         return _done(history_url, _("The database refused the restore: %(error)s",
                                     error=problem.message), "error")

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import datetime
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 from wtforms import ValidationError
 
 from .. import checks, fields as form_fields
 from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
-from ..htmx import current_htmx
+from ..changes import (Conflict, MissingValues, form_columns, snapshot, stable, token_columns)
+from ..htmx import current_htmx, location, push_url, reswap, retarget
 from ..i18n import _, format_number, lazy_gettext as _l
 from ..introspect import ColumnInfo, model_info
 from ..options import ModelAdmin
 from ..query import count_referencing, fetch_rows_by_pk, on_delete_rule, referencing_rows
-from ..writes import IntegrityProblem, delete, insert, update
-from .common import (admin_path, audit_change, detail_url, engine_and_dialect, labels_of, list_url,
+from ..unchanged import forgive, untouched
+from ..writes import IntegrityProblem
+from .common import (admin_path, changes_for, detail_url, engine_and_dialect, labels_of, list_url,
                      load_row, model_admin_for, next_path, object_of, require, row_url,
-                     version_column)
+                     version_tokens)
 from .panels import detail_slots
 from .render import Crumb, render_page
-from .values import fk_labels, value_text
+from ..values import fk_labels, value_text
 from .visits import remember_visit
 
 
@@ -43,10 +41,8 @@ def _done(url: str, message: str, category: str = "success"):
     if current_htmx().request:
         # htmx would follow a 303 inside its XHR without updating the address bar: ask it to
         # navigate instead (it GETs the URL, swaps #main and pushes the URL).
-        response = make_response("", 200)
-        response.headers["HX-Location"] = json.dumps({"path": url, "target": "#main",
-                                                      "swap": "outerHTML show:window:top"})
-        return response
+        return location(make_response("", 200), url, target="#main",
+                        swap="outerHTML show:window:top")
     return redirect(url, code=303)
 
 
@@ -71,9 +67,9 @@ def _as_page(response, url: str):
     """A form htmx posted into an element of the page that comes back with its errors takes
     the main area, at its own URL: never a whole form page inside a small element."""
     if _in_place():
-        response.headers["HX-Retarget"] = "#main"
-        response.headers["HX-Reswap"] = "outerHTML show:window:top"
-        response.headers["HX-Push-Url"] = url
+        retarget(response, "#main")
+        reswap(response, "outerHTML show:window:top")
+        push_url(response, url)
     return response
 
 
@@ -159,8 +155,6 @@ def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: 
     if child_admin is None or not child_admin.has_permission("view", current_user):
         return None
     info = child_admin.info
-    if len(info.primary_key) != 1:
-        return None
     engine, dialect = engine_and_dialect()
     per = int(model_admin.inline_per_page)
     rows = referencing_rows(engine, dialect, info, fk, [parent_pk[0]],
@@ -170,7 +164,7 @@ def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: 
     for row in rows[:per]:
         values = coerced(info, row)
         items.append((label_for(child_admin, model, values),
-                      detail_url(child_admin, (values[info.primary_key[0].name],))))
+                      detail_url(child_admin, info.pk_values(values))))
     filter_url = list_url(child_admin) + "?" + urlencode({fk.attribute: parent_pk[0]})
     add_url = None
     if child_admin.has_permission("add", current_user):
@@ -182,75 +176,6 @@ def _inline(model_admin: ModelAdmin, child: tuple[type, ColumnInfo], parent_pk: 
 
 # ---------------------------------------------------------------------------------------------
 # Forms
-
-
-_LONG_VALUE = 256
-
-
-def _snapshot(values: dict, columns: list[ColumnInfo]) -> dict[str, t.Any]:
-    """The editable columns' values in a comparable form; long ones by their hash."""
-    out = {}
-    for column in columns:
-        value = _stable(values.get(column.name))
-        if isinstance(value, str) and len(value) > _LONG_VALUE:
-            value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
-        out[column.name] = value
-    return out
-
-
-def _version_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="hyper_admin.edit-version")
-
-
-def _version(values: dict, columns: list[ColumnInfo]) -> str:
-    """The token an edit form carries: the row as it was read, signed, so that a save can tell
-    exactly what someone else changed meanwhile."""
-    return _version_serializer().dumps(_snapshot(values, columns))
-
-
-def _read_version(token: str) -> dict[str, t.Any] | None:
-    try:
-        original = _version_serializer().loads(token)
-    except BadSignature:
-        return None
-    return original if isinstance(original, dict) else None
-
-
-def _stable(value: t.Any) -> t.Any:
-    if hasattr(value, "value") and not isinstance(value, (int, str)):
-        return getattr(value, "value")
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True, default=str)
-    return str(value) if value is not None else None
-
-
-def _form_columns(model_admin: ModelAdmin, user, obj) -> tuple[list[ColumnInfo], list[ColumnInfo]]:
-    """(editable columns, read-only columns) of the form, in form order."""
-    info = model_admin.info
-    named = model_admin._named_fields()
-    readonly = set(model_admin.get_readonly_fields(user, obj))
-    editable, shown_readonly = [], []
-    for name in model_admin.get_fields(user, obj):
-        column = info.column(name)
-        if column is None:
-            raise TypeError(f"fields of {type(model_admin).__name__}: {name!r} is not a column")
-        if column.secret and name not in named:
-            continue
-        if name in readonly or column.hint.readonly:
-            shown_readonly.append(column)
-        else:
-            editable.append(column)
-    return editable, shown_readonly
-
-
-def pickable_foreign_keys(model_admin: ModelAdmin, user) -> dict[str, ColumnInfo]:
-    """The foreign keys ``user`` may choose in this model's add or change form, by attribute
-    (CONTRACT §6: whoever may add or change rows picks among the target's labels, whether
-    or not they may view the target)."""
-    if not (model_admin.has_permission("add", user) or model_admin.has_permission("change", user)):
-        return {}
-    editable, _unused = _form_columns(model_admin, user, None)
-    return {c.attribute: c for c in editable if c.target_model is not None}
 
 
 def _field(form, attribute: str):
@@ -268,7 +193,7 @@ def _prepare_fk_fields(model_admin: ModelAdmin, form, editable: list[ColumnInfo]
         target_admin = model_admin_for(column.target_model)
         if target_admin is not None and target_admin.has_permission("view", current_user):
             field.lookup_url = url_for(".lookup", slug=target_admin.slug)
-        else:  # labels only, through this form's own field (views/listing.field_lookup_view)
+        else:  # labels only, through this form's own field (views/lookup.field_lookup_view)
             field.lookup_url = url_for(".field_lookup", slug=model_admin.slug,
                                        field=column.attribute)
         current = field.data if field.data not in (None, "") else None
@@ -334,22 +259,11 @@ def _missing_entry(model_admin: ModelAdmin, column: ColumnInfo) -> dict:
                      "until it can. Ask an administrator.", reason=reason)}}
 
 
-class _Unfillable(Exception):
-    def __init__(self, columns: list[ColumnInfo]):
-        super().__init__(", ".join(c.attribute for c in columns))
-        self.columns = columns
-
-
-def _form_class(model_admin: ModelAdmin, editable: list[ColumnInfo]):
-    return form_fields.build_form_class(
-        editable, overrides=dict(model_admin.form_overrides), args=dict(model_admin.form_args))
-
-
 def create_view(model_admin: ModelAdmin):
     require(model_admin, "add")
     user = current_user
-    editable, readonly = _form_columns(model_admin, user, None)
-    form_class = _form_class(model_admin, editable)
+    editable, readonly = form_columns(model_admin, user, None)
+    form_class = model_admin.form_class(editable)
     title = model_admin.phrase("Add %(model)s")
     unfillable = checks.unfillable_on_insert(model_admin, {c.attribute for c in editable})
     if request.method == "GET":
@@ -367,39 +281,28 @@ def create_view(model_admin: ModelAdmin):
 
     form = form_class(request.form)
     _prepare_fk_fields(model_admin, form, editable)
-    if not form.validate() or not _references_exist(form, editable):
+
+    def again(status: int, **problem):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title, status=422)
+                            version=None, title=title, status=status, **problem)
+
+    if not form.validate() or not _references_exist(form, editable):
+        return again(422)
     values = form_fields.cleaned_values(form, editable)
     # Columns the form does not show get the model's default, as sqlorm's own insert would.
     for column in model_admin.info.columns:
         if column.attribute not in values and column.has_default and not column.primary_key:
             values[column.attribute] = column.default_value()
-    engine, dialect = engine_and_dialect()
     try:
-        with engine as tx:
-            model_admin.on_model_change(values, None, True)
-            still_missing = [c for c in unfillable if values.get(c.attribute) is None]
-            if still_missing:
-                raise _Unfillable(still_missing)
-            pk = insert(tx, dialect, model_admin.info, values)
-            require_in_scope(engine, dialect, model_admin, pk)
-            rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk], model_admin.info.columns)
-            created = coerced(model_admin.info, rows[0]) if rows else None
-            obj = object_of(model_admin, created) if created is not None else None
-            model_admin.after_model_change(obj, True)
-            if created is not None:
-                audit_change(tx, model_admin, pk, "create", None, created)
+        pk, created = changes_for(model_admin).create(values, must_fill=unfillable)
+    except MissingValues as exc:
+        return again(422, missing=exc.columns)
     except ValidationError as exc:
-        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title, status=422, error=str(exc))
+        return again(422, error=str(exc))
     except IntegrityProblem as problem:
-        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title, status=409, error=_attach(form, problem))
-    except _Unfillable as exc:
-        return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
-                            version=None, title=title, status=422, missing=exc.columns)
-    label = model_admin.row_label(obj) if obj is not None else model_admin.verbose_name
+        return again(problem.status, error=_attach(form, problem))
+    label = (model_admin.row_label(object_of(model_admin, created)) if created is not None
+             else model_admin.verbose_name)
     message = model_admin.phrase("%(model)s “%(row)s” was added.",
                                  model=model_admin.verbose_name, row=label)
     after = next_path()
@@ -445,11 +348,12 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     pk_values, values = load_row(model_admin, pk)
     obj = object_of(model_admin, values)
     require(model_admin, "change", obj)
-    editable, readonly = _form_columns(model_admin, user, obj)
-    form_class = _form_class(model_admin, editable)
+    editable, readonly = form_columns(model_admin, user, obj)
+    form_class = model_admin.form_class(editable)
     title = model_admin.row_label(obj)
     tokened = token_columns(model_admin, editable)
-    version = _version(values, tokened)
+    tokens = version_tokens()
+    version = tokens.dumps(values, tokened)
     if request.method == "GET":
         form = form_class(data=form_fields.initial_data(editable, values))
         _prepare_fk_fields(model_admin, form, editable)
@@ -460,111 +364,40 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     # offered, a time zone) is kept unless the user changed it.
     form = form_class(request.form, data=form_fields.initial_data(editable, values))
     _prepare_fk_fields(model_admin, form, editable)
-    posted_version = request.form.get("_version", "")
-    if not form.validate() or not _references_exist(form, editable):
+
+    def again(status: int, shown_version: str, **problem):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
-                            version=posted_version or version, title=title, status=422)
-    original = _read_version(posted_version)
-    if original != _snapshot(values, tokened):
+                            version=shown_version, title=title, status=status, **problem)
+
+    posted_version = request.form.get("_version", "")
+    # Inputs left as the form showed them keep the row's own value (unchanged.py).
+    kept = untouched(form, editable, values)
+    touched = [c for c in editable if c.attribute not in kept]
+    if (not (form.validate() or forgive(form, kept))
+            or not _references_exist(form, touched)):
+        return again(422, posted_version or version)
+    original = tokens.loads(posted_version)
+    if original != snapshot(values, tokened):
         return _conflict(model_admin, form, values, editable, readonly, pk, title, version,
                          original=original)
-    new_values = form_fields.cleaned_values(form, editable)
+    new_values = form_fields.cleaned_values(form, touched)
     before = {c.attribute: values.get(c.name) for c in editable}
-    changed = {a: v for a, v in new_values.items() if _stable(v) != _stable(before.get(a))}
-    engine, dialect = engine_and_dialect()
+    changed = {a: v for a, v in new_values.items() if stable(v) != stable(before.get(a))}
     try:
-        with engine as tx:
-            model_admin.on_model_change(changed, obj, False)
-            update_if_unchanged(tx, dialect, model_admin, pk_values, tokened, changed, original)
-            model_admin.after_model_change(obj, False)
-    except _Stale:
+        changes_for(model_admin).update(pk_values, changed, columns=tokened, original=original)
+    except Conflict:
         _unused, fresh = load_row(model_admin, pk)
         return _conflict(model_admin, form, fresh, editable, readonly, pk, title,
-                         _version(fresh, tokened), original=_snapshot(values, tokened))
+                         tokens.dumps(fresh, tokened), original=snapshot(values, tokened))
     except ValidationError as exc:
-        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
-                            version=version, title=title, status=422, error=str(exc))
+        return again(422, version, error=str(exc))
     except IntegrityProblem as problem:
-        return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
-                            version=version, title=title, status=409, error=_attach(form, problem))
+        return again(problem.status, version, error=_attach(form, problem))
     message = (model_admin.phrase("%(model)s “%(row)s” was saved.",
                                   model=model_admin.verbose_name, row=title) if changed
                else _("%(model)s “%(row)s”: no changes.",
                       model=model_admin.verbose_name, row=title))
     return _done(detail_url(model_admin, pk_values), message)
-
-
-class _Stale(Exception):
-    pass
-
-
-OUTSIDE_SCOPE = _l("These values would put the row outside what you may see and change: "
-                   "nothing was saved.")
-
-
-def require_in_scope(engine, dialect, model_admin: ModelAdmin, pk_values: tuple) -> None:
-    """After a write in the current transaction: the row must still be within the user's scope,
-    else ValidationError (the caller's transaction rolls back). The scope bounds what a user
-    writes as well as what they read: no creating rows in, or moving rows to, another's part."""
-    scope = model_admin.scope(current_user)
-    if scope is not None and not fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values],
-                                                  model_admin.info.primary_key, scope=scope):
-        raise ValidationError(str(OUTSIDE_SCOPE))
-
-
-def token_columns(model_admin: ModelAdmin, editable: list[ColumnInfo]) -> list[ColumnInfo]:
-    """The columns an edit form's version token snapshots: the editable ones, and the version
-    column when the ModelAdmin names one."""
-    version = version_column(model_admin)
-    if version is None or version in editable:
-        return editable
-    return [*editable, version]
-
-
-def next_version(column: ColumnInfo, current: t.Any) -> t.Any:
-    """The value a save writes into the version column: a counter plus one, or now (UTC)."""
-    if column.kind == "int":
-        return (current or 0) + 1
-    now = datetime.datetime.now(datetime.timezone.utc)
-    if isinstance(current, datetime.datetime) and current.tzinfo is None:
-        now = now.replace(tzinfo=None)
-    if isinstance(current, datetime.datetime) and current >= now:
-        now = current + datetime.timedelta(microseconds=1)  # always a different value
-    return now
-
-
-def update_if_unchanged(tx, dialect, model_admin: ModelAdmin, pk_values: tuple,
-                        columns: list[ColumnInfo], changed: dict, original: dict | None,
-                        action: str = "update") -> None:
-    """Write ``changed`` only if the row still holds ``original``, the snapshot of ``columns``
-    the form (or the inline editor) was opened with. The row is read again in this transaction
-    and the UPDATE is conditioned on the values read, so nobody writes in between; otherwise
-    _Stale. The change goes into the audit trail as ``action``, in the same transaction.
-    Used by every edit path, so that they all follow one rule."""
-    if not changed:
-        return
-    engine, _unused = engine_and_dialect()
-    info = model_admin.info
-    scope = model_admin.scope(current_user)
-    rows = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns, scope=scope)
-    before = coerced(info, rows[0]) if rows else None
-    if before is None or _snapshot(before, columns) != original:
-        raise _Stale()
-    row = rows[0]
-    # Floats, JSON and bytes do not compare reliably in SQL: the snapshot above covers them.
-    expected = {c.name: row[c.name] for c in columns if c.kind not in ("json", "bytes", "float")}
-    version = version_column(model_admin)
-    if version is not None:
-        # The row's version moves with every save, and the UPDATE is conditioned on it too:
-        # a writer that changed only columns this form does not show is caught as well.
-        expected[version.name] = row[version.name]
-        changed = {**changed, version.attribute: next_version(version, before.get(version.name))}
-    if update(tx, dialect, info, pk_values, changed, scope=scope, expected=expected) == 0:
-        raise _Stale()
-    require_in_scope(engine, dialect, model_admin, pk_values)
-    after = fetch_rows_by_pk(engine, dialect, info, [pk_values], info.columns)
-    audit_change(tx, model_admin, pk_values, action, before,
-                 coerced(info, after[0]) if after else None)
 
 
 def _input_values(form, editable: list[ColumnInfo]) -> dict[ColumnInfo, t.Any]:
@@ -586,11 +419,11 @@ def _conflict(model_admin, form, current: dict, editable, readonly, pk, title, v
     """409: the row changed since the form was opened. Lists, per field someone else changed,
     the value the form was opened with, the value now, and the user's input (kept in the form);
     the form carries the new version, so saving again applies the user's input knowingly."""
-    now = _snapshot(current, editable)
+    now = snapshot(current, editable)
     # Their values as the form's widgets hold them, for "Take theirs" (static/admin.js).
     theirs = type(form)(formdata=None, data=form_fields.initial_data(editable, current))
     inputs = _input_values(form, editable)
-    mine = _snapshot({c.name: v for c, v in inputs.items()}, editable)
+    mine = snapshot({c.name: v for c, v in inputs.items()}, editable)
     # Every side reads as the list reads it: a foreign key by its row's label on each side.
     labels = fk_labels((c, v) for c in editable for v in (
         (original or {}).get(c.name), current.get(c.name), inputs.get(c)))
@@ -665,15 +498,14 @@ def reach_of(model_admin: ModelAdmin, pks: list[tuple]) -> list[dict]:
         if not n:
             continue
         examples = []
-        if (child_admin is not None and child_admin.has_permission("view", current_user)
-                and len(child_info.primary_key) == 1):
+        if child_admin is not None and child_admin.has_permission("view", current_user):
             rows = referencing_rows(engine, dialect, child_info, child.column, keys,
                                     label_columns(child_admin, child.model), limit=5,
                                     scope=child_scope, newest_first=False)
             for row in rows:
                 values = coerced(child_info, row)
                 examples.append((label_for(child_admin, child.model, values),
-                                 detail_url(child_admin, (values[child_info.primary_key[0].name],))))
+                                 detail_url(child_admin, child_info.pk_values(values))))
         count = format_number(n) + ("+" if capped else "")
         if child_admin is None:
             name, count_text = child.model.__name__, f"{count} {child.model.__name__}"
@@ -698,7 +530,6 @@ REACH_OUTCOMES = {
 
 
 def delete_view(model_admin: ModelAdmin, pk: str):
-    user = current_user
     pk_values, values = load_row(model_admin, pk)
     obj = object_of(model_admin, values)
     require(model_admin, "delete", obj)
@@ -720,18 +551,10 @@ def delete_view(model_admin: ModelAdmin, pk: str):
 
     if request.method == "GET":
         return page()
-    engine, dialect = engine_and_dialect()
     try:
-        with engine as tx:
-            model_admin.on_model_delete(obj)
-            scope = model_admin.scope(user)
-            rows = fetch_rows_by_pk(engine, dialect, model_admin.info, [pk_values],
-                                    model_admin.info.columns, scope=scope)
-            count = delete(tx, dialect, model_admin.info, [pk_values], scope=scope)
-            if count == 0 or not rows:
-                abort(404)
-            model_admin.after_model_delete(obj)
-            audit_change(tx, model_admin, pk_values, "delete", coerced(model_admin.info, rows[0]), None)
+        changes_for(model_admin).delete(pk_values)
+    except LookupError:
+        abort(404)
     except IntegrityProblem:
         return page(409, _("The database refused the delete: other rows still refer to this one. "
                            "Delete or reassign them first."))

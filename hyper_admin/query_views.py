@@ -19,13 +19,14 @@ import typing as t
 import weakref
 from dataclasses import dataclass
 
-from flask import abort
 from werkzeug.datastructures import MultiDict
 
-from . import pipeline, sql
+from . import problems, sql
+from .context import current_state
 from .i18n import _
-from .introspect import MISSING, ColumnInfo, Hint, ModelInfo, _kind, _unwrap, model_info
+from .introspect import MISSING, ColumnInfo, Hint, ModelInfo, _kind, _unwrap, choices_of, model_info
 from .options import ModelAdmin
+from .query import BadQuery, parse_value
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: The endpoints a query view answers; every other URL of its slug is a 404.
@@ -84,12 +85,16 @@ class QueryAdmin(ModelAdmin):
 
     # -- per request ----------------------------------------------------------------------------
 
-    def bind(self, user: t.Any, args: t.Any) -> MultiDict:
-        """Bind the query's parameters (defaults, and public ones from ``args``: 400 when not
-        valid) and the user's scope for this request; return ``args`` without the parameters."""
-        from .query import BadQuery, parse_value
+    def list_scope(self, user: t.Any):
+        return None  # bound inside the query by bind_query
 
-        engine = pipeline.current_state().engine
+    def rows_have_pages(self, user: t.Any) -> bool:
+        return self.row_link_for(user) is not None
+
+    def bind_query(self, user: t.Any, args: t.Any, engine: t.Any = None) -> MultiDict:
+        """Bind the query's parameters (defaults, and public ones from ``args``: BadQuery when
+        not valid) and the user's scope for this request; return ``args`` without them."""
+        engine = engine if engine is not None else current_state().engine
         self.verify(engine)
         values = {}
         public = {name for name, param in self.query_params.items() if param.public}
@@ -102,32 +107,28 @@ class QueryAdmin(ModelAdmin):
                                          sql.dialect_of(engine))
                 continue
             if len(raw) > 1:
-                abort(400, description=_("%(name)s takes one value", name=name))
+                raise BadQuery(_("%(name)s takes one value", name=name))
             column = _param_column(name, param)
-            try:
-                value = parse_value(column, raw[0])
-            except BadQuery as exc:
-                abort(400, description=str(exc))
+            value = parse_value(column, raw[0])
             if (param.min is not None and value < param.min) or (
                     param.max is not None and value > param.max):
-                abort(400, description=_("%(name)s must be between %(min)s and %(max)s",
-                                         name=name, min=param.min, max=param.max))
+                raise BadQuery(_("%(name)s must be between %(min)s and %(max)s",
+                                 name=name, min=param.min, max=param.max))
             values[name] = sql.to_db(column, value, sql.dialect_of(engine))
         sql.bind_source(self.source, values, self.scope(user))
         return rest
 
-    def row_link_for(self, user: t.Any) -> tuple[ColumnInfo, str] | None:
-        """(the column holding the linked row's key, that row's detail URL with a placeholder
-        for the key), when the row links somewhere the user may go."""
-        from .views.common import model_admin_for
-
+    def row_link_for(self, user: t.Any) -> tuple[ColumnInfo, ModelAdmin] | None:
+        """(the column holding the linked row's key, the ModelAdmin of that row), when the
+        row links somewhere the user may go."""
         if self.row_link is None:
             return None
         column = self.info.column(self.row_link)
-        target = model_admin_for(column.target_model)
+        target = next((ma for ma in current_state().model_admins()
+                       if ma.model is column.target_model), None)
         if target is None or not target.has_permission("view", user):
             return None
-        return column, pipeline.admin_url(".detail", slug=target.slug, pk=pipeline.URL_PLACEHOLDER + "pk__")
+        return column, target
 
     # -- checks ---------------------------------------------------------------------------------
 
@@ -178,13 +179,7 @@ def _column(name: str, annotation: t.Any, *, table: str, primary_key: bool,
     python_type, optional, metadata = _unwrap(annotation)
     hint = next((m for m in metadata if isinstance(m, Hint)), Hint())
     enum_class = python_type if isinstance(python_type, type) and issubclass(python_type, __import__("enum").Enum) else None
-    choices = None
-    if hint.choices:
-        choices = tuple((c, str(c)) if not isinstance(c, tuple) else (c[0], str(c[1])) for c in hint.choices)
-    elif enum_class is not None:
-        from .introspect import _enum_label
-
-        choices = tuple((m.value, _enum_label(m)) for m in enum_class)
+    choices = choices_of(hint, enum_class)
     return ColumnInfo(
         name=name, attribute=name, kind=_kind(python_type, None, hint), python_type=python_type,
         sql_type=None, nullable=optional and not primary_key, primary_key=primary_key,
@@ -204,49 +199,15 @@ def build_query_admin(admin, name: str, query: t.Any, *, columns: t.Mapping[str,
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise ValueError(f"query view name {name!r}: letters, digits and _, not starting with a digit")
     text = _query_text(query)
-    if not columns:
-        raise TypeError(f"query view {name!r}: declare its result columns with columns=")
-    for column_name in columns:
-        if not isinstance(column_name, str) or not _IDENTIFIER.match(column_name):
-            raise ValueError(f"query view {name!r}: column name {column_name!r} is not a plain identifier")
+    _check_column_names(name, columns)
     keys = [key] if isinstance(key, str) else list(key or [next(iter(columns))])
     links = dict(links or {})
-    for mapping_name, names in (("key", keys), ("links", links), ("label_column", [label_column] if label_column else [])):
-        for column_name in names:
-            if column_name not in columns:
-                raise TypeError(f"query view {name!r}: {mapping_name} names {column_name!r}, "
-                                "which is not a declared column")
-    for column_name, target in links.items():
-        if not hasattr(target, "__mapper__") or len(model_info(target).primary_key) != 1:
-            raise TypeError(f"query view {name!r}: links[{column_name!r}] must be a sqlorm model "
-                            "with a one-column primary key")
-    if row_link is None and links:
-        row_link = next(iter(links))
-    if row_link is not None and row_link not in links:
-        raise TypeError(f"query view {name!r}: row_link {row_link!r} is not one of links")
-
-    query_params = {}
-    for param_name, value in (params or {}).items():
-        param = value if isinstance(value, QueryParam) else QueryParam(value)
-        if param.default is None and param.type is None:
-            raise TypeError(f"query view {name!r}: parameter {param_name!r} needs a default or type=")
-        query_params[param_name] = param
+    row_link = _checked_row_link(name, columns, keys, links, label_column, row_link)
+    query_params = _query_params(name, params or {})
     source = sql.query_source(name, text)
-    unknown = source.param_names - set(query_params)
-    unused = set(query_params) - source.param_names
-    if unknown or unused:
-        raise TypeError(f"query view {name!r}: the query's parameters {sorted(source.param_names)} "
-                        f"and params= {sorted(query_params)} differ")
+    _check_params_match(name, source, query_params)
 
-    infos = [_column(n, annotation, table=source.identifier, primary_key=n in keys,
-                     target=links.get(n)) for n, annotation in columns.items()]
-    for column in infos:
-        if column.primary_key and column.kind == "json":
-            raise TypeError(f"query view {name!r}: key column {column.name!r} cannot be JSON")
-    by_name = {c.name: c for c in infos}
-    info = ModelInfo(model=None, table=source.identifier, columns=infos,  # type: ignore[arg-type]
-                     primary_key=[by_name[k] for k in keys], by_attribute=dict(by_name),
-                     by_name=dict(by_name))
+    info = _result_info(name, source, columns, keys, links)
     class_name = "".join(part.title() for part in name.split("_")) + "Row"
     row_class = type(class_name, (), {"__hyper_admin_info__": info, "__module__": __name__,
                                       "__doc__": f"A row of the query view {name!r}."})
@@ -256,20 +217,105 @@ def build_query_admin(admin, name: str, query: t.Any, *, columns: t.Mapping[str,
                                "row_link": row_link, "scope_function": staticmethod(scope) if scope else None}
     if label_column is not None:
         attrs["list_display_links"] = [label_column]
-    words = name.replace("_", " ")
-    attrs.setdefault("verbose_name", options.pop("verbose_name", None) or words[:1].upper() + words[1:].rstrip("s"))
-    attrs["verbose_name_plural"] = options.pop("verbose_name_plural", None) or words[:1].upper() + words[1:]
-    for option, value in options.items():
-        if option.startswith("_") or not hasattr(QueryAdmin, option) or option in (
-                "fields", "fieldsets", "inlines", "list_editable", "actions", "detail_panels",
-                "readonly_fields", "form_overrides", "form_args", "version_field",
-                "date_hierarchy"):
-            raise TypeError(f"unknown option {option!r} of a query view")
-        attrs[option] = value
+    attrs.update(_class_options(name, options))
     admin_class = type(class_name + "Admin", (QueryAdmin,), attrs)
     model_admin = admin_class(row_class, admin)
     _check_names(model_admin)
     return model_admin
+
+
+def _check_column_names(name: str, columns: t.Mapping[str, t.Any]) -> None:
+    """Declared columns, each a plain identifier: they are written into the SQL as names."""
+    if not columns:
+        raise TypeError(f"query view {name!r}: declare its result columns with columns=")
+    for column_name in columns:
+        if not isinstance(column_name, str) or not _IDENTIFIER.match(column_name):
+            raise ValueError(f"query view {name!r}: column name {column_name!r} is not a plain identifier")
+
+
+def _checked_row_link(name: str, columns: t.Mapping[str, t.Any], keys: list[str],
+                      links: dict[str, type], label_column: str | None,
+                      row_link: str | None) -> str | None:
+    """Check ``key``, ``links`` and ``label_column`` name declared columns and each link goes
+    to a model with a one-column key; return the column whose link opens a row's page (by
+    default the first of ``links``)."""
+    label_columns = [label_column] if label_column else []
+    for mapping_name, names in (("key", keys), ("links", links), ("label_column", label_columns)):
+        for column_name in names:
+            if column_name not in columns:
+                problems.fail("hyper_admin.E020", f"query view {name!r}: {mapping_name} names "
+                              f"{column_name!r}, which is not a declared column")
+    for column_name, target in links.items():
+        if not hasattr(target, "__mapper__") or len(model_info(target).primary_key) != 1:
+            problems.fail("hyper_admin.E022", f"query view {name!r}: links[{column_name!r}] must "
+                          "be a sqlorm model with a one-column primary key")
+    if row_link is None and links:
+        row_link = next(iter(links))
+    if row_link is not None and row_link not in links:
+        problems.fail("hyper_admin.E022",
+                      f"query view {name!r}: row_link {row_link!r} is not one of links")
+    return row_link
+
+
+def _query_params(name: str, params: t.Mapping[str, t.Any]) -> dict[str, QueryParam]:
+    """``params=`` as QueryParams (a bare value is the default); each needs a type to parse
+    the query string's value with, from its default or ``type=``."""
+    query_params = {}
+    for param_name, value in params.items():
+        param = value if isinstance(value, QueryParam) else QueryParam(value)
+        if param.default is None and param.type is None:
+            problems.fail("hyper_admin.E023", f"query view {name!r}: parameter {param_name!r} "
+                          "needs a default or type=")
+        query_params[param_name] = param
+    return query_params
+
+
+def _check_params_match(name: str, source: sql.QuerySource,
+                        query_params: t.Mapping[str, QueryParam]) -> None:
+    """The query's ``:name`` parameters are exactly those of ``params=``."""
+    unknown = source.param_names - set(query_params)
+    unused = set(query_params) - source.param_names
+    if unknown or unused:
+        problems.fail("hyper_admin.E023", f"query view {name!r}: the query's parameters "
+                      f"{sorted(source.param_names)} and params= {sorted(query_params)} differ")
+
+
+def _result_info(name: str, source: sql.QuerySource, columns: t.Mapping[str, t.Any],
+                 keys: list[str], links: dict[str, type]) -> ModelInfo:
+    """The ModelInfo of the query's rows, as a model's would be: the declared columns (keys
+    and links among them) read from the query's common table expression. Its ``model`` is set
+    by the caller, once the row class exists."""
+    infos = [_column(n, annotation, table=source.identifier, primary_key=n in keys,
+                     target=links.get(n)) for n, annotation in columns.items()]
+    for column in infos:
+        if column.primary_key and column.kind == "json":
+            raise TypeError(f"query view {name!r}: key column {column.name!r} cannot be JSON")
+    by_name = {c.name: c for c in infos}
+    return ModelInfo(model=None, table=source.identifier, columns=infos,  # type: ignore[arg-type]
+                     primary_key=[by_name[k] for k in keys], by_attribute=dict(by_name),
+                     by_name=dict(by_name))
+
+
+#: ModelAdmin options about writing rows or forms: a query view has neither.
+_WRITE_OPTIONS = ("fields", "fieldsets", "inlines", "list_editable", "actions", "detail_panels",
+                  "readonly_fields", "form_overrides", "form_args", "version_field",
+                  "date_hierarchy")
+
+
+def _class_options(name: str, options: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The QueryAdmin class attributes of ``register_query``'s other options: the names
+    (by default from the view's name: "late_orders" is "Late order", "Late orders") and the
+    list options a query view takes."""
+    words = name.replace("_", " ")
+    attrs = {
+        "verbose_name": options.pop("verbose_name", None) or words[:1].upper() + words[1:].rstrip("s"),
+        "verbose_name_plural": options.pop("verbose_name_plural", None) or words[:1].upper() + words[1:],
+    }
+    for option, value in options.items():
+        if option.startswith("_") or not hasattr(QueryAdmin, option) or option in _WRITE_OPTIONS:
+            problems.fail("hyper_admin.E021", f"unknown option {option!r} of a query view")
+        attrs[option] = value
+    return attrs
 
 
 def _check_names(model_admin: QueryAdmin) -> None:
@@ -280,8 +326,8 @@ def _check_names(model_admin: QueryAdmin) -> None:
         for item in getattr(model_admin, option) or ():
             if isinstance(item, str) and item.lstrip("-") not in declared and not callable(
                     getattr(model_admin, item, None)):
-                raise TypeError(f"query view {model_admin.slug!r}: {option} names {item!r}, "
-                                "which is not a declared column")
+                problems.fail("hyper_admin.E020", f"query view {model_admin.slug!r}: {option} names "
+                              f"{item!r}, which is not a declared column")
 
 
 def _query_text(query: t.Any) -> str:

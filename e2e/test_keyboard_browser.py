@@ -96,9 +96,9 @@ def test_help_dialog_and_list_keys(page, demo):
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.name") == "q"
     page.keyboard.type("jk?")
-    assert page.locator("#main input[name=q]").input_value() == "jk?"
+    assert page.locator("#main form[role=search] input[name=q]").input_value() == "jk?"
     assert not is_open(page, "shortcuts-help")
-    page.locator("#main input[name=q]").fill("")
+    page.locator("#main form[role=search] input[name=q]").fill("")
     page.evaluate("document.activeElement.blur()")
 
     # j j Enter opens the second row; e edits it; g d goes to the dashboard.

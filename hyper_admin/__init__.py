@@ -5,7 +5,8 @@ import typing as t
 
 __version__ = "0.1.0"
 __all__ = ["Admin", "ModelAdmin", "Hint", "QueryParam", "action", "audit", "changes", "display",
-           "converters", "enable_postgresql", "reflect", "verify_password", "__version__"]
+           "converters", "enable_postgresql", "reflect", "verify_password", "ManyToMany",
+           "Inline", "__version__"]
 
 # Public names are imported on first use: the pytest plugin (hyper_admin.testing, loaded by
 # every pytest run where hyper_admin is installed) must not import Flask and sqlorm just to
@@ -14,6 +15,8 @@ _WHERE = {
     "Admin": ".site", "ModelAdmin": ".options", "action": ".options", "display": ".options",
     "Hint": ".introspect", "converters": ".fields", "enable_postgresql": ".sqlorm_compat",
     "verify_password": ".passwords", "QueryParam": ".query_views", "reflect": ".reflection",
+    "ManyToMany": ".many_to_many",
+    "Inline": ".inlines",
     "audit": None,
     "changes": None,
 }
@@ -21,7 +24,9 @@ _WHERE = {
 if t.TYPE_CHECKING:  # pragma: no cover
     from . import audit, changes
     from .fields import converters
+    from .inlines import Inline
     from .introspect import Hint
+    from .many_to_many import ManyToMany
     from .options import ModelAdmin, action, display
     from .passwords import verify_password
     from .query_views import QueryParam

@@ -25,6 +25,7 @@ import hashlib
 import json
 import typing as t
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from .introspect import ModelInfo
@@ -53,13 +54,40 @@ def ddl(postgresql: bool) -> list[str]:
             object_label VARCHAR(300) NOT NULL,
             action VARCHAR(100) NOT NULL,
             changes TEXT NOT NULL,
-            note TEXT
+            note TEXT,
+            parent VARCHAR(700)
         )""",
+        *parent_column(postgresql),
         f"CREATE INDEX IF NOT EXISTS {TABLE}_row ON {TABLE} (admin_name, model_slug, pk, id)",
         f"CREATE INDEX IF NOT EXISTS {TABLE}_recent ON {TABLE} (admin_name, id)",
         # The command palette's "recently changed by you": one user's newest entries.
         f"CREATE INDEX IF NOT EXISTS {TABLE}_user ON {TABLE} (admin_name, user_id, id)",
+        # A parent row's History: the entries of the children its form saved (inlines).
+        f"CREATE INDEX IF NOT EXISTS {TABLE}_parent ON {TABLE} (admin_name, parent, id)",
     ]
+
+
+def parent_column(postgresql: bool) -> list[str]:
+    """``parent`` added to a table made before it existed (PostgreSQL says IF NOT EXISTS;
+    on SQLite storage.ensure_tables adds it when PRAGMA table_info lacks it)."""
+    if postgresql:
+        return [f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS parent VARCHAR(700)"]
+    return []
+
+
+#: The row whose form is saving the current entries' rows (``<slug>:<pk>``), when they are
+#: its inlines' children: their entries carry it, and its History lists them with its own.
+_current_parent: ContextVar[str | None] = ContextVar("hyper_admin_audit_parent", default=None)
+
+
+@contextmanager
+def children_of(parent: str) -> t.Iterator[None]:
+    """Entries recorded inside are those of ``parent``'s children (``<slug>:<pk>``)."""
+    token = _current_parent.set(parent[:700])
+    try:
+        yield
+    finally:
+        _current_parent.reset(token)
 
 
 #: The notes of what is being written now, and whether an entry took them: a request's (the
@@ -151,10 +179,14 @@ def diff(info: ModelInfo, before: dict[str, t.Any] | None, after: dict[str, t.An
 
 def record(tx, dialect, *, admin_name: str, user_id: t.Any, user_label: str, model_slug: str,
            info: ModelInfo, pk: str, object_label: str, action: str,
-           before: dict[str, t.Any] | None, after: dict[str, t.Any] | None) -> bool:
+           before: dict[str, t.Any] | None, after: dict[str, t.Any] | None,
+           extra: dict[str, list[t.Any]] | None = None) -> bool:
     """Insert one audit entry with ``tx`` (the change's own transaction). An update that
-    changed nothing is not recorded. Returns whether an entry was written."""
+    changed nothing is not recorded. Returns whether an entry was written. ``extra``:
+    changes of fields that are no columns (``{name: [before, after]}``: a many-to-many
+    field's labels)."""
     changes = diff(info, before, after)
+    changes.update(extra or {})
     if not changes and action == "update":
         return False
     stmt = Statement(dialect)
@@ -163,24 +195,35 @@ def record(tx, dialect, *, admin_name: str, user_id: t.Any, user_label: str, mod
               None if user_id is None else str(user_id)[:200], (user_label or "")[:200],
               model_slug[:200], info.table[:200], pk[:500], (object_label or "")[:300],
               action[:100], json.dumps(changes, ensure_ascii=False, sort_keys=True), _notes()]
-    stmt.sql(f"INSERT INTO {TABLE} (created_at, admin_name, user_id, user_label, model_slug, "
-             "table_name, pk, object_label, action, changes, note) VALUES "
-             + stmt.params_list(values))
+    names = ("created_at, admin_name, user_id, user_label, model_slug, table_name, pk, "
+             "object_label, action, changes, note")
+    parent = _current_parent.get()
+    if parent is not None:  # named only then: a table made before the column still takes the rest
+        names += ", parent"
+        values.append(parent)
+    stmt.sql(f"INSERT INTO {TABLE} ({names}) VALUES " + stmt.params_list(values))
     tx.cursor(stmt.compiled()).close()
     return True
 
 
 def entries(engine, dialect, *, admin_name: str, model_slug: str | None = None,
             pk: str | None = None, slugs: t.Collection[str] | None = None, limit: int = 100,
-            before_id: int | None = None, user_id: str | None = None) -> list[dict[str, t.Any]]:
+            before_id: int | None = None, user_id: str | None = None,
+            children: bool = False) -> list[dict[str, t.Any]]:
     """Audit entries, newest first: of one row (``model_slug`` and ``pk``), or of the models
-    in ``slugs``; only ``user_id``'s when given. ``before_id`` pages back."""
+    in ``slugs``; only ``user_id``'s when given. ``before_id`` pages back. ``children``: with
+    one row's, the entries of the children its forms saved (``parent``)."""
     stmt = Statement(dialect)
     conditions = [f"admin_name = {stmt.param(admin_name)}"]
+    own = []
     if model_slug is not None:
-        conditions.append(f"model_slug = {stmt.param(model_slug)}")
+        own.append(f"model_slug = {stmt.param(model_slug)}")
     if pk is not None:
-        conditions.append(f"pk = {stmt.param(pk)}")
+        own.append(f"pk = {stmt.param(pk)}")
+    if children and model_slug is not None and pk is not None:
+        conditions.append(f"(({' AND '.join(own)}) OR parent = {stmt.param(f'{model_slug}:{pk}')})")
+    else:
+        conditions += own
     if slugs is not None:
         if not slugs:
             return []
@@ -190,7 +233,7 @@ def entries(engine, dialect, *, admin_name: str, model_slug: str | None = None,
     if user_id is not None:
         conditions.append(f"user_id = {stmt.param(user_id)}")
     stmt.sql(f"SELECT id, created_at, user_id, user_label, model_slug, pk, object_label, action, "
-             f"changes, note FROM {TABLE} WHERE " + " AND ".join(conditions)
+             f"changes, note{', parent' if children else ''} FROM {TABLE} WHERE " + " AND ".join(conditions)
              + f" ORDER BY id DESC LIMIT {int(limit)}")
     out = []
     for row in run(engine, stmt):

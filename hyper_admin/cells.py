@@ -217,11 +217,12 @@ def number_text(value: decimal.Decimal | float, places: int | None) -> str:
 
 
 def format_value(column: ColumnInfo | None, value: t.Any, *, max_chars: int | None = None,
-                 badges: t.Mapping[t.Any, str] | None = None) -> Cell:
+                 badges: t.Mapping[t.Any, str] | None = None, empty: str = "—") -> Cell:
     """A value as a cell: typed, escaped later by the template, long text truncated.
-    ``badges``: the ModelAdmin's colours of this column's values (ModelAdmin.badges)."""
+    ``badges``: the ModelAdmin's colours of this column's values (ModelAdmin.badges);
+    ``empty``: what an empty value shows (ModelAdmin.empty_text)."""
     if value is None or value == "":
-        return Cell(text="—", empty=True, kind=column.kind if column else "text")
+        return Cell(text=empty, empty=True, kind=column.kind if column else "text")
     kind = column.kind if column is not None else "text"
     if kind == "bool" or isinstance(value, bool):
         return Cell(text=_("Yes") if value else _("No"), kind="bool", flag=bool(value),
@@ -547,8 +548,8 @@ def render_row(row: ListRow, selectable: bool, token: str = "") -> Markup:
 
 
 def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
-                key: t.Any = None, badges: t.Mapping[t.Any, str] | None = None
-                ) -> t.Callable[[t.Any, str], str]:
+                key: t.Any = None, badges: t.Mapping[t.Any, str] | None = None,
+                empty: str = "—") -> t.Callable[[t.Any, str], str]:
     """``render(row, row_url) -> "<td>...</td>"`` for a plain column of the list, reading
     ``row[key]`` (the column's name, or its index in a tuple-like row). The same markup as
     ``render_cell(format_value(...))`` (the general path, which it falls back to for anything
@@ -558,7 +559,7 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
     key = column.name if key is None else key
 
     def general(raw: t.Any, url: str) -> str:
-        cell = format_value(column, coerce(raw), max_chars=max_chars, badges=badges)
+        cell = format_value(column, coerce(raw), max_chars=max_chars, badges=badges, empty=empty)
         if link:  # the row's own page, even for a value that is itself a URL
             cell.url = url
             cell.kind = cell.kind + " rowlink"

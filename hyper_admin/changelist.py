@@ -18,6 +18,7 @@ from .cells import DisplayColumn, resolve_list_display
 from .changes import version_column
 from .i18n import _
 from .introspect import ColumnInfo, ModelInfo
+from .many_to_many import display_items, filter_columns
 from .query import (BadQuery, Count, Join, ListParams, ListSpec, Page, PathJoins, RelatedColumn,
                     count_matching, parse_list_params, parse_sort, path_key, resolve_path,
                     select_list, with_parents)
@@ -105,8 +106,9 @@ def _filterable(model_admin: "ModelAdmin", user: t.Any, visible: dict[str, Colum
                 ) -> dict[str, ColumnInfo]:
     filterable: dict[str, ColumnInfo] = {}
     info = model_admin.info
+    joined = filter_columns(model_admin, model_admin.get_list_filter(user))
     for name in model_admin.get_list_filter(user):
-        column = column_or_path(info, name, visible)
+        column = joined.get(name) or column_or_path(info, name, visible)
         if column is None:
             raise TypeError(f"list_filter {name!r} of {type(model_admin).__name__} is not a "
                             "visible column or a path of foreign keys to a column")
@@ -144,8 +146,9 @@ class ChangeList:
         self.args = args
         # One LEFT JOIN per path of foreign keys, shared by labels, related columns and sorts.
         joins = PathJoins()
-        self.all_columns, _unused = resolve_list_display(model_admin, user,
-                                                         model_admin.get_list_display(user), joins)
+        # Many-to-many names become chips columns (one query per page: list_rows.rows_of).
+        shown = display_items(model_admin, model_admin.get_list_display(user))
+        self.all_columns, _unused = resolve_list_display(model_admin, user, shown, joins)
         self.spec = list_spec(model_admin, user, per_page=per_page, max_per_page=max_per_page,
                               secret_key=secret_key,
                               display_sort_keys=[c.sort_key for c in self.all_columns if c.sort_key],

@@ -148,6 +148,8 @@ def form_columns(model_admin: "ModelAdmin", user: t.Any, obj: t.Any
     editable, shown_readonly = [], []
     for name in model_admin.get_fields(user, obj):
         column = info.column(name)
+        if column is None and name in model_admin.many_to_many_fields():
+            continue  # a many-to-many field: no column (views/many_to_many.py)
         if column is None:
             raise TypeError(f"fields of {type(model_admin).__name__}: {name!r} is not a column")
         if column.secret and name not in named:
@@ -265,12 +267,14 @@ class Changes:
     # -- writing -----------------------------------------------------------------------------
 
     def create(self, values: dict[str, t.Any], *, must_fill: t.Sequence[ColumnInfo] = (),
-               action: str = "create", hooks: bool = True
+               action: str = "create", hooks: bool = True, related: t.Sequence[t.Any] = ()
                ) -> tuple[tuple, dict[str, t.Any] | None]:
         """Insert a row of ``values`` (attribute -> value) after ``on_model_change`` and return
         (its key, the row as saved). In the current transaction; audited as ``action``.
         ``must_fill``: columns that must have a value by then (MissingValues otherwise,
-        nothing written). ``hooks``: False for a row put back as it was (a restore)."""
+        nothing written). ``hooks``: False for a row put back as it was (a restore).
+        ``related``: changes of many-to-many fields (many_to_many.JoinChange), written with
+        the row and recorded in its entry."""
         model_admin = self.model_admin
         with self.transaction() as tx:
             if hooks:
@@ -281,21 +285,24 @@ class Changes:
             pk = insert(tx, self.dialect, self.info, values)
             self.require_in_scope(pk)
             created = self._reread(pk)
+            extra = self._related(tx, pk, related)
             if created is not None:
-                self._saved(tx, pk, action, None, created, run_hooks=hooks)
+                self._saved(tx, pk, action, None, created, run_hooks=hooks, extra=extra)
         return pk, created
 
     def update(self, pk: t.Sequence[t.Any], changed: dict[str, t.Any], *,
                expected: t.Mapping[str, t.Any] | None = None,
                columns: t.Sequence[ColumnInfo] | None = None, original: dict | None = None,
-               action: str = "update", hooks: bool = True) -> dict[str, t.Any] | None:
+               action: str = "update", hooks: bool = True, related: t.Sequence[t.Any] = ()
+               ) -> dict[str, t.Any] | None:
         """Write ``changed`` (attribute -> value) only if the row still holds what the user
         saw: ``original``, the snapshot of ``columns`` an edit form or inline editor was
         opened with, or ``expected``, the row as ``read`` returned it (every column compared).
         The row is read again in this transaction and the UPDATE conditioned on it, so nobody
         writes in between; otherwise :class:`Conflict`. Returns the row as saved (None when
         nothing changed). ``hooks``: run ``on_model_change``/``after_model_change`` (an edit
-        form does; a revert or an action's own write may not)."""
+        form does; a revert or an action's own write may not). ``related``: changes of
+        many-to-many fields, conflict-checked, written and recorded with the row."""
         pk = tuple(pk)
         if columns is None:
             columns = self.info.columns
@@ -307,13 +314,18 @@ class Changes:
             before = coerced(self.info, before_row[0]) if before_row else None
             if before is None or (original is not None and snapshot(before, columns) != original):
                 raise Conflict()
+            for item in related:
+                item.verify(self, pk)  # Conflict when its join rows moved meanwhile
             if hooks:
                 self.model_admin.on_model_change(changed, self.object(before), False)
-            if not changed:
+            moved = [item for item in related if item.changed]
+            if not changed and not moved:
                 return None
-            after = self._conditional_update(tx, pk, before_row[0], before, columns, changed)
+            after = (self._conditional_update(tx, pk, before_row[0], before, columns, changed)
+                     if changed else before)
+            extra = self._related(tx, pk, moved)
             if after is not None:
-                self._saved(tx, pk, action, before, after, run_hooks=hooks)
+                self._saved(tx, pk, action, before, after, run_hooks=hooks, extra=extra)
         return after
 
     def _conditional_update(self, tx, pk: tuple, row: t.Any, before: dict,
@@ -354,28 +366,38 @@ class Changes:
         rows = fetch_rows_by_pk(self.engine, self.dialect, self.info, [pk], self.info.columns)
         return coerced(self.info, rows[0]) if rows else None
 
+    def _related(self, tx, pk: tuple, related: t.Sequence[t.Any]) -> dict[str, list[t.Any]]:
+        """Write the many-to-many changes of a row saved in ``tx``; their audit values."""
+        extra: dict[str, list[t.Any]] = {}
+        for item in related:
+            if item.changed:
+                extra.update(item.apply(self, tx, pk))
+        return extra
+
     def _saved(self, tx, pk: tuple, action: str, before: dict | None, after: dict,
-               run_hooks: bool = True) -> None:
+               run_hooks: bool = True, extra: dict | None = None) -> None:
         if run_hooks:
             # The row as saved (defaults, triggers and the database's own values included).
             self.model_admin.after_model_change(self.object(after), before is None)
-        self.record(tx, pk, action, before, after)
+        self.record(tx, pk, action, before, after, extra=extra)
 
     # -- the record of it --------------------------------------------------------------------
 
     def record(self, tx, pk: t.Sequence[t.Any], action: str, before: dict[str, t.Any] | None,
-               after: dict[str, t.Any] | None) -> None:
+               after: dict[str, t.Any] | None, extra: dict[str, list[t.Any]] | None = None
+               ) -> None:
         """Record a change of one row in the audit trail, in ``tx`` (the change's transaction),
         tell the application (hyper_admin.signals), and arrange its after-commit hook and
-        signal. ``before``/``after``: the row's values keyed by column name (None: no row).
-        Every write of the admin passes here."""
+        signal. ``before``/``after``: the row's values keyed by column name (None: no row);
+        ``extra``: changes of fields that are no columns (many-to-many). Every write of the
+        admin passes here."""
         model_admin, pk = self.model_admin, tuple(pk)
         values = after if after is not None else before
         label = model_admin.row_label(self.object(values)) if values else ""
         audit.record(tx, self.dialect, admin_name=self.admin_name, user_id=self.user_id,
                      user_label=self.user_label, model_slug=model_admin.slug, info=self.info,
                      pk=encode_pk(pk), object_label=label, action=action, before=before,
-                     after=after)
+                     after=after, extra=extra)
         sender, user = signals.current_sender(), _real(self.user)
         if after is None:
             signals.model_deleted.send(sender, model_admin=model_admin, user=user, pk=pk,

@@ -104,6 +104,10 @@ class _OptionChecker:
         self.info = model_admin.info
         self.visible = {c.attribute: c for c in model_admin.visible_columns()}
         self.problems: list[Problem] = []
+        from .many_to_many import field_names
+        #: Many-to-many fields (many_to_many.py): names list_display, list_filter and the
+        #: form's and detail page's options may use besides columns.
+        self.joined = field_names(model_admin)
         self.owner = f"{type(model_admin).__name__} of {model_admin.model.__name__}"
 
     def fail(self, id: str, option: str, name: t.Any, why: str) -> None:
@@ -173,6 +177,8 @@ def _check_list_display(c: _OptionChecker) -> None:
             c.fail("hyper_admin.E001", "list_display", item, "is neither a name nor a callable")
             continue
         keys.add(item)
+        if item in c.joined:
+            continue
         if "." in item:
             c.path("list_display", item, "hyper_admin.E002")
         elif c.column(item) is None and c.foreign_key(item) is None and not callable(getattr(ma, item, None)):
@@ -203,7 +209,8 @@ def _check_list_options(c: _OptionChecker) -> None:
     for option, names, id, strip in (("list_filter", ma.list_filter, "hyper_admin.E005", ""),
                                       ("sortable_fields", ma.sortable_fields, "hyper_admin.E006", ""),
                                       ("ordering", ma.ordering or (), "hyper_admin.E006", "-")):
-        plain = [n for n in names or () if not (isinstance(n, str) and "." in n)]
+        plain = [n for n in names or () if not (isinstance(n, str) and "." in n)
+                 and not (option == "list_filter" and n in c.joined)]
         c.columns(option, plain, id, strip=strip)
         for name in names or ():
             if isinstance(name, str) and "." in name:
@@ -231,12 +238,16 @@ def _check_date_hierarchy(c: _OptionChecker, name: t.Any) -> None:
 
 def _check_form_options(c: _OptionChecker) -> None:
     ma = c.model_admin
-    c.columns("fields", ma.fields or (), "hyper_admin.E008")
-    c.columns("fieldsets", [f for _, group in ma.fieldsets or () for f in group.get("fields", ())],
+    def own(names: t.Iterable[t.Any]) -> list[t.Any]:
+        return [n for n in names or () if n not in c.joined]
+    c.columns("fields", own(ma.fields), "hyper_admin.E008")
+    c.columns("fieldsets", own(f for _, group in ma.fieldsets or () for f in group.get("fields", ())),
               "hyper_admin.E008")
-    c.columns("detail_fields", ma.detail_fields or (), "hyper_admin.E008")
+    c.columns("detail_fields", own(ma.detail_fields), "hyper_admin.E008")
     for option in ("exclude", "readonly_fields"):
         for name in getattr(ma, option) or ():
+            if name in c.joined:
+                continue
             if not isinstance(name, str) or name not in c.info.by_attribute:
                 c.fail("hyper_admin.E008", option, name, "is not a column of the model")
     for option in ("formatters", "form_overrides", "form_args"):
@@ -258,10 +269,138 @@ def _check_actions_and_permissions(c: _OptionChecker) -> None:
                    "must map an action name to a set of role names ({\"view\": {\"support\"}})")
 
 
+def _check_prepopulated_fields(c: _OptionChecker) -> None:
+    """``prepopulated_fields``: {text column: (columns it is filled from, ...)}."""
+    option = c.model_admin.prepopulated_fields
+    if not isinstance(option, t.Mapping):
+        c.fail(PREPOPULATED_ID, "prepopulated_fields", option,
+               "must map a field to the fields it is filled from ({\"slug\": (\"title\",)})")
+        return
+    for target, sources in option.items():
+        column = c.column(target)
+        if column is None or column.kind != "text" or column.is_foreign_key:
+            c.fail(PREPOPULATED_ID, "prepopulated_fields", target,
+                   "is not a visible text column of the model")
+        if isinstance(sources, str) or not isinstance(sources, t.Iterable):
+            c.fail(PREPOPULATED_ID, "prepopulated_fields", target,
+                   "must name its sources as a tuple or list, e.g. (\"title\",)")
+            continue
+        for source in sources:
+            if c.column(source) is None or source == target:
+                c.fail(PREPOPULATED_ID, f"prepopulated_fields[{target!r}]", source,
+                       "is not another visible column of the model")
+
+
+PREPOPULATED_ID = "hyper_admin.E024"
+INLINE_ID = "hyper_admin.E031"
+
+
+def _check_inlines(c: _OptionChecker) -> None:
+    """``inlines``: each Inline's foreign key to this model (one, or the one ``fk`` names), its
+    column names, layout and row counts; plain models and slugs are the detail page's lists."""
+    from .inlines import Inline
+
+    for index, inline in enumerate(c.model_admin.inlines or ()):
+        if isinstance(inline, Inline):
+            _check_inline(c, f"inlines[{index}]", inline)
+
+
+def _check_inline(c: _OptionChecker, option: str, inline: t.Any) -> None:
+    from .inlines import LAYOUTS
+    from .introspect import model_info
+
+    try:
+        child = model_info(inline.model)
+    except Exception:  # noqa: BLE001 - whatever model_info refuses: not a sqlorm model
+        c.fail(INLINE_ID, option, inline.model, "is not a sqlorm model")
+        return
+    _check_inline_key(c, option, inline, child)
+    for name, names in (("fields", inline.fields or ()), ("readonly_fields", inline.readonly_fields),
+                        ("ordering", [n.lstrip("-") if isinstance(n, str) else n
+                                      for n in inline.ordering])):
+        for column_name in names:
+            if not isinstance(column_name, str) or child.column(column_name) is None:
+                c.fail(INLINE_ID, f"{option}.{name}", column_name,
+                       f"is not a column of {inline.model.__name__}")
+    if inline.layout not in LAYOUTS:
+        c.fail(INLINE_ID, f"{option}.layout", inline.layout, "must be \"tabular\" or \"stacked\"")
+    _check_inline_counts(c, option, inline)
+    _check_inline_uploads(c, option, inline, child)
+
+
+def _check_inline_uploads(c: _OptionChecker, option: str, inline: t.Any, child: "ModelInfo") -> None:
+    """An inline row's form posts no file (its rows are added as fragments of the parent's
+    form): a file, image or bytes column there must be read-only or left out, never silently
+    unsaved."""
+    from .uploads import is_upload_column
+
+    names = inline.fields if inline.fields is not None else [col.attribute for col in child.columns]
+    for name in names:
+        column = child.column(name) if isinstance(name, str) else None
+        if column is not None and is_upload_column(column) and name not in inline.readonly_fields:
+            c.fail(INLINE_ID, f"{option}.fields", name, "is a file column: an inline row "
+                   "takes no upload (list it in readonly_fields, or leave it out of fields)")
+
+
+def _check_inline_key(c: _OptionChecker, option: str, inline: t.Any, child: "ModelInfo") -> None:
+    found = inline.foreign_keys(c.info)
+    parent = c.info.model.__name__
+    known = child.catalog_read or bool(found)  # else keys only the database declares, unread yet
+    if inline.fk is not None and inline.foreign_key(c.info) is None and known:
+        c.fail(INLINE_ID, f"{option}.fk", inline.fk,
+               f"is not a foreign key of {inline.model.__name__} to {parent}")
+    elif inline.fk is None and len(found) > 1:
+        c.fail(INLINE_ID, option, inline, f"has several foreign keys to {parent} "
+               f"({', '.join(k.attribute for k in found)}): name one with fk=")
+    elif child.catalog_read and not found:
+        c.fail(INLINE_ID, option, inline, f"has no foreign key to {parent}")
+
+
+def _check_inline_counts(c: _OptionChecker, option: str, inline: t.Any) -> None:
+    for name in ("extra", "min_num"):
+        value = getattr(inline, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            c.fail(INLINE_ID, f"{option}.{name}", value, "must be an integer of at least 0")
+    top = inline.max_num
+    if top is not None and (not isinstance(top, int) or isinstance(top, bool) or top < 1
+                            or (isinstance(inline.min_num, int) and top < inline.min_num)):
+        c.fail(INLINE_ID, f"{option}.max_num", top, "must be an integer of at least 1 and min_num")
+    if inline.permissions is not None and any(
+            not isinstance(action, str) or isinstance(roles, str)
+            for action, roles in dict(inline.permissions).items()):
+        c.fail(INLINE_ID, f"{option}.permissions", inline.permissions,
+               "must map an action name to a set of role names ({\"change\": {\"support\"}})")
+
+FILES_ID = "hyper_admin.E032"
+
+
+def _check_file_columns(c: _OptionChecker) -> None:
+    """File and image hints on string columns only (they hold a storage key); no upload
+    column in ``list_editable`` (a list cell's form sends no file)."""
+    from .uploads import FILE_KINDS, is_upload_column
+
+    for column in c.info.columns:
+        if column.hint.kind in FILE_KINDS and column.kind != "text":
+            c.fail(FILES_ID, "column", column.attribute,
+                   f"has Hint(kind={column.hint.kind!r}) but is not a string column (a bytes "
+                   "column takes uploads without a hint)")
+    for name in c.model_admin.list_editable or ():
+        column = c.column(name)
+        if column is not None and is_upload_column(column):
+            c.fail(FILES_ID, "list_editable", name,
+                   "is a file column: files are uploaded through the form")
+
+
 _OPTION_CHECKS = (_check_list_display, _check_search_fields, _check_list_options,
-                  _check_form_options, _check_actions_and_permissions)
+                  _check_form_options, _check_actions_and_permissions,
+                  _check_prepopulated_fields, _check_inlines, _check_file_columns)
 
 
 def check(model_admin: "ModelAdmin") -> list[Problem]:
     """Every check of a registered ModelAdmin."""
+    from .many_to_many import check as check_many_to_many
+
+    joined = check_many_to_many(model_admin)
+    if joined:
+        return joined  # the other options' names depend on these fields
     return [*check_options(model_admin), *check_catalog(model_admin)]

@@ -55,6 +55,7 @@ from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput, html_par
 from . import i18n
 from .i18n import _, lazy_gettext as _l
 from .introspect import ColumnInfo, parse_array_literal
+from .uploads import BytesUploadField, UploadField
 
 __all__ = [
     "FieldContext",
@@ -1043,9 +1044,19 @@ def _json(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
 
 @converters.register("bytes")
 def _bytes(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
-    return BytesField(
-        **_with_class(ctx, "input w-full font-mono", render_kw={"spellcheck": "false"})
-    )
+    # A file input whose content goes into the column (uploads.py); BytesField (hexadecimal
+    # text) stays for an application's form_overrides.
+    return BytesUploadField(label=ctx.label, description=ctx.description, required=ctx.required,
+                            accept=column.hint.accept, max_size=column.hint.max_size,
+                            render_kw=_with_class(ctx, "file-input w-full")["render_kw"])
+
+
+@converters.register("file", "image")
+def _upload(column: ColumnInfo, ctx: FieldContext) -> UnboundField:
+    return UploadField(label=ctx.label, description=ctx.description, required=ctx.required,
+                       accept=column.hint.accept, max_size=column.hint.max_size,
+                       image=column.hint.kind == "image",
+                       render_kw=_with_class(ctx, "file-input w-full")["render_kw"])
 
 
 @converters.register("array")

@@ -50,6 +50,15 @@ class Hint:
     #: ``{"urgent": "error", "paid": "success"}`` (tones: BADGE_TONES). Values not named here
     #: take the default for their name (cells.DEFAULT_TONES), else a neutral badge.
     badges: t.Mapping[t.Any, str] | None = None
+    #: What an empty value (NULL, empty text) of this column shows in lists and detail pages
+    #: (default: the ModelAdmin's ``empty_value_display``, else the Admin's, else "—").
+    empty_value_display: str | None = None
+    #: Files (``kind="file"``, ``"image"`` or a bytes column): the largest upload accepted,
+    #: in bytes (default: ``ModelAdmin.max_upload_size`` / ``max_bytes_size``).
+    max_size: int | None = None
+    #: Files: the content types accepted, as sniffed from the content (``"application/pdf"``,
+    #: ``"image/*"``); None accepts any (an image column: PNG, JPEG, GIF and WebP only).
+    accept: t.Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted({str(tone) for tone in (self.badges or {}).values()} - set(BADGE_TONES))

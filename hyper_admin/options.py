@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import i18n, problems
 from .context import principal_of
+from .file_changes import file_formatters
 from .introspect import (BADGE_TONES, ColumnInfo, ModelInfo, default_label, humanize, model_info,
                          model_names)
 from .panels import bind_detail_panels
@@ -158,6 +159,13 @@ class ModelAdmin:
     inlines: t.Sequence[t.Any] = ()
     #: Rows per inline on the detail page.
     inline_per_page: int = 10
+    #: Many-to-many fields through a join table: name -> ``ManyToMany(JoinModel,
+    #: source=..., target=..., to=...)`` (hyper_admin.many_to_many); ``None`` turns off a
+    #: field found by discovery. Usable in list_display, list_filter, fields and fieldsets.
+    many_to_many: t.Mapping[str, t.Any] = {}
+    #: Give this model a many-to-many field for each registered join table (a primary key of
+    #: exactly two foreign keys) that points at it, named after the other side's slug.
+    discover_many_to_many: bool = True
     #: Panels shown on the detail page (Metric, TimeSeries, Breakdown, Table... from
     #: hyper_admin.panels), each filtered to the row shown; see docs/dashboards.md.
     detail_panels: t.Sequence[t.Any] = ()
@@ -177,10 +185,22 @@ class ModelAdmin:
     #: "success", "warning", "error", "info", "neutral". Values not named take the column's
     #: ``Hint(badges=...)``, else the default for their name (paid green, urgent red...).
     badges: t.Mapping[str, t.Mapping[t.Any, str]] = {}
+    #: The largest file a form accepts for a file or image column, in bytes (a column's
+    #: ``Hint(max_size=...)`` wins). docs/files.md.
+    max_upload_size: int = 10 * 1024 * 1024
+    #: The largest file a form accepts for a bytes (BLOB, bytea) column, kept in the database.
+    max_bytes_size: int = 5 * 1024 * 1024
     #: A column every save moves on (an integer counter, incremented; or a timestamp such as
     #: ``updated_at``, set to now), carried by edit forms and checked by the UPDATE, so that a
     #: change by anyone who maintains it is caught even in columns the form does not show.
     version_field: str | None = None
+    #: Form fields filled from others while the user types (Django's): ``{"slug": ("title",)}``
+    #: slugifies the title into the slug on the add form, and on the edit form while the slug
+    #: was not typed by hand; it stays editable (static/admin.js). See docs/forms.md.
+    prepopulated_fields: t.Mapping[str, t.Sequence[str]] = {}
+    #: What an empty value (NULL, empty text) shows in lists and detail pages of this model;
+    #: None: the column's ``Hint(empty_value_display=...)``, else the Admin's, else "—".
+    empty_value_display: str | None = None
 
     #: A registered SQL query (Admin.register_query), not a table: read-only, no rows to open.
     is_query_view: t.ClassVar[bool] = False
@@ -198,6 +218,9 @@ class ModelAdmin:
             action_name: frozenset(roles) for action_name, roles in dict(self.permissions).items()
         }
         self._detail_panels = bind_detail_panels(self)
+        shown_as_files = {} if self.is_query_view else file_formatters(self)
+        if shown_as_files:  # file columns read as links and thumbnails (file_changes)
+            self.formatters = {**shown_as_files, **dict(self.formatters)}
         if self.live:
             self._live_column()  # checked at registration
         self._check_badges()
@@ -405,6 +428,28 @@ class ModelAdmin:
 
     def get_inlines(self, user: t.Any) -> list[t.Any]:
         return list(self.inlines)
+
+    def many_to_many_fields(self) -> dict[str, t.Any]:
+        """The many-to-many fields (declared and discovered) by name (many_to_many.Relation)."""
+        from .many_to_many import relations
+
+        return relations(self)
+
+    def site_url(self, obj: t.Any) -> str | None:
+        """The row's page on the public site, linked as "View on site" from its detail and
+        edit pages (a new tab); None: no link. Only http(s) and site-relative URLs are
+        linked (form_extras.site_link)."""
+        return None
+
+    def empty_text(self, column: ColumnInfo | None = None) -> str:
+        """What an empty value of ``column`` shows: its ``Hint(empty_value_display=...)``,
+        else this model's ``empty_value_display``, else the Admin's (default "—")."""
+        hinted = getattr(column.hint, "empty_value_display", None) if column is not None else None
+        for text in (hinted, self.empty_value_display,
+                     getattr(self.admin, "empty_value_display", None)):
+            if text is not None:
+                return str(text)
+        return "—"
 
     # -- labels ---------------------------------------------------------------------------------
 

@@ -40,3 +40,9 @@ def verify_password(stored_hash: str | None, password: str | None, *,
             pass
     check_password_hash(_stand_in_hash(method), password or "")
     return False
+
+
+def hash_password(password: str, *, method: str = "scrypt") -> str:
+    """A werkzeug password hash of ``password``, the kind :func:`verify_password` checks: for
+    an application's ``Admin(change_password=...)`` hook (the admin itself stores none)."""
+    return generate_password_hash(password, method=method)

@@ -201,6 +201,10 @@ class Admin:
         cache_uri: str | None = None,
         locale_selector: t.Callable[[], t.Any] | None = None,
         create_tables: bool | None = None,
+        change_password: t.Callable[[t.Any, str, str], t.Any] | None = None,
+        password_min_length: int = 8,
+        empty_value_display: str | None = None,
+        file_storage: t.Any = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -221,6 +225,13 @@ class Admin:
         self.roles_loader = roles_loader
         self.locale_selector = locale_selector
         self.authenticate = authenticate
+        #: The signed-in user's password page (/password), when given: views/password.py.
+        self.change_password = change_password
+        self.password_min_length = int(password_min_length)
+        #: What an empty value shows, unless a ModelAdmin or a column says otherwise.
+        self.empty_value_display = empty_value_display
+        #: Where uploaded files go (file_storage.py); None: the app's instance folder.
+        self.file_storage = file_storage
         self.engine = engine
         self.name = name
         self.registry: dict[str, ModelAdmin] = {}
@@ -433,8 +444,11 @@ class Admin:
         app.register_blueprint(self._blueprint(name), url_prefix=state.url_prefix)
 
     def _blueprint(self, name: str) -> Blueprint:
+        from .views import files as file_views
+        from .views import inlines as inline_views
         from .views import (auth, bulk, dashboard, dates, errors, facets, history, inline,
-                            listing, live, lookup, palette, panels, revert, rows, saved)
+                            listing, live, lookup, palette, panels, password, revert, rows,
+                            saved)
 
         bp = Blueprint(
             name,
@@ -452,6 +466,7 @@ class Admin:
         route("/", dashboard.index, endpoint="dashboard")
         route("/login", auth.login, methods=["GET", "POST"], public=True)
         route("/logout", auth.logout, methods=["POST"])
+        route("/password", password.password_view, endpoint="password", methods=["GET", "POST"])
         # "-" cannot start a slug: no model's URLs collide with the dashboard's panels.
         route("/-/panels/<panel_id>", panels.panel_view, endpoint="panel")
         route("/-/palette", palette.palette_view, endpoint="palette")
@@ -472,6 +487,8 @@ class Admin:
               model_action="view")
         route("/<slug>/views/<view_id>/delete", saved.delete_view, endpoint="delete_view",
               methods=["POST"], model_action="view")
+        route("/<slug>/inline/<prefix>/row", inline_views.row_view, endpoint="inline_row",
+              model_action=("add", "change"))
         route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
               model_action="add")
         route("/<slug>/<admin_pk:pk>/", rows.detail_view, endpoint="detail", model_action="view")
@@ -488,6 +505,10 @@ class Admin:
               methods=["GET", "POST"], model_action="view")
         route("/<slug>/<admin_pk:pk>/delete", rows.delete_view, endpoint="delete",
               methods=["GET", "POST"], model_action="view")
+        route("/<slug>/<admin_pk:pk>/file/<field>", file_views.download_view,
+              endpoint="file_download", model_action="view")
+        route("/<slug>/<admin_pk:pk>/thumbnail/<field>", file_views.thumbnail_view,
+              endpoint="file_thumbnail", model_action="view")
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
         pipeline.install(bp)
         errors.install(bp)

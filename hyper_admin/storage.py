@@ -117,4 +117,15 @@ def ensure_tables(engine, *, create: bool = True) -> None:
             for ddl in TABLES.values():
                 for statement in ddl(postgresql):
                     tx.execute(statement)
+                    if not postgresql and statement.startswith("CREATE TABLE IF NOT EXISTS hyper_admin_audit "):
+                        _audit_parent_added(tx)
         _ready.add(engine)
+
+
+def _audit_parent_added(tx) -> None:
+    """The audit table's ``parent`` column (inlines), added to a table made before it: SQLite
+    has no ADD COLUMN IF NOT EXISTS (audit.parent_column says it on PostgreSQL), and its index,
+    created next, needs the column."""
+    names = {row["name"] for row in tx.fetchall("PRAGMA table_info(hyper_admin_audit)")}
+    if "parent" not in names:
+        tx.execute("ALTER TABLE hyper_admin_audit ADD COLUMN parent VARCHAR(700)")

@@ -377,6 +377,8 @@ class AdminClient:
                 data[name] = "y"
             elif value is False:
                 data.pop(name, None)  # an unchecked box is not posted
+            elif isinstance(value, tuple) and value and hasattr(value[0], "read"):
+                data[name] = value  # a file: (stream, filename), posted as multipart
             elif isinstance(value, (list, tuple)):
                 data[name] = [_form_text(v) for v in value]
             else:

@@ -387,9 +387,67 @@
     if (event.target.querySelectorAll) foldFilters(event.target);
   });
 
+  // (l) Ctrl+S (Cmd+S on a Mac) on a form page: "Save and continue editing" (views/
+  // save_buttons.py). A click, not requestSubmit(): htmx posts the name of the button it saw
+  // clicked, so the server learns which button it was.
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+    if ((event.key || "").toLowerCase() !== "s") return;
+    var button = document.querySelector("#main form [data-save-continue]");
+    if (!button || document.querySelector("dialog[open]")) return;
+    event.preventDefault();  // never the browser's "Save page as"
+    if (!button.disabled) button.click();
+  });
+
+  // (m) Prepopulated fields (ModelAdmin.prepopulated_fields): a slug filled from other fields
+  // while the user types in them, until they type in the slug itself (emptying it hands it
+  // back). On an edit form only a slug that still matches its sources follows them.
+  function slugify(text, max) {
+    var slug = String(text).normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+      .toLowerCase().replace(/[^\p{L}\p{N}\s_-]+/gu, "").trim()
+      .replace(/[\s_-]+/g, "-").replace(/^-+|-+$/g, "");
+    if (max > 0 && slug.length > max) slug = slug.slice(0, max).replace(/-+$/, "");
+    return slug;
+  }
+  function prepopulateSources(target) {
+    var names = [];
+    try { names = JSON.parse(target.getAttribute("data-prepopulate-from")) || []; } catch (e) { names = []; }
+    return names.map(function (name) { return target.form && target.form.elements.namedItem(name); })
+      .filter(function (el) { return el && typeof el.value === "string"; });
+  }
+  function prepopulatedValue(target) {
+    var text = prepopulateSources(target).map(function (el) { return el.value; }).join(" ");
+    return slugify(text, parseInt(target.getAttribute("data-prepopulate-max"), 10) || 0);
+  }
+  function prepareTargets(root) {
+    root.querySelectorAll("[data-prepopulate-from]:not([data-prepopulate-ready])").forEach(function (target) {
+      target.setAttribute("data-prepopulate-ready", "");
+      var follows = !target.hasAttribute("data-prepopulate-edit") || target.value === ""
+        || target.value === prepopulatedValue(target);
+      if (!follows) target.setAttribute("data-prepopulate-touched", "");
+    });
+  }
+  document.addEventListener("input", function (event) {
+    var el = event.target;
+    if (!el || !el.form) return;
+    if (el.hasAttribute("data-prepopulate-from")) {
+      if (el.value === "") el.removeAttribute("data-prepopulate-touched");
+      else el.setAttribute("data-prepopulate-touched", "");
+      return;
+    }
+    prepareTargets(el.form);
+    el.form.querySelectorAll("[data-prepopulate-from]:not([data-prepopulate-touched])").forEach(function (target) {
+      if (prepopulateSources(target).indexOf(el) >= 0) target.value = prepopulatedValue(target);
+    });
+  });
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target.querySelectorAll) prepareTargets(event.target);
+  });
+
   syncToggles();
   watchToasts();
   liveScan(document);
+  prepareTargets(document);
   foldFilters(document);
   restoreScroll();  // after folding: the page has its final height
 })();

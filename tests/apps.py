@@ -142,17 +142,31 @@ class _FormReader(HTMLParser):
     def __init__(self):
         super().__init__()
         self.data, self._select, self._textarea, self._first_option = {}, None, None, None
+        self._state = "before"  # "in" the first <form>, then "after" its end: one form only
+
+    def _add(self, name, value):
+        """A name given twice (a many-to-many's chips) posts every value, as browsers do."""
+        if name not in self.data:
+            self.data[name] = value
+        elif isinstance(self.data[name], list):
+            self.data[name].append(value)
+        else:
+            self.data[name] = [self.data[name], value]
 
     def handle_starttag(self, tag, attrs):
+        if tag == "form" and self._state == "before":
+            self._state = "in"
+        if self._state != "in":
+            return
         a = dict(attrs)
         name = a.get("name")
         if tag == "input" and name and name != "q":
             kind = a.get("type", "text")
             if kind == "checkbox":
                 if "checked" in a:
-                    self.data[name] = a.get("value") or "y"
-            elif kind not in ("submit", "button"):
-                self.data.setdefault(name, a.get("value") or "")
+                    self._add(name, a.get("value") or "y")
+            elif kind not in ("submit", "button", "file"):
+                self._add(name, a.get("value") or "")
         elif tag == "select" and name:
             self._select, self._first_option = name, None
         elif tag == "option" and self._select:
@@ -166,6 +180,8 @@ class _FormReader(HTMLParser):
             self.data[name] = ""
 
     def handle_endtag(self, tag):
+        if tag == "form" and self._state == "in":
+            self._state = "after"
         if tag == "select":
             self._select = None
         elif tag == "textarea":

@@ -144,7 +144,7 @@ class _PgTemplate:
     and where its identity sequence stands."""
 
     def __init__(self, schema: str, engine):
-        from hyper_admin.demo.schema import TABLE_NAMES
+        from hyper_admin.demo.schema import KEYLESS_TABLES, TABLE_NAMES
 
         self.schema, self.columns, self.sequences = schema, {}, {}
         with engine as tx:
@@ -153,6 +153,8 @@ class _PgTemplate:
                     "SELECT quote_ident(column_name) AS name FROM information_schema.columns "
                     f"WHERE table_schema = '{schema}' AND table_name = '{table}' "
                     "ORDER BY ordinal_position"))
+                if table in KEYLESS_TABLES:
+                    continue  # no identity sequence
                 sequence = tx.fetchscalar(f"SELECT pg_get_serial_sequence('{table}', 'id') AS s")
                 position = tx.fetchone(f"SELECT last_value, is_called FROM {sequence}")
                 self.sequences[table] = (int(position["last_value"]), bool(position["is_called"]))
@@ -177,7 +179,7 @@ def _pg_template(rows: int) -> _PgTemplate:
 
 
 def _copy_postgres(engine, template: _PgTemplate) -> None:
-    from hyper_admin.demo.schema import TABLE_NAMES, create_schema
+    from hyper_admin.demo.schema import KEYLESS_TABLES, TABLE_NAMES, create_schema
 
     create_schema(engine)
     with engine as tx:
@@ -185,6 +187,8 @@ def _copy_postgres(engine, template: _PgTemplate) -> None:
             columns = template.columns[table]
             tx.execute(f"INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE "
                        f'SELECT {columns} FROM "{template.schema}".{table}')
+            if table in KEYLESS_TABLES:
+                continue
             # The identity sequence where the seed left it: the next row gets the same id.
             last_value, is_called = template.sequences[table]
             tx.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {last_value}, "

@@ -228,7 +228,9 @@ def test_the_demos_edit_forms_posted_back_unchanged_change_nothing(engine):
     seeded(engine, rows=20)
     app, admin = create_demo_app(engine)
     client = as_user(app, staff(engine)["admin"])
-    for model in ALL_MODELS:
+    registered = {m.model for m in admin.registry.values()}
+    # crud_app registers the demo's models but its tags (a many-to-many's target only)
+    for model in [m for m in ALL_MODELS if m in registered]:
         model_admin = admin.model_admin(model)
         info = model_info(model)
         table = info.table

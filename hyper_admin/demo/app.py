@@ -19,7 +19,7 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_sqlorm import FlaskSQLORM
 
-from ..passwords import verify_password
+from ..passwords import hash_password, verify_password
 from ..sqlorm_compat import sqlorm_uri  # here too: the demo's public helpers
 from . import schema
 from .models import utcnow
@@ -30,8 +30,10 @@ from .models import (
     OrderLine,
     Product,
     StaffUser,
+    Tag,
     Ticket,
     TicketComment,
+    TicketTag,
 )
 from .seed import DEFAULT_ROWS, seed
 
@@ -39,6 +41,7 @@ __all__ = ["create_app", "create_app_from_env", "run_demo", "sqlorm_uri", "resol
            "prepare_database", "ConfigurationError"]
 
 DEFAULT_SQLITE_PATH = os.path.join("instance", "demo.db")
+DEFAULT_FILE_ROOT = os.path.join("instance", "hyper_admin_files")
 DEFAULT_PG_SCHEMA = "hyper_admin_demo"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _PG_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
@@ -113,6 +116,8 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.update(config or {})
+    # Uploads and the products' pictures: beside the default database, in the instance folder.
+    app.config.setdefault("HYPER_ADMIN_FILE_ROOT", os.path.abspath(DEFAULT_FILE_ROOT))
 
     db = FlaskSQLORM(app, uri)
     enable_postgresql(db)
@@ -146,17 +151,46 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
         matches = verify_password(user.password_hash if user else None, password)
         return user if matches and user.is_active else None
 
+    def change_password(user, old_password: str, new_password: str):
+        """The password page (/admin/password): the signed-in agent's own hash, written
+        through the admin's write service, so that History shows the change (the hash
+        itself redacted, as every secret column is)."""
+        with engine:
+            row = StaffUser.get(int(user.get_id()))
+        if not verify_password(row.password_hash if row else None, old_password):
+            return False
+        changes = admin.changes(StaffUser, user)
+        with changes.transaction():
+            before = changes.read((row.id,))
+            changes.update((row.id,), {"password_hash": hash_password(new_password)},
+                           expected=before)
+        return True
+
     admin = Admin(
         app,
         title=_l("Support back office"),
         authenticate=authenticate,
+        change_password=change_password,
         engine=engine,
         access_roles={"admin", "support", "viewer"},
     )
     register_models(admin, engine)
+    _store_pictures(admin, app)
 
     app.extensions["hyper_admin_demo"] = {"db": db, "engine": engine, "admin": admin, "url": uri}
     return app
+
+
+def _store_pictures(admin, app) -> None:
+    """The seeded products' pictures in the admin's file storage (HYPER_ADMIN_FILE_ROOT, by
+    default instance/hyper_admin_files)."""
+    from ..file_changes import storage_for
+    from .seed import store_pictures
+
+    try:
+        store_pictures(storage_for(admin, app))
+    except OSError as exc:  # a read-only instance folder: the demo runs, without pictures
+        app.logger.warning("the demo could not store its product pictures: %s", exc)
 
 
 def register_models(admin, engine) -> None:
@@ -166,7 +200,7 @@ def register_models(admin, engine) -> None:
     from flask_login import current_user
     from sqlorm import SQL
 
-    from hyper_admin import ModelAdmin
+    from hyper_admin import Inline, ManyToMany, ModelAdmin
     from hyper_admin import action
     from hyper_admin.i18n import lazy_gettext as _l, ngettext
 
@@ -218,7 +252,7 @@ def register_models(admin, engine) -> None:
         verbose_name_gender = {"fr": "masculine"}
         icon = "package"
         permissions = {"view": {"support", "viewer"}}
-        list_display = ["sku", "name", "price", "is_active"]
+        list_display = ["sku", "name", "picture", "price", "is_active"]
         search_fields = ["sku", "name"]
         list_filter = ["is_active"]
 
@@ -236,7 +270,10 @@ def register_models(admin, engine) -> None:
         date_hierarchy = "created_at"  # the drill-down bar above the list: years, months, days
         readonly_fields = ["created_at", "updated_at"]
         version_field = "updated_at"  # a save moves it on; a change by the app is a conflict
-        inlines = [OrderLine, Ticket]
+        # The lines are edited on the order's form (add, change, remove in one save); the
+        # tickets stay a list on its page.
+        inlines = [Inline(OrderLine, fields=["product_id", "quantity", "unit_price"],
+                          ordering=["id"], extra=1), Ticket]
 
         @action(_l("Mark as shipped"), permission="change",
                 confirm=_l("Mark {count} orders as shipped now?"))
@@ -255,12 +292,22 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Order line"), _l("Order lines")
         verbose_name_gender = {"fr": "feminine"}
         icon = "table"
-        permissions = {"view": {"support"}}
+        permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"},
+                       "delete": {"support"}}
         list_display = ["id", "order", "product", "quantity", "unit_price"]
 
         def label(self, obj):
             """The line as an agent reads it on its order's page: "2 × Wireless mouse"."""
             return f"{obj.quantity} × {product_name(obj.product_id)}"
+
+    class ReplyInline(Inline):
+        """A ticket's conversation as a support desk keeps it: what was written stays as
+        written (no change, no delete from the form), and one blank reply."""
+
+        def has_permission(self, action, user, child_admin, obj=None):
+            if action in ("change", "delete"):
+                return False
+            return super().has_permission(action, user, child_admin, obj)
 
     @admin.register(Ticket)
     class TicketAdmin(StampedAdmin):
@@ -268,15 +315,33 @@ def register_models(admin, engine) -> None:
         verbose_name_gender = {"fr": "masculine"}
         icon = "ticket"
         permissions = support_edit
-        list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "updated_at"]
+        list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "tags",
+                        "updated_at"]
         list_editable = ["status", "priority"]
         live = True  # the queue: "Live" follows new tickets
         search_fields = ["subject"]
-        list_filter = ["status", "priority", "assignee_id"]
+        list_filter = ["status", "priority", "assignee_id", "tags"]
+        # Tickets carry tags through the join table ticket_tags (hyper_admin.ManyToMany).
+        many_to_many = {"tags": ManyToMany(TicketTag, source="ticket_id", target="tag_id", to=Tag,
+                                           label=_l("Tags"))}
         readonly_fields = ["created_at", "updated_at"]
         # The comments are its conversation (a panel, with the reply box), not an inline list;
         # templates/hyper_admin/tickets/detail.html puts it below the fields.
         detail_panels = ticket_panels()
+        # On its form, the conversation again, and a reply written with the ticket's change.
+        inlines = [ReplyInline(TicketComment, fields=["author_id", "body", "is_internal", "created_at"],
+                               readonly_fields=["author_id", "created_at"], layout="stacked",
+                               ordering=["created_at"], extra=1, prefix="comments")]
+
+    @admin.register(Tag)
+    class TagAdmin(ModelAdmin):
+        verbose_name, verbose_name_plural = _l("Tag"), _l("Tags")
+        verbose_name_gender = {"fr": "feminine"}
+        icon = "bookmark"
+        permissions = {"view": {"support", "viewer"}}
+        list_display = ["name"]
+        search_fields = ["name"]
+        ordering = ["name"]
 
     @admin.register(TicketComment)
     class TicketCommentAdmin(ModelAdmin):
@@ -377,6 +442,8 @@ def create_app_from_env(environ: t.Mapping[str, str] | None = None) -> Flask:
         raise ConfigurationError("the demo cannot start:\n  " + "\n  ".join(problems))
     config = settings_from_env(environ)
     config["SECRET_KEY"] = key
+    if environ.get("HYPER_ADMIN_FILE_ROOT", "").strip():  # uploads: a folder every worker shares
+        config["HYPER_ADMIN_FILE_ROOT"] = environ["HYPER_ADMIN_FILE_ROOT"].strip()
     app = create_app(environ["DATABASE_URL"].strip(), config=config, ensure_schema=False)
     return app
 

@@ -53,6 +53,8 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketComment",
+    "Tag",
+    "TicketTag",
     "ALL_MODELS",
 ]
 
@@ -261,6 +263,10 @@ class Product(Model):
     created_at: Annotated[dt.datetime, Hint(label=_l("Created at"))] = Column(
         type=Timestamp, nullable=False, default=utcnow
     )
+    # A storage key (hyper_admin's file storage, docs/files.md), shown as a thumbnail.
+    picture: Annotated[t.Optional[str], Hint(label=_l("Picture"), kind="image")] = Column(
+        type=varchar(300), nullable=True
+    )
 
     def __str__(self):
         if self.sku and self.name:
@@ -403,6 +409,13 @@ class Ticket(Model):
     updated_at: Annotated[dt.datetime, Hint(label=_l("Updated at"))] = Column(
         type=Timestamp, nullable=False, default=utcnow
     )
+    # Files the customer sent: any file as a download, a screenshot also as a thumbnail.
+    attachment: Annotated[t.Optional[str], Hint(label=_l("Attachment"), kind="file")] = Column(
+        type=varchar(300), nullable=True
+    )
+    screenshot: Annotated[t.Optional[str], Hint(label=_l("Screenshot"), kind="image")] = Column(
+        type=varchar(300), nullable=True
+    )
 
     def __str__(self):
         if self.id is None:
@@ -440,4 +453,27 @@ class TicketComment(Model):
                  ticket=self.ticket_id, body=body)
 
 
-ALL_MODELS = (Account, Contact, Product, Order, OrderLine, StaffUser, Ticket, TicketComment)
+class Tag(Model):
+    __table__ = "tags"
+
+    id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False)
+    name: Annotated[str, Hint(label=_l("Name"))] = Column(type=varchar(50), nullable=False,
+                                                           unique=True)
+
+    def __str__(self):
+        return self.name or _("Tag #%(id)s", id=self.id)
+
+
+class TicketTag(Model):
+    """The join table of tickets and their tags (many-to-many: TicketAdmin.many_to_many)."""
+
+    __table__ = "ticket_tags"
+
+    ticket_id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False,
+                                        references="tickets(id)")
+    tag_id: PrimaryKey[int] = Column(type=BigInt, primary_key=True, nullable=False,
+                                     references="tags(id)")
+
+
+#: The models the demo's admin registers (TicketTag is the tickets' tags field, not a screen).
+ALL_MODELS = (Account, Contact, Product, Order, OrderLine, StaffUser, Ticket, TicketComment, Tag)

@@ -23,6 +23,7 @@ __all__ = [
     "create_foreign_keys",
     "drop_foreign_keys",
     "table_exists",
+    "KEYLESS_TABLES",
     "is_empty",
     "scalar",
 ]
@@ -37,7 +38,12 @@ TABLE_NAMES = (
     "order_lines",
     "tickets",
     "ticket_comments",
+    "tags",
+    "ticket_tags",
 )
+
+#: Tables without an ``id`` identity (their key is their foreign keys): no sequence to move.
+KEYLESS_TABLES = ("ticket_tags",)
 
 
 def is_postgres(engine) -> bool:
@@ -96,6 +102,8 @@ FOREIGN_KEYS = (
     ("tickets", "assignee_id", "staff_users", "SET NULL"),
     ("ticket_comments", "ticket_id", "tickets", "CASCADE"),
     ("ticket_comments", "author_id", "staff_users", "SET NULL"),
+    ("ticket_tags", "ticket_id", "tickets", "CASCADE"),
+    ("ticket_tags", "tag_id", "tags", "CASCADE"),
 )
 
 
@@ -150,6 +158,7 @@ def _tables(pg: bool) -> dict[str, str]:
     price NUMERIC(10,2) NOT NULL CHECK (price >= 0),
     is_active {boolean} NOT NULL DEFAULT {true}{bool_check('is_active')},
     created_at {ts} NOT NULL DEFAULT {now},
+    picture VARCHAR(300),
     CONSTRAINT uq_products_sku UNIQUE (sku)
 )""",
         "staff_users": f"""CREATE TABLE staff_users (
@@ -190,7 +199,9 @@ def _tables(pg: bool) -> dict[str, str]:
     priority VARCHAR(20) NOT NULL DEFAULT 'normal' {_one_of('priority', TICKET_PRIORITIES, pg)},
     assignee_id {fk},
     created_at {ts} NOT NULL DEFAULT {now},
-    updated_at {ts} NOT NULL DEFAULT {now}{fks('tickets')}
+    updated_at {ts} NOT NULL DEFAULT {now},
+    attachment VARCHAR(300),
+    screenshot VARCHAR(300){fks('tickets')}
 )""",
         "ticket_comments": f"""CREATE TABLE ticket_comments (
     id {pk},
@@ -199,6 +210,17 @@ def _tables(pg: bool) -> dict[str, str]:
     body TEXT NOT NULL,
     is_internal {boolean} NOT NULL DEFAULT {false}{bool_check('is_internal')},
     created_at {ts} NOT NULL DEFAULT {now}{fks('ticket_comments')}
+)""",
+        "tags": f"""CREATE TABLE tags (
+    id {pk},
+    name VARCHAR(50) NOT NULL,
+    CONSTRAINT uq_tags_name UNIQUE (name)
+)""",
+        # A join table: tickets carry tags (many-to-many), its key the pair of foreign keys.
+        "ticket_tags": f"""CREATE TABLE ticket_tags (
+    ticket_id {fk} NOT NULL,
+    tag_id {fk} NOT NULL,
+    PRIMARY KEY (ticket_id, tag_id){fks('ticket_tags')}
 )""",
     }
 
@@ -231,6 +253,8 @@ INDEXES = (
     ("ix_tickets_assignee_id", "tickets", "(assignee_id, id)"),
     ("ix_ticket_comments_ticket_id", "ticket_comments", "(ticket_id, id)"),
     ("ix_ticket_comments_author_id", "ticket_comments", "(author_id)"),
+    # The tag filter (tickets=... of a tag, tags=3 of tickets): the other way round.
+    ("ix_ticket_tags_tag_id", "ticket_tags", "(tag_id, ticket_id)"),
 )
 
 

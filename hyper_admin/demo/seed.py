@@ -35,7 +35,7 @@ from werkzeug.security import generate_password_hash
 from . import schema
 from .schema import is_postgres, scalar
 
-__all__ = ["seed", "expected_counts", "SIGN_INS", "DEFAULT_ROWS"]
+__all__ = ["seed", "expected_counts", "SIGN_INS", "DEFAULT_ROWS", "store_pictures"]
 
 DEFAULT_ROWS = 2_000
 CHUNK = 50_000  # rows generated (and sent) at a time
@@ -211,7 +211,7 @@ COLUMNS = {
     "staff_users": ("id", "username", "name", "email", "roles_csv", "password_hash", "is_active"),
     "accounts": ("id", "name", "email", "plan", "region", "is_active", "created_at", "notes"),
     "contacts": ("id", "account_id", "name", "email", "phone", "role", "created_at"),
-    "products": ("id", "sku", "name", "price", "is_active", "created_at"),
+    "products": ("id", "sku", "name", "price", "is_active", "created_at", "picture"),
     "orders": (
         "id", "reference", "account_id", "status", "total", "currency", "created_at",
         "updated_at", "shipped_at",
@@ -222,7 +222,18 @@ COLUMNS = {
         "created_at", "updated_at",
     ),
     "ticket_comments": ("id", "ticket_id", "author_id", "body", "is_internal", "created_at"),
+    "tags": ("id", "name"),
+    "ticket_tags": ("ticket_id", "tag_id"),
 }
+
+#: Every PICTURE_EVERY-th product has a picture (picture_png), a few on every page of the
+#: list, kept in the admin's file storage under picture_key (the demo app stores them:
+#: store_pictures).
+PICTURE_EVERY = 10
+PRODUCTS = 200
+
+#: The demo's ticket tags (data, like the subjects: not translated).
+TAGS = ("Billing", "Bug", "Delivery", "Feature request", "Login", "Refund", "Returns", "VIP")
 
 
 def account_count(rows: int) -> int:
@@ -242,6 +253,8 @@ def expected_counts(rows: int) -> dict[str, int | tuple[int, int]]:
         "order_lines": (rows, 4 * rows),
         "tickets": tickets,
         "ticket_comments": (tickets, 3 * tickets),
+        "tags": len(TAGS),
+        "ticket_tags": (0, 2 * tickets),
     }
 
 
@@ -286,6 +299,8 @@ class _Data:
 
     def __init__(self, rows: int, seed: int, now: dt.datetime):
         self.rng = random.Random(seed)
+        # Tags draw from a generator of their own: the other tables' rows stay as they were.
+        self.tag_rng = random.Random(seed * 31 + 7)
         self.rows = rows
         # Everything is dated relative to ``now`` (a whole second); the history starts 5 years back.
         history_days = 5 * 365
@@ -392,6 +407,7 @@ class _Data:
                 (
                     i + 1, f"{category}-{i + 1:05d}", f"{brand} {item}{series}", cents / 100,
                     rng.random() < 0.9, clock(created),
+                    picture_key(i + 1) if (i + 1) % PICTURE_EVERY == 0 else None,
                 )
             )
             prices.append(cents)
@@ -612,11 +628,68 @@ class _Data:
         for rows in self._gen_tickets():
             yield "tickets", rows
         yield "ticket_comments", self.tables.pop("ticket_comments")
+        yield "tags", [(i, name) for i, name in enumerate(TAGS, 1)]
+        yield "ticket_tags", self._gen_ticket_tags()
+
+    def _gen_ticket_tags(self) -> list[tuple]:
+        """Most tickets carry one or two tags, some none."""
+        rand, sample = self.tag_rng.random, self.tag_rng.sample
+        tag_ids = range(1, len(TAGS) + 1)
+        rows = []
+        for tid in range(1, self.rows // 5 + 1):
+            r = rand()
+            count = 0 if r < 0.35 else 1 if r < 0.8 else 2
+            rows += [(tid, tag) for tag in sorted(sample(tag_ids, count))]
+        return rows
 
     def grouped(self) -> Iterator[tuple[str, Iterator[list[tuple]]]]:
         """(table, iterator of chunks) per table, in load order."""
         for table, group in itertools.groupby(self.chunks(), key=lambda item: item[0]):
             yield table, (rows for _, rows in group)
+
+
+# --- product pictures --------------------------------------------------------------------------
+
+
+def picture_key(product_id: int) -> str:
+    """The storage key of a seeded product's picture (file_storage.check_key accepts it)."""
+    return f"products/demo/product-{int(product_id)}.png"
+
+
+_PICTURE_COLOURS = ((37, 99, 235), (220, 38, 38), (22, 163, 74), (217, 119, 6), (147, 51, 234),
+                    (8, 145, 178), (219, 39, 119), (71, 85, 105))
+
+
+def picture_png(product_id: int) -> bytes:
+    """A small PNG drawn for a product (the same bytes for the same id): a coloured card with
+    a few shapes, so that lists and detail pages have thumbnails to show."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    n = int(product_id)
+    colour = _PICTURE_COLOURS[n % len(_PICTURE_COLOURS)]
+    image = Image.new("RGB", (240, 180), tuple(c // 4 + 190 for c in colour))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((30, 30, 210, 150), radius=18, fill=colour)
+    for k in range(n % 4 + 1):
+        x = 50 + 40 * k
+        draw.ellipse((x, 70, x + 28, 98), fill=(255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def store_pictures(storage) -> int:
+    """Put the seeded products' pictures into ``storage`` (a hyper_admin FileStorage) where
+    missing; returns how many it wrote."""
+    written = 0
+    for product_id in range(PICTURE_EVERY, PRODUCTS + 1, PICTURE_EVERY):
+        key = picture_key(product_id)
+        if not storage.exists(key):
+            storage.save(key, picture_png(product_id), "image/png")
+            written += 1
+    return written
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -703,7 +776,7 @@ def _load_postgres(engine, data: _Data, progress: _Progress) -> None:
                         progress.counts[table] = progress.counts.get(table, 0) + len(rows)
                 progress.table(table, t0)
             # COPY with explicit ids leaves the identity sequences behind
-            for table in schema.TABLE_NAMES:
+            for table in (t for t in schema.TABLE_NAMES if t not in schema.KEYLESS_TABLES):
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"

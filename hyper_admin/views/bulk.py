@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import decimal
 import io
 import json
@@ -23,6 +24,7 @@ from ..query import (Join, ListParams, RelatedColumn, fetch_rows_by_pk, keyset_p
                      select_list, with_parents)
 from ..sql import range_literal
 from ..writes import IntegrityProblem, delete
+from ..xlsx import xlsx_stream
 from ..changelist import selection_columns
 from .common import (changes_for, engine_and_dialect, list_request, list_url, model_admin_for,
                      object_of, require)
@@ -386,6 +388,10 @@ def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
             if entry.related is not None and entry.join is not None:
                 fields.append(ExportField(entry.label, entry.key, _related_value(entry)))
                 joins.append(entry.join)
+            if entry.function is not None and hasattr(entry.function, "texts"):
+                # A many-to-many field: its labels (a list in JSON, joined by ", " in CSV).
+                fields.append(ExportField(entry.label, entry.key, _ChipTexts(entry.function)))
+                continue
             if entry.column is None:
                 continue  # a path (above), or a callable: nothing of the row's own to export
             column = entry.column
@@ -404,6 +410,16 @@ def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
     return columns, with_parents(joins, every_join or joins), fields
 
 
+class _ChipTexts:
+    """A many-to-many field's labels in the export, read for a whole batch at once."""
+
+    def __init__(self, column: t.Any):
+        self.column = column
+
+    def __call__(self, values: dict, row: t.Any) -> list[str]:
+        return self.column.texts(values)
+
+
 def _related_value(column: DisplayColumn) -> t.Callable[[dict, t.Any], t.Any]:
     """A relation path's value in the batch's row, read through its join."""
     own = t.cast(RelatedColumn, column.related).column
@@ -414,14 +430,15 @@ def _related_value(column: DisplayColumn) -> t.Callable[[dict, t.Any], t.Any]:
 def export_view(model_admin: ModelAdmin):
     require(model_admin, "export")
     fmt = request.args.get("format", "csv")
-    if fmt not in ("csv", "json"):
-        abort(400, description=_("format must be csv or json"))
+    if fmt not in EXPORT_FORMATS:
+        abort(400, description=_("format must be csv, json or xlsx"))
     args = request.args.copy()
     args.pop("format", None)
     listing = list_request(model_admin, args)
     spec, params = listing.spec, listing.params
     columns, joins, fields = export_fields(model_admin, listing.columns, listing.joins)
     labels = [f.value for f in fields if isinstance(f.value, _JoinedLabel)]
+    chip_lists = [f.value for f in fields if isinstance(f.value, _ChipTexts)]
     if not keyset_possible(params.sort):
         params.sort = [(c, True) for c in model_admin.info.primary_key]
     engine, dialect = engine_and_dialect()
@@ -435,6 +452,8 @@ def export_view(model_admin: ModelAdmin):
             page = select_list(engine, dialect, spec, batch, columns, joins, count_cap=None)
             for label in labels:
                 label.forget()
+            for chips in chip_lists:
+                chips.column.prefetch(page.rows)
             yield [(coerced(info, r), r) for r in page.rows]
             if not page.next_cursor:
                 return
@@ -449,7 +468,9 @@ def export_view(model_admin: ModelAdmin):
             buffer.seek(0)
             buffer.truncate()
             for values, row in rows:
-                writer.writerow([_csv_cell(f.value(values, row)) for f in fields])
+                writer.writerow([_csv_cell(", ".join(f.value(values, row))
+                                           if isinstance(f.value, _ChipTexts)
+                                           else f.value(values, row)) for f in fields])
             yield buffer.getvalue()
 
     def as_json():
@@ -462,12 +483,33 @@ def export_view(model_admin: ModelAdmin):
                 first = False
         yield "]"
 
+    def as_xlsx():
+        rows = (([_xlsx_value(f.value(values, row)) for f in fields] for values, row in batch)
+                for batch in batches())
+        yield from xlsx_stream(str(model_admin.verbose_name_plural),
+                               [str(f.header) for f in fields], rows)
+
     filename = f"{model_admin.slug}.{fmt}"
-    body = as_csv() if fmt == "csv" else as_json()
-    mimetype = "text/csv" if fmt == "csv" else "application/json"
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    body = {"csv": as_csv, "json": as_json, "xlsx": as_xlsx}[fmt]()
+    response = Response(stream_with_context(body), mimetype=EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+#: Export formats and their media types.
+EXPORT_FORMATS = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _xlsx_value(value: t.Any) -> t.Any:
+    """A value as an XLSX cell takes it: numbers, booleans, dates and times keep their type
+    (xlsx.cell formats them), anything else as the JSON export has it."""
+    if value is None or isinstance(value, (bool, int, float, decimal.Decimal, dt.date, dt.time)):
+        return value
+    return _plain(value)
 
 
 def _plain(value: t.Any) -> t.Any:

@@ -16,6 +16,7 @@ from ..pipeline import admin_url, current_state, is_superuser
 from ..query import fetch_rows_by_pk
 from ..storage import TablesMissing
 from .common import engine_and_dialect, list_url, object_of
+from .inlines import child_admins, child_entries
 from .render import Crumb, render_page
 from ..values import Labels, action_label, fk_labels, value_text
 
@@ -38,11 +39,15 @@ def history_view(model_admin: ModelAdmin, pk: str):
         abort(404)  # outside the scope, or a deleted row's history for someone who may not see it
     current_state().ensure_tables()
     before_id = request.args.get("before_id", type=int)
+    children = child_admins(model_admin, current_user)
     found = audit.entries(engine, dialect, admin_name=current_state().name,
                           model_slug=model_admin.slug, pk=encode_pk(pk_values),
-                          limit=PAGE + 1, before_id=before_id)
+                          limit=PAGE + 1, before_id=before_id, children=bool(children))
+    # The children's entries (inlines) of models this user may not read are left out.
+    found = [e for e in found if e["model_slug"] == model_admin.slug or e["model_slug"] in children]
     more = found[PAGE - 1]["id"] if len(found) > PAGE else None
-    entries = _entries(model_admin, found[:PAGE])
+    entries = _entries(model_admin, [e for e in found[:PAGE] if e["model_slug"] == model_admin.slug])
+    entries = child_entries(entries, found[:PAGE], children, _entries)
     if rows:
         title = model_admin.row_label(object_of(model_admin, coerced(info, rows[0])))
         row_url = admin_url(".detail", slug=model_admin.slug, pk=pk)
@@ -56,6 +61,9 @@ def history_view(model_admin: ModelAdmin, pk: str):
     may_revert = bool(rows) and model_admin.has_permission("change", current_user, obj)
     may_restore = not rows and model_admin.has_permission("add", current_user)
     for entry in entries:
+        if entry.get("child"):  # a child's entry is reverted from the child's own History
+            entry["revert_url"] = entry["restore_url"] = None
+            continue
         entry["revert_url"] = (admin_url(".revert", slug=model_admin.slug, pk=pk, entry_id=entry["id"])
                                if may_revert and entry["action"] not in ("create", "delete") else None)
         entry["restore_url"] = (admin_url(".restore", slug=model_admin.slug, pk=pk, entry_id=entry["id"])

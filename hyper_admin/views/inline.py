@@ -66,7 +66,8 @@ def display_cell(model_admin: ModelAdmin, column: ColumnInfo, values: dict, pk: 
         cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
     else:
         cell = format_value(column, value, max_chars=model_admin.list_max_chars,
-                            badges=model_admin.badges.get(column.attribute))
+                            badges=model_admin.badges.get(column.attribute),
+                            empty=model_admin.empty_text(column))
     if column.attribute in model_admin.get_list_display_links(current_user) and not cell.url:
         cell.url = detail_url(model_admin, pk)
         cell.kind = cell.kind + " rowlink"

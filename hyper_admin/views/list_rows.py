@@ -44,6 +44,11 @@ def rows_of(model_admin: ModelAdmin, listing, page, tokened, *, actions=None,
     if can_delete is None:
         can_delete = model_admin.has_permission("delete", user)
     selectable = bool(actions or can_delete)
+    for column in listing.columns:
+        # A many-to-many column reads the whole page's labels at once (many_to_many.ChipsColumn).
+        prefetch = getattr(column.function, "prefetch", None)
+        if prefetch is not None:
+            prefetch(page.rows)
     formatter = _RowFormatter(model_admin, listing.columns, page.rows[0] if page.rows else None,
                               selectable=selectable, tokened=tokened)
     return [formatter.row(row) for row in page.rows]
@@ -147,7 +152,8 @@ class _RowFormatter:
         if column.is_fk:
             return None if column.link else self._fk_renderer(column)
         return td_renderer(column.column, self.max_chars, link=column.link,
-                           badges=self.model_admin.badges.get(column.column.attribute))
+                           badges=self.model_admin.badges.get(column.column.attribute),
+                           empty=self.model_admin.empty_text(column.column))
 
     def _fk_renderer(self, column: DisplayColumn):
         prefix, target, target_admin, url_template, present = self.fk[id(column)]
@@ -162,10 +168,11 @@ class _RowFormatter:
         # Escaped once: a key that is an int needs no escaping of its own.
         url_parts = [esc(part) for part in url_template.split(self._PK, 1)] if url_template else None
         general = self._fk_cell
+        empty_td = f'<td class="e">{esc(self.model_admin.empty_text(column.column))}</td>'
 
         def fk(row: t.Any, _url: str) -> str:
             if row[name] is None:
-                return '<td class="e">—</td>'
+                return empty_td
             key = coerce_key(row[key_name])
             label = label_of(row) if key is not None else None
             if not label:
@@ -274,11 +281,13 @@ class _RowFormatter:
                     obj = make_object(self.model_admin.model, info, values)
                 result = column.function(obj)
                 cell = (Cell(html=result) if isinstance(result, Markup)
-                        else format_value(None, result, max_chars=self.max_chars))
+                        else format_value(None, result, max_chars=self.max_chars,
+                                          empty=self.model_admin.empty_text()))
             elif column.related is not None:
                 related = column.related.column
                 raw = row[f"{column.join.alias}__{related.name}"] if column.join else None
-                cell = format_value(related, related.coerce(raw), max_chars=self.max_chars)
+                cell = format_value(related, related.coerce(raw), max_chars=self.max_chars,
+                                    empty=self.model_admin.empty_text(related))
             elif column.is_fk:
                 cell = self._fk_cell(column, row, values)
             else:
@@ -289,7 +298,8 @@ class _RowFormatter:
                     cell = Cell(html=result) if isinstance(result, Markup) else Cell(text=str(result))
                 else:
                     cell = format_value(column.column, value, max_chars=self.max_chars,
-                                        badges=self.model_admin.badges.get(column.column.attribute))
+                                        badges=self.model_admin.badges.get(column.column.attribute),
+                                        empty=self.model_admin.empty_text(column.column))
             if column.link:  # the row's own page, even where the value links elsewhere
                 cell.url = url
                 cell.kind = cell.kind + " rowlink"
@@ -301,7 +311,7 @@ class _RowFormatter:
     def _fk_cell(self, column: DisplayColumn, row: t.Any, values: dict) -> Cell:
         value = values.get(column.column.name)
         if value is None:
-            return Cell(text="—", empty=True)
+            return Cell(text=self.model_admin.empty_text(column.column), empty=True)
         prefix, target, target_admin, url_template, present = self.fk[id(column)]
         joined = {c.name: c.coerce(row[prefix + c.name]) for c in present}
         key = joined.get(target.primary_key[0].name)

@@ -34,16 +34,29 @@ def field_lookup_view(model_admin: ModelAdmin, field: str):
     ``view`` on the target. Without it, only the target's label column is searched, so that
     the answers say nothing of its other columns."""
     column = pickable_foreign_keys(model_admin, current_user).get(field)
+    target_model = column.target_model if column is not None else None
     if column is None:
+        target_model = picked_through_join(model_admin, field)
+    if target_model is None:
         abort(404)
-    target_admin = model_admin_for(column.target_model)
+    target_admin = model_admin_for(target_model)
     if target_admin is not None and target_admin.has_permission("view", current_user):
         names = target_admin.get_search_fields(current_user)
         info = target_admin.info
         search = [c for c in (info.column(n) for n in names if "." not in n) if c is not None]
     else:
         search = []
-    return _lookup_response(column.target_model, target_admin, search)
+    return _lookup_response(target_model, target_admin, search)
+
+
+def picked_through_join(model_admin: ModelAdmin, field: str) -> type | None:
+    """The model a many-to-many field of this model's form picks, for a user who may add or
+    change its rows (as a foreign key: CONTRACT §6); None otherwise."""
+    if not (model_admin.has_permission("add", current_user)
+            or model_admin.has_permission("change", current_user)):
+        return None
+    relation = model_admin.many_to_many_fields().get(field)
+    return relation.target if relation is not None else None
 
 
 def _lookup_response(model: type, model_admin: ModelAdmin | None, search: list):

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 
 from .. import checks, fields as form_fields
+from ..form_extras import prepopulate_form, site_link
 from ..cells import Cell, coerced, encode_pk, format_value, label_columns, label_for
 from ..changes import (Conflict, MissingValues, form_columns, snapshot, stable, token_columns)
 from ..htmx import current_htmx, location, push_url, reswap, retarget
@@ -24,6 +25,11 @@ from ..writes import IntegrityProblem
 from .common import (admin_path, changes_for, detail_url, engine_and_dialect, labels_of, list_url,
                      load_row, model_admin_for, next_path, object_of, require, row_url,
                      version_tokens)
+from . import many_to_many as m2m, save_buttons
+from . import files as file_views
+from ..file_changes import stored_uploads
+from . import inlines as inline_views
+from ..inlines import InlineFailed
 from .panels import detail_slots
 from .render import Crumb, render_page
 from ..values import fk_labels, value_text
@@ -109,7 +115,8 @@ def _value_cells(model_admin: ModelAdmin, columns: list[ColumnInfo], values: dic
             label = fk_labels[column.name].get(value)
             cell = Cell(text=label or f"#{value}", url=row_url(column.target_model, (value,)) if label else None, kind="fk")
         else:
-            cell = format_value(column, value, badges=model_admin.badges.get(column.attribute))
+            cell = format_value(column, value, badges=model_admin.badges.get(column.attribute),
+                                empty=model_admin.empty_text(column))
         shown.append(Field(column.label, cell, column.hint.help))
     return shown
 
@@ -127,11 +134,13 @@ def detail_view(model_admin: ModelAdmin, pk: str):
     return render_page(
         "detail", slug=model_admin.slug, page_title=title,
         breadcrumbs=_crumbs(model_admin, Crumb(title)),
-        model_admin=model_admin, fields=_value_cells(model_admin, columns, values),
+        model_admin=model_admin, fields=_value_cells(model_admin, columns, values) + m2m.detail_fields(
+            model_admin, pk_values, lambda label, html: Field(label, Cell(html=html))),
         inlines=[i for i in inlines if i is not None], pk=encode_pk(pk_values),
         can_change=model_admin.has_permission("change", user, obj),
         can_delete=model_admin.has_permission("delete", user, obj),
         panels=detail_slots(model_admin, encode_pk(pk_values)),
+        site_url=site_link(model_admin, obj),
     )
 
 
@@ -142,6 +151,7 @@ def _inline_models(model_admin: ModelAdmin, user) -> list[tuple[type, ColumnInfo
     wanted = model_admin.get_inlines(user)
     found = []
     for item in wanted:
+        item = getattr(item, "model", item)  # an Inline (inlines.py) is listed here too
         for child in children:
             target_admin = model_admin_for(child.model)
             if child.model is item or (target_admin is not None and target_admin.slug == item):
@@ -229,6 +239,7 @@ def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_t
         fieldsets.append({"legend": legend, "description": group.get("description"), "entries": entries})
     if missing and fieldsets:
         fieldsets[0]["entries"] += [_missing_entry(model_admin, column) for column in missing]
+    m2m.place(fieldsets, form)
     crumbs = [Crumb(title)] if pk_text is None else [
         Crumb(title, url_for(".detail", slug=model_admin.slug, pk=pk_text)), Crumb(_("Edit"))]
     after = next_path()  # kept through a form that comes back with errors
@@ -236,12 +247,17 @@ def _render_form(model_admin: ModelAdmin, form, *, obj_values: dict | None, pk_t
         after = admin_path(current_htmx().current_path) or after
     action = (url_for(".edit", slug=model_admin.slug, pk=pk_text) if pk_text
               else url_for(".create", slug=model_admin.slug, **({"next": after} if after else {})))
+    prepopulate_form(model_admin, form, editing=pk_text is not None)
     return _as_page(render_page(
         "form", slug=model_admin.slug, page_title=_("Edit %(row)s",
                                                     row=title) if pk_text else title,
         breadcrumbs=_crumbs(model_admin, *crumbs), status_code=status,
         model_admin=model_admin, form=form, fieldsets=fieldsets, action=action,
         version=version, pk=pk_text, conflict=conflict, error=error,
+        inline_formsets=inline_views.shown(),
+        buttons=save_buttons.buttons(model_admin, editing=pk_text is not None),
+        site_url=site_link(model_admin, object_of(model_admin, obj_values)
+                           if pk_text is not None and obj_values else None),
         cancel_url=(url_for(".detail", slug=model_admin.slug, pk=pk_text) if pk_text
                     else after or list_url(model_admin)),
     ), action)
@@ -259,11 +275,13 @@ def _missing_entry(model_admin: ModelAdmin, column: ColumnInfo) -> dict:
                      "until it can. Ask an administrator.", reason=reason)}}
 
 
-def create_view(model_admin: ModelAdmin):
+def create_view(model_admin: ModelAdmin, formdata=None, refused: dict[str, str] | None = None):
+    """The add form; ``formdata`` and ``refused`` (field -> error) when "Save as new" on an
+    edit form posts here (save_buttons.save_as_new)."""
     require(model_admin, "add")
     user = current_user
     editable, readonly = form_columns(model_admin, user, None)
-    form_class = model_admin.form_class(editable)
+    form_class = m2m.with_fields(model_admin, model_admin.form_class(editable))
     title = model_admin.phrase("Add %(model)s")
     unfillable = checks.unfillable_on_insert(model_admin, {c.attribute for c in editable})
     if request.method == "GET":
@@ -274,19 +292,29 @@ def create_view(model_admin: ModelAdmin):
                 initial[column.attribute] = request.args[column.attribute]
         form = form_class(data=initial)
         _prepare_fk_fields(model_admin, form, editable)
+        m2m.prepare(model_admin, form)
+        file_views.prepare_file_fields(model_admin, form, editable, None)
         # Said before anything is typed, unless on_model_change may still fill them.
         missing = [] if checks.fills_values_in_a_hook(model_admin) else unfillable
+        inline_views.bind(model_admin, None)
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, missing=missing)
 
-    form = form_class(request.form)
+    form = form_class(file_views.form_data() if formdata is None else formdata)
     _prepare_fk_fields(model_admin, form, editable)
+    file_views.prepare_file_fields(model_admin, form, editable, None)
+    m2m.prepare(model_admin, form, posted=True)
 
     def again(status: int, **problem):
         return _render_form(model_admin, form, obj_values=None, pk_text=None, readonly=[],
                             version=None, title=title, status=status, **problem)
 
-    if not form.validate() or not _references_exist(form, editable):
+    # The children's rows are saved with the new row (not copied by "Save as new").
+    children = inline_views.bind(model_admin, None) if formdata is None else []
+    children_valid = inline_views.validate(children)
+    valid = (form.validate() and _references_exist(form, editable)
+             and m2m.validate(model_admin, form)) and children_valid
+    if not _refuse(form, refused) or not valid:  # after validate(), which resets errors
         return again(422)
     values = form_fields.cleaned_values(form, editable)
     # Columns the form does not show get the model's default, as sqlorm's own insert would.
@@ -294,7 +322,14 @@ def create_view(model_admin: ModelAdmin):
         if column.attribute not in values and column.has_default and not column.primary_key:
             values[column.attribute] = column.default_value()
     try:
-        pk, created = changes_for(model_admin).create(values, must_fill=unfillable)
+        with stored_uploads(model_admin, values):  # removed again if the write fails
+            parent = changes_for(model_admin)
+            with parent.transaction():  # the inlines' rows in the same transaction
+                pk, created = parent.create(values, must_fill=unfillable,
+                                            related=m2m.changes(form))
+                inline_views.save(children, created or {})
+    except InlineFailed as exc:
+        return again(exc.status, error=inline_views.FAILED)
     except MissingValues as exc:
         return again(422, missing=exc.columns)
     except ValidationError as exc:
@@ -306,9 +341,22 @@ def create_view(model_admin: ModelAdmin):
     message = model_admin.phrase("%(model)s “%(row)s” was added.",
                                  model=model_admin.verbose_name, row=label)
     after = next_path()
+    button_target = save_buttons.after_create(model_admin, encode_pk(pk), after)
+    if button_target is not None:
+        return _done(button_target, message)
     if after is not None:
         return _done_next(after, message)
     return _done(detail_url(model_admin, pk), message)
+
+
+def _refuse(form, refused: dict[str, str] | None) -> bool:
+    """Errors decided before the form's own validation (``refused``: field -> message) put
+    on their fields; False when there are any."""
+    for name, message in (refused or {}).items():
+        field = _field(form, name)
+        if field is not None:
+            field.errors = list(field.errors) + [message]
+    return not refused
 
 
 def _attach(form, problem: IntegrityProblem) -> str | None:
@@ -349,7 +397,7 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     obj = object_of(model_admin, values)
     require(model_admin, "change", obj)
     editable, readonly = form_columns(model_admin, user, obj)
-    form_class = model_admin.form_class(editable)
+    form_class = m2m.with_fields(model_admin, model_admin.form_class(editable), obj)
     title = model_admin.row_label(obj)
     tokened = token_columns(model_admin, editable)
     tokens = version_tokens()
@@ -357,13 +405,23 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     if request.method == "GET":
         form = form_class(data=form_fields.initial_data(editable, values))
         _prepare_fk_fields(model_admin, form, editable)
+        m2m.prepare(model_admin, form, pk_values[0])
+        file_views.prepare_file_fields(model_admin, form, editable, pk)
+        form.m2m_version = m2m.version(model_admin, form, pk_values[0])
+        inline_views.bind(model_admin, values)
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
                             version=version, title=title)
 
+    if save_buttons.chosen() == save_buttons.SAVE_AS_NEW:
+        return save_buttons.save_as_new(model_admin, values, create_view)
     # The row's values back the form, so a value the form cannot show (a choice no longer
     # offered, a time zone) is kept unless the user changed it.
-    form = form_class(request.form, data=form_fields.initial_data(editable, values))
+    form = form_class(file_views.form_data(), data=form_fields.initial_data(editable, values))
     _prepare_fk_fields(model_admin, form, editable)
+    file_views.prepare_file_fields(model_admin, form, editable, pk)
+    m2m.prepare(model_admin, form, pk_values[0], posted=True)
+    form.m2m_version = request.form.get(m2m.VERSION_FIELD)
+    children = inline_views.bind(model_admin, values)
 
     def again(status: int, shown_version: str, **problem):
         return _render_form(model_admin, form, obj_values=values, pk_text=pk, readonly=readonly,
@@ -373,8 +431,10 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     # Inputs left as the form showed them keep the row's own value (unchanged.py).
     kept = untouched(form, editable, values)
     touched = [c for c in editable if c.attribute not in kept]
+    children_valid = inline_views.validate(children)
     if (not (form.validate() or forgive(form, kept))
-            or not _references_exist(form, touched)):
+            or not _references_exist(form, touched) or not m2m.validate(model_admin, form)
+            or not children_valid):
         return again(422, posted_version or version)
     original = tokens.loads(posted_version)
     if original != snapshot(values, tokened):
@@ -383,9 +443,24 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     new_values = form_fields.cleaned_values(form, touched)
     before = {c.attribute: values.get(c.name) for c in editable}
     changed = {a: v for a, v in new_values.items() if stable(v) != stable(before.get(a))}
+    m2m_original = m2m.posted_version()
+    related = m2m.changes(form, expected=m2m_original or {})
     try:
-        changes_for(model_admin).update(pk_values, changed, columns=tokened, original=original)
+        with stored_uploads(model_admin, changed):  # removed again if the write fails
+            parent = changes_for(model_admin)
+            with parent.transaction():  # the inlines' rows in the same transaction
+                parent.update(pk_values, changed, columns=tokened, original=original,
+                              related=related)
+                inline_views.save(children, values)
+    except InlineFailed as exc:
+        return again(exc.status, version, error=inline_views.FAILED)
     except Conflict:
+        moved = m2m.conflict_rows(form, m2m_original, pk_values[0])
+        if moved:
+            form.m2m_version = m2m.version(model_admin, form, pk_values[0])
+            return again(409, version, conflict=moved, error=_(
+                "Someone else changed this row since you opened the form. The form still holds "
+                "your input: check and save again."))
         _unused, fresh = load_row(model_admin, pk)
         return _conflict(model_admin, form, fresh, editable, readonly, pk, title,
                          tokens.dumps(fresh, tokened), original=snapshot(values, tokened))
@@ -394,10 +469,12 @@ def edit_view(model_admin: ModelAdmin, pk: str):
     except IntegrityProblem as problem:
         return again(problem.status, version, error=_attach(form, problem))
     message = (model_admin.phrase("%(model)s “%(row)s” was saved.",
-                                  model=model_admin.verbose_name, row=title) if changed
-               else _("%(model)s “%(row)s”: no changes.",
+                                  model=model_admin.verbose_name, row=title)
+               if changed or any(r.changed for r in related)
+               or inline_views.has_changes(children) else _("%(model)s “%(row)s”: no changes.",
                       model=model_admin.verbose_name, row=title))
-    return _done(detail_url(model_admin, pk_values), message)
+    return _done(save_buttons.after_edit(model_admin, pk)
+                 or detail_url(model_admin, pk_values), message)
 
 
 def _input_values(form, editable: list[ColumnInfo]) -> dict[ColumnInfo, t.Any]:

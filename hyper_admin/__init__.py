@@ -6,7 +6,7 @@ import typing as t
 __version__ = "0.1.0"
 __all__ = ["Admin", "ModelAdmin", "Hint", "QueryParam", "action", "audit", "changes", "display",
            "converters", "enable_postgresql", "reflect", "verify_password", "ManyToMany",
-           "Inline", "__version__"]
+           "Inline", "ListFilter", "__version__"]
 
 # Public names are imported on first use: the pytest plugin (hyper_admin.testing, loaded by
 # every pytest run where hyper_admin is installed) must not import Flask and sqlorm just to
@@ -17,6 +17,7 @@ _WHERE = {
     "verify_password": ".passwords", "QueryParam": ".query_views", "reflect": ".reflection",
     "ManyToMany": ".many_to_many",
     "Inline": ".inlines",
+    "ListFilter": ".list_filters",
     "audit": None,
     "changes": None,
 }
@@ -26,6 +27,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .fields import converters
     from .inlines import Inline
     from .introspect import Hint
+    from .list_filters import ListFilter
     from .many_to_many import ManyToMany
     from .options import ModelAdmin, action, display
     from .passwords import verify_password

@@ -61,6 +61,11 @@ class AuditAdmin(ModelAdmin):
     has_history = False  # the trail does not record itself
 
     @property
+    def nav_group(self) -> t.Any:
+        """The navigation group ``Admin(audit_nav_group=...)`` puts the trail in."""
+        return getattr(self.admin, "audit_nav_group", None)
+
+    @property
     def formatters(self) -> dict[str, t.Callable[[t.Any, t.Any], t.Any]]:
         """What an entry's columns say as the rest of the admin says it: its time in the
         admin's one format (UTC), its model by name, its action by label, its changes as a

@@ -18,6 +18,7 @@ from .cells import DisplayColumn, resolve_list_display
 from .changes import version_column
 from .i18n import _
 from .introspect import ColumnInfo, ModelInfo
+from .list_filters import FilterColumn, as_list_filter
 from .many_to_many import display_items, filter_columns
 from .query import (BadQuery, Count, Join, ListParams, ListSpec, Page, PathJoins, RelatedColumn,
                     count_matching, parse_list_params, parse_sort, path_key, resolve_path,
@@ -106,8 +107,14 @@ def _filterable(model_admin: "ModelAdmin", user: t.Any, visible: dict[str, Colum
                 ) -> dict[str, ColumnInfo]:
     filterable: dict[str, ColumnInfo] = {}
     info = model_admin.info
-    joined = filter_columns(model_admin, model_admin.get_list_filter(user))
-    for name in model_admin.get_list_filter(user):
+    items = model_admin.get_list_filter(user)
+    joined = filter_columns(model_admin, [n for n in items if isinstance(n, str)])
+    for name in items:
+        custom = as_list_filter(name)
+        if custom is not None:
+            # Its choices for this user, its condition with this user (list_filters.py).
+            filterable[custom.parameter_name] = FilterColumn(custom, user, info.table)
+            continue
         column = joined.get(name) or column_or_path(info, name, visible)
         if column is None:
             raise TypeError(f"list_filter {name!r} of {type(model_admin).__name__} is not a "
@@ -190,8 +197,9 @@ class ChangeList:
         return urlencode(items, safe=",")  # sort=status,-total reads as typed
 
     def pager(self, page: Page) -> tuple[str | None, str | None]:
-        """The query strings of the next and the previous page (None: there is none)."""
-        paging = ("after", "before", "page")
+        """The query strings of the next and the previous page (None: there is none). They
+        leave out ``all``: a list paged because Show all was refused goes on paging."""
+        paging = ("after", "before", "page", "all")
         next_query = prev_query = None
         if page.keyset:
             if page.next_cursor:

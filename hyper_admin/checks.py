@@ -206,7 +206,10 @@ def _check_search_fields(c: _OptionChecker) -> None:
 
 def _check_list_options(c: _OptionChecker) -> None:
     ma = c.model_admin
-    for option, names, id, strip in (("list_filter", ma.list_filter, "hyper_admin.E005", ""),
+    from .list_filters import is_custom
+    _check_custom_filters(c)
+    for option, names, id, strip in (("list_filter", [n for n in ma.list_filter or () if not is_custom(n)],
+                                      "hyper_admin.E005", ""),
                                       ("sortable_fields", ma.sortable_fields, "hyper_admin.E006", ""),
                                       ("ordering", ma.ordering or (), "hyper_admin.E006", "-")):
         plain = [n for n in names or () if not (isinstance(n, str) and "." in n)
@@ -221,6 +224,41 @@ def _check_list_options(c: _OptionChecker) -> None:
         value = getattr(ma, option)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             c.fail("hyper_admin.E013", option, value, "must be a positive integer")
+
+
+CUSTOM_FILTER_ID = "hyper_admin.E035"
+
+
+def _check_custom_filters(c: _OptionChecker) -> None:
+    """Custom list filters (list_filters.ListFilter): a title, a parameter_name of their own
+    in the query string (no column's, field's, other filter's or the list's own parameter),
+    choices() and condition() written."""
+    from .list_filters import PARAMETER_NAME, RESERVED_EXTRA, ListFilter, as_list_filter
+    from .query import RESERVED
+
+    taken = {*c.info.by_attribute, *(col.relation_attribute for col in c.info.columns
+                                     if col.relation_attribute), *c.joined}
+    for item in c.model_admin.list_filter or ():
+        custom = as_list_filter(item)
+        if custom is None:
+            if isinstance(item, str) and "." not in item:
+                taken.add(item)
+            continue
+        name = custom.parameter_name
+        kind = type(custom)
+        if not str(custom.title or ""):
+            c.fail(CUSTOM_FILTER_ID, "list_filter", kind.__name__, "has no title")
+        if not isinstance(name, str) or not PARAMETER_NAME.fullmatch(name):
+            c.fail(CUSTOM_FILTER_ID, "list_filter", kind.__name__, f"has parameter_name {name!r}: give a "
+                   "lower-case name (letters, digits, single underscores)")
+        elif name in RESERVED or name in RESERVED_EXTRA or name in taken:
+            c.fail(CUSTOM_FILTER_ID, "list_filter", kind.__name__, f"has parameter_name {name!r}, which "
+                   "the list already uses (a column, a field, another filter or its own parameter)")
+        else:
+            taken.add(name)
+        for method in ("choices", "condition"):
+            if getattr(kind, method) is getattr(ListFilter, method):
+                c.fail(CUSTOM_FILTER_ID, "list_filter", kind.__name__, f"does not define {method}()")
 
 
 def _check_date_hierarchy(c: _OptionChecker, name: t.Any) -> None:
@@ -262,6 +300,11 @@ def _check_actions_and_permissions(c: _OptionChecker) -> None:
         function = getattr(ma, item, None) if isinstance(item, str) else item
         if getattr(function, "_hyper_admin_action", None) is None:
             c.fail("hyper_admin.E010", "actions", item, "is not an @action method or function")
+    from .action_forms import check as check_action_forms
+    c.problems += check_action_forms(c.owner, c.info, [
+        info for item in ma.actions or ()
+        for info in [getattr(getattr(ma, item, None) if isinstance(item, str) else item,
+                             "_hyper_admin_action", None)] if info is not None])
     for action_name, roles in dict(ma.permissions).items():
         if not isinstance(action_name, str) or isinstance(roles, str) or not all(
                 isinstance(role, str) for role in roles):

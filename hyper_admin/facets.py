@@ -34,6 +34,8 @@ NULL = None
 def filter_kind(column: ColumnInfo) -> str:
     """Which control the filter panel shows for ``column``: ``choice`` (enum or declared
     choices), ``bool``, ``date`` (date and datetime), ``number``, ``fk`` or ``text``."""
+    if _is_custom(column):
+        return "choice"  # whatever its choices for this user (none: the panel leaves it out)
     if column.is_foreign_key:
         return "fk"
     if column.kind == "bool":
@@ -69,15 +71,19 @@ def facet_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
     stmt = Statement(dialect)
     branches = _branches(column)
     related = column if isinstance(column, RelatedColumn) else None
+    numbered = related is not None or _is_custom(column)
     stmt.sql("SELECT v, count(*) AS n FROM (")
     for i, (what, value) in enumerate(branches):
         if i:
             stmt.sql("UNION ALL")
-        # A relation path's value is not in the list's table: its branches say their number.
-        shown = column.sql if related is None else str(int(i))
+        # A relation path's value is not in the list's table, a custom filter's is a condition:
+        # their branches say their number.
+        shown = str(int(i)) if numbered else column.sql
         stmt.sql(f"SELECT * FROM (SELECT {shown} AS v FROM {spec.info.table_sql}")
         conditions = where_clause(stmt, spec, params)
-        if related is not None:
+        if _is_custom(column):
+            conditions.append(t.cast(t.Any, column).where(stmt, [value]))
+        elif related is not None:
             conditions.append(related.is_null(dialect, True) if what == "null" else related.within(
                 dialect, f"{related.column.sql} = "
                          f"{stmt.param(to_db(related.column, value, dialect))}"))
@@ -89,6 +95,11 @@ def facet_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column
         stmt.sql(f"LIMIT {int(cap) + 1}) AS f{i}")
     stmt.sql(") AS facet GROUP BY v")
     return stmt
+
+
+def _is_custom(column: ColumnInfo) -> bool:
+    """A custom list filter (list_filters.FilterColumn): each choice counted by its condition."""
+    return getattr(column, "is_custom_filter", False)
 
 
 def _branches(column: ColumnInfo) -> list[tuple[str, t.Any]]:
@@ -124,6 +135,8 @@ def facet_counts(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                  time_limit_ms: int = FACET_TIME_LIMIT_MS) -> FacetCounts | None:
     """Counts per value of ``column`` among the list's rows (scope, base query, search and the
     filters on other fields), or None when the database took longer than ``time_limit_ms``."""
+    if not _branches(column):
+        return FacetCounts({}, cap)  # a custom filter with no choice for this user
     stmt = facet_statement(dialect, spec, params, column, cap=cap)
     try:
         with limited(time_limit_ms / 1000):
@@ -133,7 +146,7 @@ def facet_counts(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     counts: dict[t.Any, int] = {}
     branches = _branches(column)
     for row in rows:
-        if isinstance(column, RelatedColumn):  # the branch's number (facet_statement)
+        if isinstance(column, RelatedColumn) or _is_custom(column):  # the branch's number
             key = branches[int(row["v"])][1]
             counts[key] = counts.get(key, 0) + int(row["n"])
             continue

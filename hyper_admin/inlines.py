@@ -13,6 +13,7 @@ A model-admin layer module: it is given the user and the posted data, never the 
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
@@ -328,8 +329,13 @@ class InlineForms:
         row = InlineRow(index, form, existing=False)
         if formdata.get(f"{self.prefix}-{index}-DELETE"):
             return  # added, then removed again before saving
-        kept = untouched(form, self.new_columns, self._defaults())
-        if all(c.attribute in kept for c in self.new_columns):
+        defaults = self._defaults()
+        kept = untouched(form, self.new_columns, defaults)
+        # A clock's default (a reply's "created at": now) was what the form showed when it was
+        # opened; it has moved on since, so it says nothing about whether the row was used.
+        moving = {name for name, value in defaults.items()
+                  if isinstance(value, (dt.date, dt.time))}
+        if all(c.attribute in kept or c.attribute in moving for c in self.new_columns):
             self.rows.append(row)  # an extra row left blank: shown again, never saved
             return
         if not self.can_add:

@@ -12,7 +12,7 @@ import functools
 import typing as t
 from dataclasses import dataclass
 
-from . import i18n, problems
+from . import i18n, navigation, problems
 from .context import principal_of
 from .file_changes import file_formatters
 from .introspect import (BADGE_TONES, ColumnInfo, ModelInfo, default_label, humanize, model_info,
@@ -31,10 +31,13 @@ class ActionInfo:
     confirm: str | None
     destructive: bool
     batch_size: int | None = None
+    #: A WTForms ``Form`` class the confirmation asks the user to fill (action_forms.py).
+    form: t.Any = None
 
 
 def action(label: str | None = None, *, permission: str | None = None, confirm: str | None = None,
-           destructive: bool = False, name: str | None = None, batch_size: int | None = None):
+           destructive: bool = False, name: str | None = None, batch_size: int | None = None,
+           form: t.Any = None):
     """Mark a ModelAdmin method (or a function) as a bulk action on selected rows::
 
         @action("Mark as shipped", permission="change", confirm="Ship {count} orders?")
@@ -47,6 +50,10 @@ def action(label: str | None = None, *, permission: str | None = None, confirm: 
     ``batch_size``: call the function with at most that many objects at a time (all calls in
     one transaction), so that an action on thousands of rows shows its progress; the message
     is then the last call's.
+
+    ``form``: a WTForms ``Form`` class shown in the confirmation dialog (docs/extending.md,
+    "Actions that ask for input"); once it validates, the function is called as
+    ``function(objects, user, form)`` and each row's audit entry notes the form's values.
     """
     if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -61,6 +68,7 @@ def action(label: str | None = None, *, permission: str | None = None, confirm: 
             confirm=confirm,
             destructive=destructive,
             batch_size=batch_size,
+            form=form,
         )
         return function
 
@@ -96,6 +104,11 @@ class ModelAdmin:
     verbose_name_gender: t.Any = None
     #: A lucide icon name shown in navigation (see static/icons.svg).
     icon: str | None = None
+    #: The navigation group this model is listed under (a label, e.g. "Sales"; None: the
+    #: default group, "Models"). Groups' order and icons: ``Admin(nav_groups=...)``.
+    nav_group: t.Any = None
+    #: The model's place in its group: lower first; equal orders keep registration order.
+    nav_order: int = 0
     #: A sentence shown under the model's name on the dashboard.
     description: str = ""
 
@@ -117,7 +130,7 @@ class ModelAdmin:
     #: Searched by ``q=``: attribute names or ``fk.column`` paths. Default: text columns.
     search_fields: t.Sequence[str] | None = None
     #: Fields usable as ``<field>=`` filters in the query string and the filter panel.
-    list_filter: t.Sequence[str] = ()
+    list_filter: t.Sequence[t.Any] = ()  # names, and ListFilter classes or instances
     #: A date or datetime column: a drill-down bar above the list (years, months, days), as
     #: Django's ``date_hierarchy``; its links are ``<field>__gte``/``__lte`` filters.
     date_hierarchy: str | None = None
@@ -129,6 +142,9 @@ class ModelAdmin:
     per_page: int | None = None
     #: Text cells longer than this are truncated in lists (full text in the title).
     list_max_chars: int = 80
+    #: "Show all (N)" on a list of at most this many rows (``?all=1``: every row on one page,
+    #: streamed); 0 turns it off. See docs/lists.md#show-all.
+    list_max_show_all: int = 2000
     #: Custom bulk actions: names of ``@action`` methods, or ``@action`` functions.
     actions: t.Sequence[t.Any] = ()
     #: Displayed plain columns editable in place in the list (click, Enter saves, Esc cancels),
@@ -224,6 +240,12 @@ class ModelAdmin:
         if self.live:
             self._live_column()  # checked at registration
         self._check_badges()
+        navigation.check_options(type(self).__name__, group=self.nav_group, order=self.nav_order,
+                                 icon=self.icon)
+        show_all = self.list_max_show_all
+        if not isinstance(show_all, int) or isinstance(show_all, bool) or show_all < 0:
+            problems.fail("hyper_admin.E013", f"{type(self).__name__}: list_max_show_all "
+                          f"{show_all!r} must be an integer, 0 or more (0: no Show all)")
         if self.version_field is not None:
             column = model_info(model).column(self.version_field)
             if column is None or column.kind not in ("int", "datetime") or column.primary_key:
@@ -353,7 +375,7 @@ class ModelAdmin:
         return [c.attribute for c in self.visible_columns()
                 if c.text_like and not c.lazy and not c.is_foreign_key]
 
-    def get_list_filter(self, user: t.Any) -> list[str]:
+    def get_list_filter(self, user: t.Any) -> list[t.Any]:
         return list(self.list_filter)
 
     def get_ordering(self, user: t.Any) -> list[str]:
@@ -423,7 +445,8 @@ class ModelAdmin:
         return {info.name for info in self._all_actions()}
 
     def get_actions(self, user: t.Any) -> list[ActionInfo]:
-        """The custom actions ``user`` may run; each is called as ``function(objects, user)``."""
+        """The custom actions ``user`` may run; each is called as ``function(objects, user)``
+        (``function(objects, user, form)`` for one with a ``form``)."""
         return [info for info in self._all_actions() if self.has_permission(info.permission, user)]
 
     def get_inlines(self, user: t.Any) -> list[t.Any]:

@@ -25,7 +25,8 @@ from .i18n import _
 from .introspect import ColumnInfo, Hint, ModelInfo, quote_alias, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
 
-RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns", "live"})
+RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count", "columns", "live",
+                      "all"})
 #: Above this many rows (PostgreSQL's statistics say), an unfiltered list shows an estimate.
 ESTIMATE_ABOVE = 200_000
 #: Seconds a count may take before the list settles for an estimate.
@@ -231,6 +232,9 @@ class ListParams:
     cursor_position: int | None = None
     per_page: int = 50
     exact_count: bool = False
+    #: ``all=1``: every row of the list on one page, when it holds few enough (the list's
+    #: view checks ModelAdmin.list_max_show_all; select_all reads them).
+    show_all: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,6 +347,10 @@ def parse_list_params(args: t.Any, spec: ListSpec) -> ListParams:
         if args["count"] != "exact":
             raise BadQuery(_("count takes the value exact"))
         params.exact_count = True
+    if "all" in args:
+        if args["all"] != "1":
+            raise BadQuery(_("all takes the value 1"))
+        params.show_all = True
     if "per_page" in args:
         params.per_page = min(_positive_int(args["per_page"], "per_page"), spec.max_per_page)
     if "page" in args:
@@ -400,6 +408,8 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
     name = column.attribute
     if len(raw_values) > MAX_FILTER_VALUES:
         raise BadQuery(_("at most %(count)s values per filter", count=MAX_FILTER_VALUES))
+    if getattr(column, "is_custom_filter", False):
+        return _custom_filter(column, op, raw_values, key)
     if op == "isnull":
         if len(raw_values) != 1:
             raise BadQuery(_("%(name)s takes one value", name=key))
@@ -430,6 +440,20 @@ def _parse_filter(key: str, raw_values: list[str], spec: ListSpec) -> Filter:
     values = [parse_value(column, raw) for raw in raw_values if raw.strip() != ""]
     if not values:
         raise BadQuery(_("%(name)s needs a value", name=key))
+    return Filter(column, op, values, raw_values, key)
+
+
+def _custom_filter(column: ColumnInfo, op: str, raw_values: list[str], key: str) -> Filter:
+    """A custom filter (list_filters.py) takes its own choices only, no operator: the value
+    selects a condition, and is never part of the SQL."""
+    if op != "eq":
+        raise BadQuery(_("cannot filter by %(name)s", name=repr(key)))
+    allowed = {value for value, _label in column.choices or ()}
+    values = [raw.strip() for raw in raw_values]
+    for value, raw in zip(values, raw_values):
+        if value not in allowed:  # none offered to this user: nothing is allowed
+            raise BadQuery(_("%(value)s is not one of the choices of %(field)s",
+                             value=repr(raw), field=key))
     return Filter(column, op, values, raw_values, key)
 
 
@@ -637,7 +661,9 @@ def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[st
     if params.q and spec.search:
         conditions.append(_search_condition(stmt, spec, params.q))
     for flt in params.filters:
-        if isinstance(flt.column, RelatedColumn):
+        if getattr(flt.column, "is_custom_filter", False):
+            conditions.append(flt.column.where(stmt, flt.values))  # list_filters.FilterColumn
+        elif isinstance(flt.column, RelatedColumn):
             conditions.append(_path_filter_condition(stmt, flt, dialect))
         else:
             conditions.append(_filter_condition(stmt, flt, dialect))
@@ -840,6 +866,31 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                 next_cursor=links.next_cursor, prev_cursor=links.prev_cursor, keyset=keyset,
                 page=params.page, total=total.value, total_capped=total.kind == "more_than",
                 total_kind=total.kind, offset=offset)
+
+
+def select_all(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
+               columns: list[ColumnInfo], joins: list[Join], *, limit: int,
+               batch: int = 500) -> t.Iterator[list[t.Any]]:
+    """Every row of the list (its scope, filters, search and sort, from its first row
+    whatever page ``params`` asks) up to ``limit`` rows, in lists of ``batch`` rows: one
+    statement per batch, past the last row's sort values where the sort allows (keyset),
+    else by OFFSET. The caller streams each batch before the next one is read."""
+    every = dataclasses.replace(params, page=1, after=None, before=None, cursor_position=None,
+                                exact_count=False, per_page=int(batch))
+    keyset = keyset_possible(params.sort)
+    remaining = int(limit)
+    while remaining > 0:
+        page = select_list(engine, dialect, spec, every, columns, joins, count_cap=None)
+        rows = page.rows[:remaining]
+        if rows:
+            yield rows
+        remaining -= len(rows)
+        if not page.has_next or not rows:
+            return
+        if keyset:
+            every.after = [rows[-1][c.name] for c, _descending in params.sort]
+        else:
+            every.page += 1
 
 
 def _page_statement(dialect: Dialect, spec: ListSpec, params: ListParams,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Flask
 from werkzeug.routing import BaseConverter
 
-from . import checks, context, pipeline
+from . import admin_pages, checks, context, navigation, pipeline
 from .cells import pk_segment
 from .cookies import harden_session_cookie
 from .introspect import model_names
@@ -205,6 +205,8 @@ class Admin:
         password_min_length: int = 8,
         empty_value_display: str | None = None,
         file_storage: t.Any = None,
+        nav_groups: t.Iterable[t.Any] | None = None,
+        audit_nav_group: t.Any = None,
     ):
         given = {
             "url_prefix": url_prefix,
@@ -232,12 +234,21 @@ class Admin:
         self.empty_value_display = empty_value_display
         #: Where uploaded files go (file_storage.py); None: the app's instance folder.
         self.file_storage = file_storage
+        #: The navigation's groups in order, with their icons: [(label, icon) or label, ...]
+        #: (navigation.py; ModelAdmin.nav_group puts a model in one).
+        self.nav_groups = navigation.declared_groups(nav_groups)
+        #: The group the Audit trail is listed under (None: the default group).
+        navigation.check_options("audit_nav_group", group=audit_nav_group, order=0, icon=None)
+        self.audit_nav_group = audit_nav_group
         self.engine = engine
         self.name = name
         self.registry: dict[str, ModelAdmin] = {}
         self._states: list[AdminState] = []
         #: The dashboard's panels (see docs/dashboards.md).
         self.dashboard = Dashboard()
+        #: Pages of the application inside the admin (admin_pages.py, docs/extending.md).
+        self.pages: list[admin_pages.Page] = []
+        self.row_pages: list[admin_pages.RowPage] = []
         if app is not None:
             self.init_app(app)
 
@@ -356,6 +367,47 @@ class Admin:
         self.registry[model_admin.slug] = model_admin
         return model_admin
 
+    def page(self, path: str, *, title: t.Any, roles: t.Iterable[str] | str | None = None,
+             group: t.Any = None, icon: str = "file-text", methods: t.Iterable[str] = ("GET",),
+             name: str | None = None) -> t.Callable:
+        """Decorator: ``view(page)`` answers ``<prefix><path>`` inside the admin (sign-in,
+        roles, CSRF on POST, headers), shown in the navigation and the palette to whoever
+        ``roles`` (None: every admin user; superusers always) lets open it. ``view`` gets a
+        :class:`hyper_admin.views.pages.PageRequest` and returns ``page.render(template,
+        **context)`` or a response. Errors: ConfigurationError hyper_admin.E033."""
+
+        def decorator(view: t.Callable) -> t.Callable:
+            page = admin_pages.site_page(self, path, view, title=title, roles=roles, group=group,
+                                         icon=icon, methods=methods, name=name)
+            self.pages.append(page)
+            for state in self._states:  # already mounted: the rule goes on the app itself
+                from .views.pages import site_page_view
+
+                state.app.add_url_rule(
+                    state.url_prefix + page.path, f"{state.name}.{page.endpoint}",
+                    pipeline.guard(site_page_view(page)), methods=list(page.methods),
+                    strict_slashes=False)
+            return view
+
+        return decorator
+
+    def row_page(self, model_or_slug: t.Any, name: str, *, title: t.Any,
+                 permission: str = "view", roles: t.Iterable[str] | str | None = None,
+                 icon: str = "file-text", methods: t.Iterable[str] = ("GET",)) -> t.Callable:
+        """Decorator: ``view(page)`` answers ``<prefix>/<slug>/<pk>/<name>`` for a row the user
+        may reach (scope: 404 outside it) with the ModelAdmin's ``permission`` on it (and one
+        of ``roles`` when given; 403 otherwise), linked from the row's page. ``view`` gets a
+        :class:`hyper_admin.views.pages.PageRequest` (``page.obj``, ``page.pk``...). Errors:
+        ConfigurationError hyper_admin.E034."""
+
+        def decorator(view: t.Callable) -> t.Callable:
+            self.row_pages.append(admin_pages.row_page(
+                self, model_or_slug, name, view, title=title, permission=permission,
+                roles=roles, icon=icon, methods=methods))
+            return view
+
+        return decorator
+
     def create_tables(self, app: Flask) -> None:
         """Create hyper_admin's own tables (saved views...) in each engine this Admin uses on
         ``app``, where missing. They are also created on first use."""
@@ -449,6 +501,7 @@ class Admin:
         from .views import (auth, bulk, dashboard, dates, errors, facets, history, inline,
                             listing, live, lookup, palette, panels, password, revert, rows,
                             saved)
+        from .views import pages as page_views
 
         bp = Blueprint(
             name,
@@ -509,6 +562,13 @@ class Admin:
               endpoint="file_download", model_action="view")
         route("/<slug>/<admin_pk:pk>/thumbnail/<field>", file_views.thumbnail_view,
               endpoint="file_thumbnail", model_action="view")
+        # The application's pages (admin.row_page: any registered later too; admin.page: those
+        # registered so far, later ones are added to the app by Admin.page).
+        route("/<slug>/<admin_pk:pk>/<page_name>", page_views.row_page_view, endpoint="row_page",
+              methods=["GET", "POST"], model_action="view")
+        for page in self.pages:
+            route(page.path, page_views.site_page_view(page), endpoint=page.endpoint,
+                  methods=page.methods)
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
         pipeline.install(bp)
         errors.install(bp)

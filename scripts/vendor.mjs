@@ -22,6 +22,7 @@ const ICONS = [
   // navigation and models
   "layout-dashboard", "database", "table", "users", "user", "package", "shopping-cart", "ticket",
   "message-square", "contact", "building-2", "shield", "settings", "file-text", "inbox", "clock",
+  "life-buoy",
   // actions
   "search", "log-out", "log-in", "sun", "moon", "menu", "x", "plus", "pencil", "trash-2", "history",
   "filter", "download", "external-link", "eye", "lock", "bookmark", "keyboard",

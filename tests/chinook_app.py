@@ -257,7 +257,10 @@ def load(engine) -> dict[str, int]:
                                      for row in rows])
             counts[table] = len(rows)
         if naming.postgresql:
-            tx.execute("ANALYZE")
+            # Its own tables only: a bare ANALYZE takes every table of the database, those of
+            # another worker's schema too, and deadlocks with that worker's ALTER TABLE.
+            for table in counts:
+                tx.execute(f"ANALYZE {naming.table(table)}")
     return counts
 
 

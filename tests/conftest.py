@@ -26,6 +26,15 @@ def pg_schema():
         yield made
 
 
+def pytest_sessionstart(session):
+    """Before any worker starts (xdist's workers have ``workerinput``): a bloated catalog left by
+    earlier runs is compacted (tests/pg.py: compact_catalog)."""
+    if not hasattr(session.config, "workerinput"):
+        from pg import compact_catalog
+
+        compact_catalog()
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "reads_only: the test only reads the demo database, so it runs on its "

@@ -37,6 +37,32 @@ def require_pg() -> None:
         pytest.skip(problem)
 
 
+#: Dead rows in a catalog table past which a run starts by compacting it (see below).
+CATALOG_BLOAT = 100_000
+
+
+def compact_catalog() -> list[str]:
+    """Compact the test database's system catalogs when earlier runs left them bloated; returns
+    the tables compacted. Every test makes and drops a schema: a run leaves hundreds of
+    thousands of dead catalog rows, and a server without autovacuum (CI machines turn it off)
+    keeps them, so that each later run's DDL gets slower (2.4 s per test setup seen after a
+    day of runs, 0.2 s after compacting). Called once per run, before any worker starts."""
+    if pg_unavailable():
+        return []
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        bloated = [name for (name,) in conn.execute(
+            "SELECT relname FROM pg_stat_sys_tables WHERE schemaname = 'pg_catalog' "
+            "AND n_dead_tup > %s ORDER BY relname", (CATALOG_BLOAT,))]
+        if bloated:
+            # Catalog names from the server itself; VACUUM takes no parameters.
+            tables = ", ".join(f"pg_catalog.{name}" for name in bloated)
+            conn.execute("VACUUM FULL " + tables)
+            conn.execute("VACUUM " + tables)  # VACUUM FULL leaves the dead-row counts as they were
+    return bloated
+
+
 def schema_url(schema: str) -> str:
     """PG_URL with ``search_path`` set to ``schema``. Commits there don't wait for the disk
     (``synchronous_commit=off``): a test's rows need no durability, and a test commits dozens

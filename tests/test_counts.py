@@ -132,7 +132,7 @@ def test_the_list_never_waits_for_a_count(site):
 
 def test_a_slow_query_is_stopped_with_a_clear_503(engine):
     seeded(engine, rows=10)
-    app, admin = create_app(engine, statement_timeout=0.3)
+    app, admin = create_app(engine, statement_timeout=1.0)  # quick statements stay under it on a loaded machine
 
     def slow_scope(self, user):
         return SQL(SLOW)

@@ -231,6 +231,43 @@ def test_the_stacked_layout_renders_and_saves(db):
     assert re.search(r"<legend[^>]*>\s*New ticket comment\s*</legend>", html)
 
 
+def test_a_blank_row_with_a_clock_default_saved_later_stays_blank(db, monkeypatch):
+    """The blank reply's "created at" shows the time the form was opened; posted back a while
+    later (the default is later by then), the row is still a blank one, not a reply missing
+    its message."""
+    import datetime as dt
+
+    from hyper_admin.demo.models import Account, StaffUser, TicketComment
+    from hyper_admin.introspect import ColumnInfo
+
+    engine, people = db
+    demo = login_app(engine)
+    admin = Admin(demo, engine=engine, access_roles={"support"})
+    for model in (Account, StaffUser, TicketComment):
+        admin.register(model, permissions={"view": {"support"}})
+    admin.register(Ticket, permissions={"view": {"support"}, "change": {"support"}}, inlines=[
+        Inline(TicketComment, fields=["body", "is_internal", "created_at"], prefix="comments",
+               permissions={"add": {"support"}})])
+    ticket = fetch(engine, "SELECT min(id) AS id FROM tickets")[0]["id"]
+    path = f"/admin/tickets/{ticket}/edit"
+    support = as_user(demo, people["support"])
+    _html, data = edit_form(support, path)
+    blank = data["comments-INITIAL_FORMS"]  # the blank row comes after the stored ones
+    assert data[f"comments-{blank}-created_at"] and not data[f"comments-{blank}-body"]
+    real = ColumnInfo.default_value
+
+    def an_hour_later(column):
+        value = real(column)
+        return value + dt.timedelta(hours=1) if isinstance(value, dt.datetime) else value
+
+    monkeypatch.setattr(ColumnInfo, "default_value", an_hour_later)
+    before = fetch(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE ticket_id = {int(ticket)}")
+    data["subject"] = "Saved an hour after opening"
+    response = support.post(path, data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[-1500:]
+    assert fetch(engine, f"SELECT count(*) AS n FROM ticket_comments WHERE ticket_id = {int(ticket)}") == before
+
+
 def test_ordering_orders_the_rows(db):
     engine, people = db
     order_id = an_order(engine, 2)

@@ -73,7 +73,10 @@ def test_the_range_waits_for_no_count_and_the_count_fills_it(site):
     assert shown_range(page) == "1–20 of"
     count_url = unescape(re.search(r'id="list-count" hx-get="([^"]+)"', page).group(1))
     count = html(client.get(count_url, headers={"HX-Request": "true", "HX-Target": "list-count"}))
+    # The count's element, then the pager's "Show all (60)" out of band (test_show_all.py).
+    count, show_all = count.split('<span id="list-show-all" hx-swap-oob="true">')
     assert re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", count)).strip() == "60 orders"
+    assert "Show all (60)" in show_all
 
 @pytest.mark.reads_only
 def test_numbered_pages_and_htmx_swaps_say_their_range_too(site):

@@ -580,7 +580,7 @@ def test_one_computation_for_simultaneous_requests(site):
 def test_a_slow_query_gives_an_error_card_and_the_page_stays_up(engine, monkeypatch):
     seeded(engine, rows=20)
     monkeypatch.setattr(panels, "utcnow", lambda: NOW)
-    app, admin = create_app(engine, statement_timeout=0.3)
+    app, admin = create_app(engine, statement_timeout=1.0)  # quick statements stay under it on a loaded machine
     admin.dashboard.add(Metric("Slow", model=Order, where=SQL(SLOW)),
                         Metric("Orders", model=Order))
     people = staff(engine)

@@ -19,6 +19,7 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_sqlorm import FlaskSQLORM
 
+from ..i18n import lazy_gettext
 from ..passwords import hash_password, verify_password
 from ..sqlorm_compat import sqlorm_uri  # here too: the demo's public helpers
 from . import schema
@@ -173,6 +174,8 @@ def create_app(database_url: str | None = None, rows: int | None = None, *,
         change_password=change_password,
         engine=engine,
         access_roles={"admin", "support", "viewer"},
+        nav_groups=NAV_GROUPS,
+        audit_nav_group=ADMINISTRATION,
     )
     register_models(admin, engine)
     _store_pictures(admin, app)
@@ -193,6 +196,11 @@ def _store_pictures(admin, app) -> None:
         app.logger.warning("the demo could not store its product pictures: %s", exc)
 
 
+SALES, SUPPORT, ADMINISTRATION = (lazy_gettext("Sales"), lazy_gettext("Support"),
+                                  lazy_gettext("Administration"))
+NAV_GROUPS = [(SALES, "shopping-cart"), (SUPPORT, "life-buoy"), (ADMINISTRATION, "shield")]
+
+
 def register_models(admin, engine) -> None:
     """The eight models with their permissions (role ``admin`` is the superuser: everything),
     the "Support health" dashboard and the panels of an account's page (demo/dashboard.py)."""
@@ -202,13 +210,25 @@ def register_models(admin, engine) -> None:
 
     from hyper_admin import Inline, ManyToMany, ModelAdmin
     from hyper_admin import action
+    from hyper_admin.action_forms import ForeignKeyPicker
     from hyper_admin.i18n import lazy_gettext as _l, ngettext
+    from hyper_admin.navigation import declared_groups
+    from wtforms import Form, TextAreaField
+    from wtforms.validators import InputRequired, Length, Optional
 
     from hyper_admin.sql import dialect_of
 
     from .dashboard import account_panels, register_dashboard, register_stuck_orders, ticket_panels
+    from .filters import SlaBreached, WaitingOnUs
+    from .pages import register_pages
 
     support_edit = {"view": {"support", "viewer"}, "add": {"support"}, "change": {"support"}}
+    # The sidebar's groups (docs/extending.md#navigation-groups): their order and icons, unless
+    # the Admin was given its own; the Audit trail joins Administration.
+    if not admin.nav_groups:
+        admin.nav_groups = declared_groups(NAV_GROUPS)
+    if admin.audit_nav_group is None:
+        admin.audit_nav_group = ADMINISTRATION
 
     class StampedAdmin(ModelAdmin):
         """``updated_at`` moves on with every change made through the admin: forms and inline
@@ -227,6 +247,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Account"), _l("Accounts")
         verbose_name_gender = {"fr": "masculine"}
         icon = "building-2"
+        nav_group = SALES
         description = _l("Customers: companies on a plan.")
         permissions = support_edit
         list_display = ["name", "email", "plan", "region", "is_active", "created_at"]
@@ -241,6 +262,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Contact"), _l("Contacts")
         verbose_name_gender = {"fr": "masculine"}
         icon = "contact"
+        nav_group = SALES
         permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"}}
         list_display = ["name", "email", "phone", "role", "account_id"]
         search_fields = ["name", "email"]
@@ -251,6 +273,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Product"), _l("Products")
         verbose_name_gender = {"fr": "masculine"}
         icon = "package"
+        nav_group = SALES
         permissions = {"view": {"support", "viewer"}}
         list_display = ["sku", "name", "picture", "price", "is_active"]
         search_fields = ["sku", "name"]
@@ -261,6 +284,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Order"), _l("Orders")
         verbose_name_gender = {"fr": "feminine"}
         icon = "shopping-cart"
+        nav_group = SALES
         description = _l("What customers bought, with the lines and the tickets of each.")
         permissions = support_edit
         list_display = ["reference", "account_id", "status", "total", "currency", "created_at"]
@@ -292,6 +316,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Order line"), _l("Order lines")
         verbose_name_gender = {"fr": "feminine"}
         icon = "table"
+        nav_group = SALES
         permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"},
                        "delete": {"support"}}
         list_display = ["id", "order", "product", "quantity", "unit_price"]
@@ -314,13 +339,15 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Ticket"), _l("Tickets")
         verbose_name_gender = {"fr": "masculine"}
         icon = "ticket"
+        nav_group = SUPPORT
         permissions = support_edit
         list_display = ["id", "subject", "account_id", "status", "priority", "assignee_id", "tags",
                         "updated_at"]
         list_editable = ["status", "priority"]
         live = True  # the queue: "Live" follows new tickets
         search_fields = ["subject"]
-        list_filter = ["status", "priority", "assignee_id", "tags"]
+        # SlaBreached and WaitingOnUs: custom filters (demo/filters.py), what no column says.
+        list_filter = ["status", "priority", "assignee_id", "tags", SlaBreached, WaitingOnUs]
         # Tickets carry tags through the join table ticket_tags (hyper_admin.ManyToMany).
         many_to_many = {"tags": ManyToMany(TicketTag, source="ticket_id", target="tag_id", to=Tag,
                                            label=_l("Tags"))}
@@ -332,12 +359,36 @@ def register_models(admin, engine) -> None:
         inlines = [ReplyInline(TicketComment, fields=["author_id", "body", "is_internal", "created_at"],
                                readonly_fields=["author_id", "created_at"], layout="stacked",
                                ordering=["created_at"], extra=1, prefix="comments")]
+        actions = ["assign"]
+
+        class AssignForm(Form):
+            """What "Assign to" asks: the agent (a staff user, picked as the form's
+            Assignee is), and a note kept in each ticket's history."""
+
+            agent = ForeignKeyPicker(_l("Agent"), [InputRequired()], column="assignee_id")
+            note = TextAreaField(_l("Note"), [Optional(), Length(max=500)],
+                                 description=_l("Kept in each ticket's history."))
+
+        @action(_l("Assign to"), permission="change", form=AssignForm)
+        def assign(self, objects, user, form):
+            # The bulk run's transaction, its stale-row check and its audit entries (with
+            # the form's values noted) cover this UPDATE, as for "Mark as shipped".
+            now = utcnow()
+            with engine as tx:
+                for ticket in objects:
+                    tx.execute(SQL("UPDATE tickets SET assignee_id =", SQL.Param(form.agent.data),
+                                   ", updated_at =", SQL.Param(now),
+                                   "WHERE id =", SQL.Param(ticket.id)))
+            return ngettext("%(num)s ticket assigned to %(agent)s.",
+                            "%(num)s tickets assigned to %(agent)s.", len(objects),
+                            agent=form.agent.current_label)
 
     @admin.register(Tag)
     class TagAdmin(ModelAdmin):
         verbose_name, verbose_name_plural = _l("Tag"), _l("Tags")
         verbose_name_gender = {"fr": "feminine"}
         icon = "bookmark"
+        nav_group = SUPPORT
         permissions = {"view": {"support", "viewer"}}
         list_display = ["name"]
         search_fields = ["name"]
@@ -348,6 +399,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Ticket comment"), _l("Ticket comments")
         verbose_name_gender = {"fr": "masculine"}
         icon = "message-square"
+        nav_group = SUPPORT
         permissions = {"view": {"support"}, "add": {"support"}, "change": {"support"},
                        "delete": {"support"}}
         list_display = ["id", "ticket", "author", "body", "is_internal", "created_at"]
@@ -363,6 +415,7 @@ def register_models(admin, engine) -> None:
         verbose_name, verbose_name_plural = _l("Staff user"), _l("Staff users")
         verbose_name_gender = {"fr": "masculine"}
         icon = "shield"
+        nav_group = ADMINISTRATION
         description = _l("Who may sign in, with which roles (comma-separated: admin, support, "
                          "viewer).")
         permissions = {}  # superusers (role admin) only
@@ -379,8 +432,9 @@ def register_models(admin, engine) -> None:
                     "SELECT name AS v FROM products WHERE id =", SQL.Param(product_id)))
         return names[product_id] or f"#{product_id}"
 
-    register_stuck_orders(admin, dialect_of(engine).name)
+    register_stuck_orders(admin, dialect_of(engine).name, nav_group=SALES, nav_order=1)
     register_dashboard(admin)
+    register_pages(admin, engine)  # the customer overview and the refund page (demo/pages.py)
 
 
 # --- deployed behind a production server -------------------------------------------------------

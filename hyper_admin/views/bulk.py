@@ -14,7 +14,8 @@ from flask import Response, abort, current_app, request, stream_with_context, ur
 from flask_login import current_user
 from wtforms import ValidationError
 
-from .. import signals
+from .. import audit, signals
+from ..action_forms import audit_note
 from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_pk, label_for,
                      row_token)
 from ..i18n import _, format_number, ngettext
@@ -26,8 +27,9 @@ from ..sql import range_literal
 from ..writes import IntegrityProblem, delete
 from ..xlsx import xlsx_stream
 from ..changelist import selection_columns
+from . import action_forms
 from .common import (changes_for, engine_and_dialect, list_request, list_url, model_admin_for,
-                     object_of, require)
+                     next_path, object_of, require)
 from .render import Crumb, render_page, stream_page
 from .rows import _done, reach_of
 
@@ -83,10 +85,17 @@ def action_view(model_admin: ModelAdmin):
         abort(404)
     label = _("Delete") if name == "delete" else str(action.label)
     confirm_text = _confirm_text(model_admin, name, action, label, len(objects), stale)
-    if confirm_text and (request.form.get("confirmed") != "1" or stale):
+    form = action_forms.bind(model_admin, action)
+    confirmed = request.form.get("confirmed") == "1"
+    if confirm_text and (not confirmed or stale):
         return _confirm_page(model_admin, name, action, label, confirm_text, objects, stale,
-                             tokens)
-    return _run_bulk(model_admin, _BulkRun(model_admin, name, action, label, objects, scope))
+                             tokens, form)
+    if form is not None and not action_forms.validate(model_admin, form):
+        # Nothing is written: the dialog again, with the errors on its fields.
+        return _confirm_page(model_admin, name, action, label, confirm_text, objects, stale,
+                             tokens, form, status=422)
+    return _run_bulk(model_admin, _BulkRun(model_admin, name, action, label, objects, scope,
+                                           form))
 
 
 def _chosen_action(model_admin: ModelAdmin, name: str):
@@ -140,6 +149,8 @@ def _confirm_text(model_admin: ModelAdmin, name: str, action, label: str, count:
         text = _("Delete %(rows)s?", rows=model_admin.count_text(count))
     else:
         text = str(action.confirm or "").format(count=count)
+        if not text and action.form is not None:  # a form is always asked for first
+            text = _("Selected: %(rows)s.", rows=model_admin.count_text(count))
     if not stale:
         return text
     return " ".join((
@@ -150,14 +161,17 @@ def _confirm_text(model_admin: ModelAdmin, name: str, action, label: str, count:
 
 
 def _confirm_page(model_admin: ModelAdmin, name: str, action, label: str, confirm_text: str,
-                  objects: list, stale: list[str], tokens: dict[tuple, str]):
+                  objects: list, stale: list[str], tokens: dict[tuple, str], form=None,
+                  status: int = 200):
     """The confirmation dialog: the first 50 rows, those left out, and for a delete the rows
-    of other models that point at these (one whose rule is "block" stops the delete)."""
+    of other models that point at these (one whose rule is "block" stops the delete); the
+    action's form when it asks for input (422 when it came back with errors)."""
     info = model_admin.info
     deleting = name == "delete"
     reach = reach_of(model_admin, [info.pk_values(o) for o in objects]) if deleting else []
     return render_page(
         "action_confirm", slug=model_admin.slug, page_title=label, dialog=True,
+        status_code=status, action_form=form, next_url=next_path(),
         breadcrumbs=_breadcrumbs(model_admin, label),
         model_admin=model_admin, action_name=name, action_label=label, confirm_text=confirm_text,
         items=[(model_admin.row_label(o), encode_pk(info.pk_values(o))) for o in objects[:50]],
@@ -185,7 +199,9 @@ def _run_bulk(model_admin: ModelAdmin, run: _BulkRun):
         return response
     for _unused in run.steps():
         pass
-    return _done(list_url(model_admin), run.message, "success" if run.ok else "error")
+    # A row's action (its detail page) goes back to where it was chosen.
+    return _done(next_path() or list_url(model_admin), run.message,
+                 "success" if run.ok else "error")
 
 
 def _breadcrumbs(model_admin: ModelAdmin, label: str) -> list[Crumb]:
@@ -202,9 +218,9 @@ class _BulkRun:
     ``ok`` and ``message`` say how it ended (on a refusal nothing was changed)."""
 
     def __init__(self, model_admin: ModelAdmin, name: str, action, label: str, objects: list,
-                 scope) -> None:
+                 scope, form=None) -> None:
         self.model_admin, self.name, self.action, self.label = model_admin, name, action, label
-        self.objects, self.scope = objects, scope
+        self.objects, self.scope, self.form = objects, scope, form
         self.total = len(objects)
         self.done = 0
         self.ok = False
@@ -232,10 +248,15 @@ class _BulkRun:
                 else:
                     size = self.action.batch_size or self.total
                     result = None
+                    inputs = () if self.form is None else (self.form,)
+                    note = audit_note(self.form) if self.form is not None else ""
+                    if note:
+                        # Here, not in the view: a streamed run records from this generator.
+                        audit.note(note)
                     for chunk in _chunks(self.objects, size):
                         pks = [info.pk_values(o) for o in chunk]
                         before = self._rows(engine, dialect, pks)
-                        result = self.action.function(chunk, user)
+                        result = self.action.function(chunk, user, *inputs)
                         # Each row the action changed (or deleted), as it was and as it is now.
                         after = self._rows(engine, dialect, list(before), scoped=False)
                         for pk, row in before.items():

@@ -7,7 +7,7 @@ from ..i18n import _
 from ..pipeline import current_state
 from .history import recent_actions
 from .panels import dashboard_slots
-from .render import Crumb, navigation, render_page
+from .render import Crumb, grouped_navigation, navigation, render_page
 
 
 def index():
@@ -17,6 +17,8 @@ def index():
         page_title=_("Dashboard"),
         breadcrumbs=[Crumb(_("Dashboard"))],
         models=models,
+        # The cards in the sidebar's groups (here none is ever collapsed).
+        model_groups=grouped_navigation(models),
         nav=models,
         recent_actions=recent_actions(),
         panels=dashboard_slots(),

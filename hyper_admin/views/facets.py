@@ -23,9 +23,10 @@ from ..cells import badge_tone, format_value, status_class
 from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, facet_counts, filter_kind
 from ..i18n import _, format_date, format_number, format_or_list
 from ..introspect import ColumnInfo
+from ..list_filters import filter_key
 from ..options import ModelAdmin
 from ..pipeline import admin_url
-from ..query import FILTER_OPS, Filter, ListParams, ListSpec, path_key
+from ..query import FILTER_OPS, Filter, ListParams, ListSpec
 from .common import engine_and_dialect, labels_of, list_request, model_admin_for, may_view
 from .render import templates_for
 
@@ -148,9 +149,9 @@ def filter_panel(model_admin: ModelAdmin, spec: ListSpec, pairs: Pairs, base: st
     of ``get_list_filter``, typed by its column."""
     today = today or utc_today()
     groups = []
-    for name in map(path_key, model_admin.get_list_filter(current_user)):
+    for name in map(filter_key, model_admin.get_list_filter(current_user)):
         column = spec.filterable.get(name)
-        if column is not None:
+        if column is not None and not (getattr(column, "is_custom_filter", False) and not column.choices):
             groups.append(filter_group(model_admin, column, name, pairs, base, today=today))
     active = sum(1 for k, _ in pairs if _field_of(k) in spec.filterable and k not in ("q", "sort"))
     keep = [(k, v) for k, v in pairs if k in ("q", "sort", "per_page")]
@@ -330,7 +331,7 @@ def facets_view(model_admin: ModelAdmin):
     """The choices of one filter field with, per choice, how many rows of the list (with every
     other condition of its query string) it would keep; no numbers past the time limit."""
     name = request.args.get("field", "")
-    if name not in map(path_key, model_admin.get_list_filter(current_user)):
+    if name not in map(filter_key, model_admin.get_list_filter(current_user)):
         abort(400, description=_("cannot count by %(name)s", name=repr(name)))
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "field"]
     # The field's own filters stay out of the counts (so every option stays clickable); sort and

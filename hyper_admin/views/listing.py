@@ -6,7 +6,7 @@ import typing as t
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode
 
-from flask import render_template, request, make_response
+from flask import Response, render_template, request, make_response, stream_template
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -17,10 +17,11 @@ from ..options import ModelAdmin
 from ..query import MAX_SORT_FIELDS
 from .dates import dates_url
 from .facets import filter_chips, filter_panel
+from . import show_all
 from .common import engine_and_dialect, list_request, list_url
 from .list_rows import _row_link, row_columns, rows_of
 from ..pipeline import admin_url
-from .render import Crumb, render_page, templates_for
+from .render import Crumb, render_page, stream_page, templates_for
 
 
 def _args_without(*names: str, **updates: t.Any) -> str:
@@ -36,10 +37,10 @@ def list_view(model_admin: ModelAdmin):
     engine, dialect = engine_and_dialect()
     row_link = _row_link(model_admin)
     plain, tokened = row_columns(model_admin, listing, row_link[0] if row_link else None)
-    page = listing.page(engine, dialect, plain, defer_count=True)
     actions = model_admin.get_actions(user)
     can_delete = model_admin.has_permission("delete", user)
-    rows = rows_of(model_admin, listing, page, tokened, actions=actions, can_delete=can_delete)
+    page, rows, rows_html, whole = _page_rows(model_admin, listing, engine, dialect, plain,
+                                              tokened, actions=actions, can_delete=can_delete)
 
     base = list_url(model_admin)
     next_query, prev_query = listing.pager(page)
@@ -51,7 +52,7 @@ def list_view(model_admin: ModelAdmin):
 
     context = dict(
         model_admin=model_admin, headers=headers, rows=rows, page=page, params=params,
-        rows_html=Markup("\n".join(row.html for row in rows)),
+        rows_html=rows_html, show_all=whole,
         q=params.q, next_url=next_url, prev_url=prev_url, list_url=base,
         filters=filter_chips(spec, params, pairs, base),
         filter_panel=filter_panel(model_admin, spec, pairs, base),
@@ -76,14 +77,51 @@ def list_view(model_admin: ModelAdmin):
     if htmx.wants_fragment and htmx.target == "list-results":
         # The panel and the search form's hidden state sit outside #list-results: sent out of
         # band, unless only the page changed (Next/Previous), which leaves both as they are.
-        response = make_response(render_template(templates_for("partials/list_results", model_admin.slug),
-                                                 panel_oob=not _only_paging(htmx, pairs), **context))
+        names = templates_for("partials/list_results", model_admin.slug)
+        panel_oob = not _only_paging(htmx, pairs)
+        if whole.on:  # the whole list: sent as its rows are read
+            response = Response(stream_template(names, panel_oob=panel_oob, **context),
+                                mimetype="text/html")
+        else:
+            response = make_response(render_template(names, panel_oob=panel_oob, **context))
         return push_url(response, request.full_path.rstrip("?"))
-    return render_page(
-        "list", slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
-        breadcrumbs=[Crumb(_("Dashboard"), _dashboard_url()), Crumb(model_admin.verbose_name_plural)],
-        **context,
-    )
+    page_options = dict(slug=model_admin.slug, page_title=model_admin.verbose_name_plural,
+                        breadcrumbs=[Crumb(_("Dashboard"), _dashboard_url()),
+                                     Crumb(model_admin.verbose_name_plural)])
+    if whole.on:
+        return stream_page("list", fragment=htmx.wants_fragment, **page_options, **context)
+    return render_page("list", **page_options, **context)
+
+
+def _page_rows(model_admin: ModelAdmin, listing, engine, dialect, plain, tokened, *,
+               actions, can_delete) -> tuple[t.Any, list, t.Any, show_all.ShowAll]:
+    """(the page, its rendered rows, their markup, what the pager says of Show all): for
+    ``all=1`` the whole list when it may be shown so (its markup then an iterator, read as the
+    response is sent), else the page the query string asks for."""
+    every, refused = (show_all.refusal(model_admin, listing, engine, dialect)
+                      if listing.params.show_all else (None, None))
+    if every is not None:
+        page, rows, rows_html = show_all.whole_list(model_admin, listing, engine, dialect, plain,
+                                                    tokened, every, actions=actions,
+                                                    can_delete=can_delete)
+    else:
+        page = listing.page(engine, dialect, plain, defer_count=True)
+        rows = rows_of(model_admin, listing, page, tokened, actions=actions, can_delete=can_delete)
+        rows_html = Markup("\n".join(row.html for row in rows))
+    return page, rows, rows_html, _show_all_state(model_admin, listing, page, every, refused)
+
+
+def _show_all_state(model_admin: ModelAdmin, listing, page, every: int | None,
+                    refused: str | None) -> show_all.ShowAll:
+    """The pager's Show all: on (with the way back to pages), the link when the page's count
+    allows it, or why ``all=1`` was refused."""
+    if every is not None:
+        return show_all.ShowAll(on=True, count=format_number(every),
+                                paged_url=show_all.paged_url(model_admin, listing))
+    state = (show_all.link(model_admin, listing, page.total, page.total_kind)
+             or show_all.ShowAll())
+    state.refused = refused
+    return state
 
 
 def _headers(columns: list[DisplayColumn], spec, base: str, sort: str) -> list[dict]:
@@ -160,10 +198,13 @@ def count_view(model_admin: ModelAdmin):
     total = listing.count(engine, dialect)
     page = SimpleNamespace(total=total.value, total_kind=total.kind)
     query_string = _args_without("after", "before", "page", "count")
+    # The pager's "Show all (N)", now that N is known (out of band: it sits in the pager).
+    oob_show_all = (None if listing.params.show_all else
+                    show_all.link(model_admin, listing, total.value, total.kind))
     return make_response(render_template(
         templates_for("partials/list_count", model_admin.slug), model_admin=model_admin,
         page=page, total_text=_total_text(page), list_url=list_url(model_admin),
-        query_string=query_string, count_url=None))
+        query_string=query_string, count_url=None, oob_show_all=oob_show_all))
 
 
 def _only_paging(htmx, pairs: list[tuple[str, str]]) -> bool:

@@ -30,7 +30,7 @@ from ..sql import QueryTimeout, limited
 from ..storage import TablesMissing
 from .common import engine_and_dialect, list_request, list_url
 from ..values import action_label
-from .render import Crumb, navigation, render_page, templates_for
+from .render import Crumb, navigation, page_navigation, render_page, templates_for
 from .saved import palette_views
 from .visits import recent_visits
 
@@ -64,7 +64,7 @@ def palette_view():
     q = request.args.get("q", "").strip()
     if len(q) > MAX_Q or "\x00" in q:
         abort(400, description=_("search is limited to %(count)s characters", count=MAX_Q))
-    groups = [g for g in (_visited(q), _models(q), _views(q), _recent(q)) if g.items]
+    groups = [g for g in (_visited(q), _models(q), _pages(q), _views(q), _recent(q)) if g.items]
     groups += _rows(q)
     context = dict(groups=groups, q=q, searched_rows=len(q) >= MIN_ROW_SEARCH)
     htmx = current_htmx()
@@ -84,8 +84,20 @@ def _matches(q: str, *texts: str) -> bool:
 def _models(q: str) -> Group:
     group = Group(_("Models"))
     for entry in navigation():
-        if entry.url and _matches(q, entry.label, entry.table):
-            group.items.append(Item(entry.label, entry.url, entry.icon, _("Model")))
+        if entry.url and _matches(q, entry.label, entry.table, entry.group or ""):
+            # The model's navigation group, when it has one ("Sales"): where the sidebar has it.
+            hint = (_("Model · %(group)s", group=entry.group) if entry.group is not None
+                    else _("Model"))
+            group.items.append(Item(entry.label, entry.url, entry.icon, hint))
+    return group
+
+
+def _pages(q: str) -> Group:
+    """The application's site pages (admin.page) the user may open."""
+    group = Group(_("Pages"))
+    for entry in page_navigation():
+        if _matches(q, entry.label, entry.table):
+            group.items.append(Item(entry.label, entry.url, entry.icon, entry.table))
     return group
 
 

@@ -31,6 +31,7 @@ from ..file_changes import stored_uploads
 from . import inlines as inline_views
 from ..inlines import InlineFailed
 from .panels import detail_slots
+from .pages import row_page_links
 from .render import Crumb, render_page
 from ..values import fk_labels, value_text
 from .visits import remember_visit
@@ -139,8 +140,10 @@ def detail_view(model_admin: ModelAdmin, pk: str):
         inlines=[i for i in inlines if i is not None], pk=encode_pk(pk_values),
         can_change=model_admin.has_permission("change", user, obj),
         can_delete=model_admin.has_permission("delete", user, obj),
+        row_actions=model_admin.get_actions(user),
         panels=detail_slots(model_admin, encode_pk(pk_values)),
         site_url=site_link(model_admin, obj),
+        row_pages=row_page_links(model_admin, encode_pk(pk_values), obj),
     )
 
 

@@ -31,6 +31,7 @@ from jinja2 import TemplateNotFound
 from markupsafe import Markup, escape
 
 from .. import i18n
+from ..navigation import CLOSED_COOKIE, closed_groups
 from ..paths import TEMPLATES_DIR
 from ..pipeline import csrf_token
 
@@ -40,7 +41,8 @@ MAIN_LAYOUT = "hyper_admin/main.html"
 #: whole on every page (its copy may show anything).
 SHELL_TEMPLATES = (
     "hyper_admin/base.html", "hyper_admin/layout.html", SHELL_TEMPLATE, MAIN_LAYOUT,
-    "hyper_admin/partials/nav.html", "hyper_admin/partials/dialogs.html",
+    "hyper_admin/partials/nav.html", "hyper_admin/partials/nav_item.html",
+    "hyper_admin/partials/dialogs.html",
     "hyper_admin/partials/toasts.html",
 )
 #: Blocks of base.html and layout.html outside <main>: a screen that defines one cannot be
@@ -142,6 +144,9 @@ def _key(context: dict[str, t.Any], nonce: t.Any) -> tuple:
         str(context.get("user_label")) if context.get("user_label") is not None else None,
         tuple(roles) if roles is not None else None,
         None if nav is None else tuple(_entry_key(entry) for entry in nav),
+        tuple(_entry_key(entry) for entry in context.get("nav_pages") or ()),
+        # The sidebar's collapsed groups (static/nav_groups.js keeps them in a cookie).
+        tuple(sorted(closed_groups(request.cookies.get(CLOSED_COOKIE)))),
         None if nonce is None else str(nonce),
         str(context["admin"].title),
     )

@@ -88,3 +88,46 @@ def test_an_agent_assigns_one_ticket_from_its_page(page, demo):
     assert page.url == ticket_url  # back on the ticket's page
     assignee = page.locator("dl > div", has=page.locator("dt", has_text="Assignee"))
     assert "Omar Haddad" in assignee.inner_text()
+
+
+def test_an_agent_assigns_one_ticket_from_its_menu_in_the_list(page, demo):
+    """The row's "⋯" in the list (views/row_menu.py): its popover under the button, the
+    action's dialog from there, and back to the list as it was (its filter), no page load."""
+    sign_in(page, f"{demo.url}/admin/tickets/?priority=high", "support")
+    settle(page)
+    page.evaluate("() => { window.__sameDocument = true; }")
+    row = page.locator("table tbody tr").nth(1)
+    pk = row.locator("input[name=pk]").get_attribute("value").split("!")[0]
+    button = row.locator("td.m button")
+    button.click()
+    menu = page.locator("#row-menu")
+    menu.locator("[data-row-menu-items]").wait_for()
+    assert menu.evaluate("m => m.matches(':popover-open')")
+    # Under its button, its right edge on the button's (anchor positioning).
+    at, box = button.bounding_box(), menu.bounding_box()
+    assert at["y"] + at["height"] <= box["y"] <= at["y"] + at["height"] + 12, (at, box)
+    assert abs((box["x"] + box["width"]) - (at["x"] + at["width"])) <= 2, (at, box)
+    assert menu.locator(f"a[href='/admin/tickets/{pk}/edit']").is_visible()
+    settle(page)
+    violations = run_axe(page)
+    assert not violations, format_violations(violations)
+    # The viewport as the user sees it (a full-page shot resizes it, and the popover with it).
+    page.screenshot(path=str(shot(page, "row-menu")))
+    page.keyboard.press("Escape")
+    assert not menu.evaluate("m => m.matches(':popover-open')")
+
+    button.click()
+    menu.locator("form[data-row-action=assign] button").click()
+    dialog = page.locator("#confirm-dialog")
+    dialog.locator("[data-action-form]").wait_for()
+    assert not menu.evaluate("m => m.matches(':popover-open')")
+    assert "Selected: 1 ticket." in dialog.inner_text()
+    pick(dialog, "Omar", "Omar Haddad")
+    dialog.get_by_role("button", name="Assign to").click()
+
+    page.locator("#toasts", has_text="1 ticket assigned to Omar Haddad.").wait_for()
+    settle(page)
+    assert page.evaluate("() => window.__sameDocument === true")  # no page reload
+    assert re.search(r"/admin/tickets/\?priority=high$", page.url), page.url
+    row = page.locator(f"table tbody tr:has(input[name=pk][value^='{pk}!'])")
+    assert "Omar Haddad" in row.inner_text()

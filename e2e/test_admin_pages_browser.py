@@ -60,6 +60,27 @@ def test_admin_refunds_an_order_from_its_page(browser, demo):
         context.close()
 
 
+def test_the_refund_page_is_in_the_orders_row_menu(browser, demo):
+    order = _order_to_refund(demo)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        from sqlorm import SQL
+
+        with demo.server.app.extensions["hyper_admin_demo"]["engine"] as tx:
+            reference = tx.fetchscalar(SQL("SELECT reference AS v FROM orders WHERE id =",
+                                           SQL.Param(order["id"])))
+        sign_in(page, f"{demo.url}/admin/orders/?q={reference}", "admin")
+        settle(page)
+        row = page.locator(f"table tbody tr:has(a.r[href='/admin/orders/{order['id']}/'])")
+        row.locator("td.m button").click()
+        page.locator("#row-menu [data-row-page=refund]").click()
+        page.wait_for_url(re.compile(rf"/admin/orders/{order['id']}/refund$"))
+        assert page.locator("input[name=amount]").is_visible()
+    finally:
+        context.close()
+
+
 def test_support_opens_a_customer_overview(browser, demo):
     from sqlorm import SQL
 

@@ -197,12 +197,17 @@ def test_phone_list_is_cards(browser, demo):
         box = row.bounding_box()
         assert box["width"] > 300 and box["height"] > 40  # a card across the screen
         link = row.locator("a.r").bounding_box()
-        other = row.locator("td").last.bounding_box()
+        other = row.locator("td:not(.m)").last.bounding_box()
         assert other["y"] > link["y"]  # the other values wrap below the row's link
+        # The row's menu button ends the link's line.
+        menu = row.locator("td.m button").bounding_box()
+        assert abs(menu["y"] + menu["height"] / 2 - (link["y"] + link["height"] / 2)) < 8
+        assert menu["x"] + menu["width"] <= 390 and menu["x"] > link["x"] + link["width"]
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
         # Each value says which column it is, from the table's headers.
         labelled = row.evaluate("""r => Array.from(r.cells)
-            .filter(c => !c.querySelector('a.r, input[name=pk]') && !c.classList.contains('e'))
+            .filter(c => !c.querySelector('a.r, input[name=pk]') && !c.classList.contains('e')
+                         && !c.classList.contains('m'))
             .map(c => [c.dataset.label, getComputedStyle(c, '::before').content])""")
         headers = page.locator("#list-results thead th").all_inner_texts()
         assert labelled and all(label in [h.strip() for h in headers] for label, _ in labelled)

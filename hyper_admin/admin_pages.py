@@ -21,7 +21,7 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 BUILT_IN_SEGMENTS = frozenset({"login", "logout", "password", "static", "-"})
 #: The last segment of a row's own URLs (/<slug>/<pk>/history...): taken by the admin.
 BUILT_IN_ROW_SEGMENTS = frozenset({"history", "edit", "delete", "panels", "cell", "file",
-                                   "thumbnail"})
+                                   "thumbnail", "menu"})
 _METHODS = frozenset({"GET", "POST"})
 
 

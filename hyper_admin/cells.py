@@ -542,9 +542,10 @@ def row_token(row: t.Any, columns: t.Sequence[ColumnInfo]) -> str:
     return f"{zlib.crc32(text.encode()):08x}"
 
 
-def render_row(row: ListRow, selectable: bool, token: str = "") -> Markup:
+def render_row(row: ListRow, selectable: bool, token: str = "", menu: str = "") -> Markup:
+    """A row of the list; ``menu``: its row menu's cell (views/list_rows.py), if it has one."""
     check = row_checkbox(row.pk, token) if selectable else ""
-    return Markup(f"<tr>{check}{''.join(map(render_cell, row.cells))}</tr>")
+    return Markup(f"<tr>{check}{''.join(map(render_cell, row.cells))}{menu}</tr>")
 
 
 def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,

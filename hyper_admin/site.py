@@ -502,6 +502,7 @@ class Admin:
                             listing, live, lookup, palette, panels, password, revert, rows,
                             saved)
         from .views import pages as page_views
+        from .views import row_menu
 
         bp = Blueprint(
             name,
@@ -545,6 +546,8 @@ class Admin:
         route("/<slug>/new", rows.create_view, endpoint="create", methods=["GET", "POST"],
               model_action="add")
         route("/<slug>/<admin_pk:pk>/", rows.detail_view, endpoint="detail", model_action="view")
+        route("/<slug>/<admin_pk:pk>/menu", row_menu.row_menu_view, endpoint="row_menu",
+              model_action="view")
         route("/<slug>/<admin_pk:pk>/history", history.history_view, endpoint="history", model_action="view")
         route("/<slug>/<admin_pk:pk>/panels/<panel_id>", panels.detail_panel_view, endpoint="detail_panel",
               model_action="view")

@@ -1,4 +1,4 @@
-// What every admin page needs, sections (a) to (k): the theme toggle, CSRF on htmx requests,
+// What every admin page needs, sections (a) to (l): the theme toggle, CSRF on htmx requests,
 // toasts, failed requests, list selection and navigation, unsaved forms, conflicts, live
 // lists, the filter panel.
 // One of several hand-written scripts in static/, each a file of its own (the CSP allows no
@@ -442,6 +442,20 @@
   });
   document.addEventListener("htmx:load", function (event) {
     if (event.target.querySelectorAll) prepareTargets(event.target);
+  });
+
+  // (l) A list's row menus: one popover (#row-menu) that each row's "⋯" opens and fills with
+  // that row's menu (hx-get). It shows the loading dots again each time it opens, not the
+  // menu of the row it was last opened on; a link or action chosen in it closes it.
+  document.addEventListener("beforetoggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("[data-row-menu]") || event.newState !== "open") return;
+    if (!menu.dataset.placeholder) menu.dataset.placeholder = menu.innerHTML;
+    else menu.innerHTML = menu.dataset.placeholder;
+  }, true);
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = event.target.closest && event.target.closest("[data-row-menu]");
+    if (menu && menu.matches(":popover-open")) menu.hidePopover();
   });
 
   syncToggles();

@@ -131,9 +131,8 @@ def test_the_catalog_completes_what_the_models_leave_out(pg_site):
     assert not gadget.column("state").nullable and gadget.column("serial").filled_by_database
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's type affinities: SQLite's alone
 def test_sqlite_strict_tables_and_affinities(engine, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite's type affinities")
     schema.create_schema(engine, False)
     schema.create_app(engine, False)
     types = column_types(engine, dialect_of(engine), "strict_thing")
@@ -376,9 +375,8 @@ def test_the_database_refusals_name_their_column(pg_site, values, field, kind):
     assert (too_long.value.field, too_long.value.kind) == ("name", "invalid")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # SQLite's STRICT tables: SQLite's alone
 def test_sqlite_strict_columns_refuse_other_types_on_their_field(engine, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite's STRICT tables")
     schema.create_schema(engine, False)
     app = schema.create_app(engine, False)
     info = model_info(schema.SltStrictThing)

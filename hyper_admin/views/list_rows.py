@@ -19,6 +19,7 @@ from ..introspect import default_label
 from ..options import ModelAdmin
 from ..pipeline import URL_PLACEHOLDER, admin_url
 from .common import may_view, model_admin_for
+from .row_menu import has_row_menu
 
 
 def row_columns(model_admin: ModelAdmin, listing, *extra) -> tuple[list, list]:
@@ -50,7 +51,8 @@ def rows_of(model_admin: ModelAdmin, listing, page, tokened, *, actions=None,
         if prefetch is not None:
             prefetch(page.rows)
     formatter = _RowFormatter(model_admin, listing.columns, page.rows[0] if page.rows else None,
-                              selectable=selectable, tokened=tokened)
+                              selectable=selectable, tokened=tokened,
+                              menu=has_row_menu(model_admin, actions))
     return [formatter.row(row) for row in page.rows]
 
 
@@ -75,6 +77,16 @@ def _label_memo(model: type) -> dict[tuple, str]:
     return memo
 
 
+def _menu_cell(model_admin: ModelAdmin) -> str:
+    """The last cell of a row with a menu: a button that opens the list's popover and loads
+    the row's menu into it (list_results.html holds the popover, outside the bulk form, since
+    the menu holds forms of its own)."""
+    url = admin_url(".row_menu", slug=model_admin.slug, pk=_RowFormatter._PK)
+    return ('<td class="m"><button type="button" class="btn btn-ghost btn-xs" '
+            f'popovertarget="row-menu" hx-get="{esc(url)}" hx-target="#row-menu" '
+            f'hx-swap="innerHTML" aria-label="{esc(_("Actions"))}">⋯</button></td>')
+
+
 class _RowFormatter:
     """Turns the page's rows into ``<tr>`` markup. Everything that is the same for every row
     (URLs, permissions, which columns a row carries, how each column renders) is worked out
@@ -87,7 +99,7 @@ class _RowFormatter:
     _PK = URL_PLACEHOLDER + "pk__"
 
     def __init__(self, model_admin: ModelAdmin, columns: list[DisplayColumn], sample: t.Any,
-                 selectable: bool = False, tokened: list | None = None):
+                 selectable: bool = False, tokened: list | None = None, menu: bool = False):
         self.model_admin = model_admin
         self.selectable = selectable
         self.select_label = select_label() if selectable else None
@@ -104,6 +116,8 @@ class _RowFormatter:
         if row_link is not None:
             self.link_key, self.detail = row_link
         self.detail_parts = self.detail.split(self._PK, 1)
+        #: The row menu's cell (views/row_menu.py) on each side of the row's key, or None.
+        self.menu_parts = _menu_cell(model_admin).split(self._PK, 1) if menu else None
         self.max_chars = model_admin.list_max_chars
         pk = self.info.primary_key
         self.int_pk = pk[0] if len(pk) == 1 and pk[0].kind == "int" else None
@@ -254,13 +268,17 @@ class _RowFormatter:
         check = row_checkbox(encoded, row_token(row, self.tokened), self.select_label) \
             if self.selectable else ""
         tds = "".join([render(row, url) for render in self.fast])
+        if self.menu_parts is not None:
+            tds += self.menu_parts[0] + segment + self.menu_parts[1]
         return ListRow(pk=encoded, url=url, html=Markup(f"<tr>{check}{tds}</tr>"),
                        make_cells=lambda: self._cells(row)[0])
 
     def _general_row(self, row: t.Any) -> ListRow:
         cells, pk, url = self._cells(row)
         list_row = ListRow(pk=encode_pk(pk), url=url, cells=cells)
-        list_row.html = render_row(list_row, self.selectable, row_token(row, self.tokened))
+        menu = ("" if self.menu_parts is None
+                else pk_segment(list_row.pk).join(self.menu_parts))
+        list_row.html = render_row(list_row, self.selectable, row_token(row, self.tokened), menu)
         return list_row
 
     def _cells(self, row: t.Any) -> tuple[list[Cell], tuple, str]:

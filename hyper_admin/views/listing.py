@@ -20,6 +20,7 @@ from .facets import filter_chips, filter_panel
 from . import show_all
 from .common import engine_and_dialect, list_request, list_url
 from .list_rows import _row_link, row_columns, rows_of
+from .row_menu import has_row_menu
 from ..pipeline import admin_url
 from .render import Crumb, render_page, stream_page, templates_for
 
@@ -56,7 +57,7 @@ def list_view(model_admin: ModelAdmin):
         q=params.q, next_url=next_url, prev_url=prev_url, list_url=base,
         filters=filter_chips(spec, params, pairs, base),
         filter_panel=filter_panel(model_admin, spec, pairs, base),
-        actions=actions,
+        actions=actions, row_menu=has_row_menu(model_admin, actions),
         can_add=model_admin.has_permission("add", user),
         can_change=model_admin.has_permission("change", user),
         can_delete=can_delete,

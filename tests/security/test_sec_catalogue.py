@@ -431,6 +431,9 @@ MATRIX = [
     ("row_page", "POST", "/admin/tickets/{row}/note", {}, (401, 403, 403, 200, 200)),
     ("row_page", "GET", "/admin/tickets/{row}/nothing", None, (401, 403, 404, 404, 404)),
     ("row_page", "GET", "/admin/staff_users/1/note", None, (401, 403, 403, 403, 404)),
+    # A row's menu in the list (its pages, actions, edit, delete for that user on that row).
+    ("row_menu", "GET", "/admin/tickets/{row}/menu", None, (401, 403, 200, 200, 200)),
+    ("row_menu", "GET", "/admin/staff_users/1/menu", None, (401, 403, 403, 403, 200)),
     # The signed-in user's own password page: this site gives no Admin(change_password=...),
     # so there is none (tests/security/test_password_page_security.py has one that does).
     ("password", "GET", "/admin/password", None, (401, 403, 404, 404, 404)),

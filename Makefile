@@ -7,7 +7,7 @@ ROWS   ?= 2000
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" != 0 ] && command -v sudo)
 
-.PHONY: demo test test-fast chromium css messages locale clean
+.PHONY: demo test test-fast chromium pgbouncer css messages locale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ demo: $(STAMP)
 
 ## Every test: unit, integration (SQLite and PostgreSQL) and browser. One worker per CPU
 ## (pytest-xdist), each test file on one worker: its module fixtures are set up once.
-test: $(STAMP) $(HF_STAMP) chromium
+test: $(STAMP) $(HF_STAMP) chromium pgbouncer
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n auto --dist loadfile tests e2e
 	$(HF_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_hyperflask.py
@@ -46,6 +46,14 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium \
 	    || echo "Could not install chromium: browser tests will say why they skip"; \
+	fi
+
+## Debian's PgBouncer for tests/test_pgbouncer.py (each run starts its own, on a free port).
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  echo "Installing Debian's pgbouncer for the PgBouncer tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq pgbouncer \
+	    || echo "Could not install pgbouncer: its tests will say why they skip"; \
 	fi
 
 ## Rebuild static/admin.css, htmx and the icon sprite (needs Node; users never do).

@@ -292,6 +292,27 @@ def _configure_connection(conn) -> None:
         conn.adapters.register_loader(json_type, TextLoader)
 
 
+#: A PostgreSQL URL's ``?pgbouncer=true``: the server is reached through PgBouncer in
+#: transaction pooling mode (docs/deployment.md, "PgBouncer").
+PGBOUNCER_PARAM = "pgbouncer"
+
+
+def _connect_kwargs(kwargs: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """psycopg.connect's keyword arguments from a URL's query (sqlorm passes it as such).
+
+    ``pgbouncer=true`` turns psycopg's automatic server-side prepared statements off
+    (``prepare_threshold=None``): psycopg prepares a statement on its connection after five
+    runs, but behind PgBouncer in transaction pooling mode (before 1.21, Debian 12 ships 1.18)
+    the next transaction may get another server connection, where that statement does not
+    exist ("prepared statement _pg3_0 does not exist"), or one where another client prepared
+    the same name ("already exists"). It is not an option of libpq, so it never reaches it."""
+    kwargs = dict(kwargs)
+    flag = kwargs.pop(PGBOUNCER_PARAM, None)
+    if str(flag).lower() in ("1", "true", "yes", "on"):
+        kwargs["prepare_threshold"] = None
+    return kwargs
+
+
 def _libpq_args(args: tuple) -> tuple:
     """sqlorm strips ``postgresql://`` and hands psycopg the rest, e.g. ``user@host:5432/db``,
     which libpq cannot parse without its scheme. A ``key=value`` conninfo passes unchanged."""
@@ -317,7 +338,7 @@ def enable_postgresql(target: t.Any) -> t.Any:
             if args is None:
                 conn = _factory(dbapi)
             else:
-                conn = dbapi.connect(*_libpq_args(args), **_factory.kwargs)
+                conn = dbapi.connect(*_libpq_args(args), **_connect_kwargs(_factory.kwargs))
             _configure_connection(conn)
             return conn
 
@@ -369,7 +390,14 @@ def sqlorm_uri(url: str, pg_schema: str | None = None) -> str:
         for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
             params[key] = value
     else:
-        params = conninfo_to_dict("postgresql://" + rest)  # libpq parses and decodes the URL
+        # libpq parses and decodes the URL; ?pgbouncer= is ours (psycopg's, _connect_kwargs).
+        address, _, query = rest.partition("?")
+        ours = [(k, v) for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True)
+                if k == PGBOUNCER_PARAM]
+        query = "&".join(part for part in query.split("&")
+                         if part and part.partition("=")[0] != PGBOUNCER_PARAM)
+        params = conninfo_to_dict("postgresql://" + address + (f"?{query}" if query else ""))
+        params.update(ours)
     params = {k: str(v) for k, v in params.items() if v is not None}
     if pg_schema:
         if not _PLAIN_NAME.fullmatch(pg_schema):
@@ -378,7 +406,7 @@ def sqlorm_uri(url: str, pg_schema: str | None = None) -> str:
         name = pg_schema if pg_schema == pg_schema.lower() else f'"{pg_schema}"'
         option = f"-c search_path={name}"
         params["options"] = f"{params['options']} {option}" if params.get("options") else option
-    in_query = {k: v for k, v in params.items() if "?" in v}
+    in_query = {k: v for k, v in params.items() if "?" in v or k == PGBOUNCER_PARAM}
     conninfo = make_conninfo("", **{k: v for k, v in params.items() if k not in in_query})
     uri = "postgresql://" + conninfo
     if in_query:

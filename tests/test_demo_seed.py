@@ -218,6 +218,34 @@ def test_sqlorm_uri(url, expected):
     assert sqlorm_uri(url, "demo") == expected
 
 
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        # ?pgbouncer= is psycopg's business (sqlorm_compat._connect_kwargs), not libpq's: it
+        # stays in the query sqlorm passes on as keyword arguments, libpq's own go in.
+        ("postgresql://u@h:6432/db?pgbouncer=true",
+         "postgresql://user=u dbname=db host=h port=6432?pgbouncer=true"),
+        ("postgresql://u@h/db?sslmode=require&pgbouncer=1",
+         "postgresql://user=u dbname=db host=h sslmode=require?pgbouncer=1"),
+        ("postgresql://host=h dbname=db?pgbouncer=true",
+         "postgresql://dbname=db host=h?pgbouncer=true"),
+    ],
+)
+def test_sqlorm_uri_keeps_the_pgbouncer_flag_for_psycopg(url, expected):
+    assert sqlorm_uri(url) == expected
+
+
+def test_the_pgbouncer_flag_turns_prepared_statements_off():
+    from hyper_admin.sqlorm_compat import _connect_kwargs
+
+    for flag in ("true", "1", 1, "yes", "on", "TRUE"):
+        assert _connect_kwargs({"pgbouncer": flag, "connect_timeout": 3}) == {
+            "prepare_threshold": None, "connect_timeout": 3}
+    for flag in ("false", "0", 0, ""):
+        assert _connect_kwargs({"pgbouncer": flag}) == {}
+    assert _connect_kwargs({"sslmode": "require"}) == {"sslmode": "require"}
+
+
 def test_sqlorm_uri_rejects_odd_schema_names():
     with pytest.raises(ValueError):
         sqlorm_uri("postgresql://h/db", "x; DROP TABLE y")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import typing as t
 
 USAGE = """usage: hyper-admin COMMAND [options]
 
@@ -15,6 +16,9 @@ commands:
             hyper-admin migrate --app package.module:app   (or a create_app() factory)
   sql       print the statements creating hyper_admin's own tables (audit trail, saved
             views), for your migrations: hyper-admin sql [--dialect sqlite|postgresql]
+  doctor    print the CREATE INDEX statements the app's admin lists need and the
+            database lacks, with what each serves:
+            hyper-admin doctor --app package.module:app [--check]
   templates-path
             print the folder of the admin's templates (for a Tailwind @source)
   version   print the version
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return _migrate(rest)
     if command == "sql":
         return _sql(rest)
+    if command == "doctor":
+        return _doctor(rest)
     if command == "serve":
         from .serve import main as serve_main
 
@@ -79,17 +85,23 @@ def _sql(args: list[str]) -> int:
     return 0
 
 
+def _load_app(spec: str) -> t.Any:
+    """The Flask app of ``module:attribute`` (an app, or a factory returning one)."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    target = getattr(importlib.import_module(module_name), attribute or "app")
+    return target() if callable(target) and not hasattr(target, "extensions") else target
+
+
 def _migrate(args: list[str]) -> int:
     import argparse
-    import importlib
 
     parser = argparse.ArgumentParser(prog="hyper-admin migrate")
     parser.add_argument("--app", required=True,
                         help="module:attribute of the Flask app, or of a factory returning it")
     options = parser.parse_args(args)
-    module_name, _, attribute = options.app.partition(":")
-    target = getattr(importlib.import_module(module_name), attribute or "app")
-    app = target() if callable(target) and not hasattr(target, "extensions") else target
+    app = _load_app(options.app)
     states = app.extensions.get("hyper_admin", {})
     if not states:
         print("hyper-admin migrate: no hyper_admin Admin is mounted on that app", file=sys.stderr)
@@ -101,6 +113,39 @@ def _migrate(args: list[str]) -> int:
             ensure_tables(state.engine)
         print(f"{name}: hyper_admin tables are ready")
     return 0
+
+
+def _doctor(args: list[str]) -> int:
+    """The index advisor (doctor.py): a SQL script on standard output; with ``--check``, exit
+    status 1 when an index is missing (for a deployment's checks)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="hyper-admin doctor",
+        description="Compare what the admin's lists ask of the database (search, order, "
+                    "filters, date drill-down, foreign keys) with its indexes, and print the "
+                    "CREATE INDEX statements that are missing, with what each serves.")
+    parser.add_argument("--app", required=True,
+                        help="module:attribute of the Flask app, or of a factory returning it")
+    parser.add_argument("--check", action="store_true",
+                        help="exit with status 1 when an index is missing")
+    options = parser.parse_args(args)
+    app = _load_app(options.app)
+    states = app.extensions.get("hyper_admin", {})
+    if not states:
+        print("hyper-admin doctor: no hyper_admin Admin is mounted on that app", file=sys.stderr)
+        return 2
+    from .doctor import examine, script
+    from .sql import dialect_of
+
+    missing = 0
+    for state in states.values():
+        with app.app_context():
+            dialect = dialect_of(state.engine)
+            reports = examine(state.admin, state.engine, dialect)
+            print(script(reports, state.engine, dialect))
+        missing += sum(len(r.advice) for r in reports)
+    return 1 if options.check and missing else 0
 
 
 if __name__ == "__main__":

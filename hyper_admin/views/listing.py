@@ -11,10 +11,12 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..cells import DisplayColumn
+from ..context import principal_of
+from ..doctor import search_advice
 from ..htmx import current_htmx, push_url
 from ..i18n import _, format_count, format_number
 from ..options import ModelAdmin
-from ..query import MAX_SORT_FIELDS
+from ..query import MAX_SORT_FIELDS, table_estimate
 from .dates import dates_url
 from .facets import filter_chips, filter_panel
 from . import show_all
@@ -73,6 +75,7 @@ def list_view(model_admin: ModelAdmin):
         count_url=_count_url(model_admin) if page.total_kind == "deferred" else None,
         live=_live_context(model_admin, listing),
         dates_url=dates_url(model_admin) if model_admin.date_hierarchy else None,
+        search_hint=_search_hint(model_admin, params, engine, dialect),
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
@@ -92,6 +95,26 @@ def list_view(model_admin: ModelAdmin):
     if whole.on:
         return stream_page("list", fragment=htmx.wants_fragment, **page_options, **context)
     return render_page("list", **page_options, **context)
+
+
+#: Rows (the table's statistics) from which a search that reads the whole table gets a hint.
+SEARCH_HINT_ROWS = 100_000
+
+
+def _search_hint(model_admin: ModelAdmin, params, engine, dialect) -> dict | None:
+    """For a superuser, when a plain (contains) search reads the whole of a big table because
+    no trigram index serves it: how big, and the statements that would (doctor.py)."""
+    q = params.q
+    if (not q or q[0] in "=^" or not dialect.is_postgresql
+            or not principal_of(current_user).superuser):
+        return None
+    rows = table_estimate(engine, dialect, model_admin.info)
+    if rows is None or rows < SEARCH_HINT_ROWS:
+        return None
+    advice = search_advice(model_admin, current_user, engine, dialect)
+    if not advice:
+        return None
+    return {"rows": format_count(rows, "estimate"), "statements": [a.statement for a in advice]}
 
 
 def _page_rows(model_admin: ModelAdmin, listing, engine, dialect, plain, tokened, *,

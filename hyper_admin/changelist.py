@@ -17,12 +17,14 @@ from urllib.parse import urlencode
 from .cells import DisplayColumn, resolve_list_display
 from .changes import version_column
 from .i18n import _
+from .fts import trigram_tables
 from .introspect import ColumnInfo, ModelInfo
 from .list_filters import FilterColumn, as_list_filter
 from .many_to_many import display_items, filter_columns
 from .query import (BadQuery, Count, Join, ListParams, ListSpec, Page, PathJoins, RelatedColumn,
                     count_matching, parse_list_params, parse_sort, path_key, resolve_path,
                     select_list, with_parents)
+from .sql import dialect_of
 
 if t.TYPE_CHECKING:
     from .options import ModelAdmin
@@ -160,6 +162,9 @@ class ChangeList:
                               secret_key=secret_key,
                               display_sort_keys=[c.sort_key for c in self.all_columns if c.sort_key],
                               joins=joins)
+        if engine is not None:
+            # SQLite: FTS5 trigram tables over the model's table serve its plain search.
+            self.spec.fts = trigram_tables(engine, dialect_of(engine), model_admin.info)
         self.params: ListParams = parse_list_params(args, self.spec)
         self.columns, self.joins = _chosen_columns(self.all_columns, joins.all(), args,
                                                    self.params.sort)

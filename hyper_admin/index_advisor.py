@@ -31,6 +31,7 @@ import typing as t
 import weakref
 from dataclasses import dataclass
 
+from .fts import fts_script, read_trigram_tables
 from .introspect import ColumnInfo, ModelInfo, quote_identifier
 from .query import RelatedColumn, with_tiebreaker
 from .sql import Dialect, Statement, run
@@ -168,8 +169,11 @@ def wanted_indexes(spec: t.Any, info: ModelInfo, dialect: Dialect,
         column = target.column if isinstance(target, RelatedColumn) else target
         if column.kind != "text" or column.choices:
             continue
-        via = f" (through {target.label})" if isinstance(target, RelatedColumn) else ""
-        if dialect.is_postgresql:
+        related = isinstance(target, RelatedColumn)
+        via = f" (through {target.label})" if related else ""
+        # PostgreSQL: a trigram index; SQLite: an FTS5 trigram table over the model's own
+        # table, when its rows have a rowid (fts.py).
+        if dialect.is_postgresql or (not related and _rowid_alias(info, dialect) is not None):
             wanted.append(Wanted(column.table, "search", ((column, False),), trigram=True,
                                  serves=f"the search for part of {column.name}{via}"))
         wanted.append(Wanted(column.table, "search", ((column, False),),
@@ -237,8 +241,10 @@ def _has_trigram(indexes: t.Sequence[ExistingIndex], column: ColumnInfo) -> bool
 
 
 def missing(wanted: t.Sequence[Wanted], indexes_of: t.Callable[[str], t.Sequence[ExistingIndex]],
-            dialect: Dialect, rowid_of: t.Callable[[str], ColumnInfo | None]) -> list[Wanted]:
-    """The wanted indexes no existing one (nor a longer wanted one) serves, longest first."""
+            dialect: Dialect, rowid_of: t.Callable[[str], ColumnInfo | None],
+            fts_of: t.Callable[[str], t.Mapping[str, str]] = lambda table: {}) -> list[Wanted]:
+    """The wanted indexes no existing one (nor a longer wanted one) serves, longest first.
+    ``fts_of``: SQLite's FTS5 trigram tables of a table, by the column they index."""
     result: list[Wanted] = []
     planned: dict[str, list[tuple[tuple[str, bool], ...]]] = {}
     trigrams: set[tuple[str, str]] = set()
@@ -246,7 +252,9 @@ def missing(wanted: t.Sequence[Wanted], indexes_of: t.Callable[[str], t.Sequence
         if want.trigram:
             column = want.keys[0][0]
             key = (want.table, column.name)
-            if key not in trigrams and not _has_trigram(indexes_of(want.table), column):
+            served = (_has_trigram(indexes_of(want.table), column) if dialect.is_postgresql
+                      else column.name in fts_of(want.table))
+            if key not in trigrams and not served:
                 trigrams.add(key)
                 result.append(want)
             continue
@@ -311,9 +319,38 @@ def advise(wanted: t.Sequence[Wanted], engine: t.Any, dialect: Dialect,
         info = infos.get(table)
         return _rowid_alias(info, dialect) if info is not None else None
 
-    return [Advice(table=w.table, kind=w.kind, serves=w.serves, trigram=w.trigram,
-                   statement=statement(w, dialect, rowid_of(w.table)))
-            for w in missing(wanted, indexes_of, dialect, rowid_of)]
+    def fts_of(table: str) -> t.Mapping[str, str]:
+        info = infos.get(table)
+        return read_trigram_tables(engine, dialect, info) if info is not None else {}
+
+    lacking = missing(wanted, indexes_of, dialect, rowid_of, fts_of)
+    advice = [Advice(table=w.table, kind=w.kind, serves=w.serves, trigram=w.trigram,
+                     statement=statement(w, dialect, rowid_of(w.table)))
+              for w in lacking if dialect.is_postgresql or not w.trigram]
+    if not dialect.is_postgresql:
+        advice += _fts_advice([w for w in lacking if w.trigram], rowid_of)
+    return advice
+
+
+def _fts_advice(wanted: t.Sequence[Wanted], rowid_of: t.Callable[[str], ColumnInfo | None]
+                ) -> list[Advice]:
+    """SQLite: one FTS5 trigram table per table, over all its columns the search lacks one for
+    (its triggers keep it in step with the table)."""
+    by_table: dict[str, list[ColumnInfo]] = {}
+    for want in wanted:
+        by_table.setdefault(want.table, []).append(want.keys[0][0])
+    advice = []
+    for table, columns in by_table.items():
+        pk = rowid_of(table)
+        if pk is None:
+            continue
+        names = [c.name for c in columns]
+        advice.append(Advice(
+            table=table, kind="search", trigram=True,
+            serves="the search for part of " + ", ".join(names) + " (an FTS5 trigram table "
+                   "and the triggers that keep it in step)",
+            statement=fts_script(table, pk.name, names)))
+    return advice
 
 
 def trigram_extension_missing(engine: t.Any, dialect: Dialect) -> bool:

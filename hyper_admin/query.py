@@ -21,6 +21,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from .fields import parse_item
+from .fts import MIN_TERM, match_phrase
 from .i18n import _
 from .introspect import ColumnInfo, Hint, ModelInfo, quote_alias, quote_identifier
 from .sql import Dialect, QueryTimeout, Statement, like_pattern, limited, run, to_db
@@ -207,6 +208,8 @@ class ListSpec:
     scope: t.Any = None        # sqlorm SQL condition or None
     base: t.Any = None         # ModelAdmin.base_query condition or None
     cursor_key: bytes = b""    # HMAC key of cursors (per app secret and model)
+    #: SQLite: the FTS5 trigram tables that serve the search of a column (fts.py), by name.
+    fts: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -692,7 +695,8 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
     parts = []
     for target in spec.search:
         column = target.column if isinstance(target, RelatedColumn) else target
-        test = search_test(stmt, column, mode, term)
+        own = not isinstance(target, RelatedColumn)
+        test = search_test(stmt, column, mode, term, spec.fts.get(column.name) if own else None)
         if test is None:
             continue  # the term is no value of this column (a word for a number column)
         if isinstance(target, RelatedColumn):
@@ -719,7 +723,8 @@ _EXACT_VALUE_KINDS = frozenset({"int", "float", "decimal", "bool", "date", "date
                                 "uuid", "network"})
 
 
-def search_test(stmt: Statement, column: ColumnInfo, mode: str, term: str) -> str | None:
+def search_test(stmt: Statement, column: ColumnInfo, mode: str, term: str,
+                fts_table: str | None = None) -> str | None:
     """The condition that ``column`` matches the search ``term`` ("exact", "prefix" or
     "contains"), in the form its type allows, or None when no value of it can match.
 
@@ -728,7 +733,10 @@ def search_test(stmt: Statement, column: ColumnInfo, mode: str, term: str) -> st
     serves. Enums and other choices: ``col IN (...)`` of the values whose label or value
     holds the term, case-insensitively (never a text function on an enum type). A tsvector:
     full-text search (``@@ plainto_tsquery``), for a plain search only. Other types: their
-    text (``CAST(col AS TEXT)``), or an equality with the value an exact term is."""
+    text (``CAST(col AS TEXT)``), or an equality with the value an exact term is.
+
+    ``fts_table`` (SQLite): an FTS5 trigram table indexing the column (fts.py), which answers
+    a contains search of three characters or more from its index."""
     dialect = stmt.dialect
     if column.choices and column.kind != "bool":
         values = _matching_choices(column, mode, term)
@@ -749,6 +757,10 @@ def search_test(stmt: Statement, column: ColumnInfo, mode: str, term: str) -> st
             return (f"({column.sql} >= {stmt.param(term)} AND {column.sql} < {stmt.param(upper)} "
                     f"AND {column.sql} LIKE {stmt.param(like_pattern(term, prefix=True))} "
                     "ESCAPE '\\')")
+        if fts_table is not None and not dialect.is_postgresql and len(term) >= MIN_TERM:
+            return (f"{quote_identifier(column.table)}.rowid IN (SELECT rowid FROM "
+                    f"{quote_identifier(fts_table)} WHERE {quote_identifier(column.name)} "
+                    f"MATCH {stmt.param(match_phrase(term))})")
         return f"lower({column.sql}) LIKE {stmt.param(like_pattern(term.lower()))} ESCAPE '\\'"
     if mode == "exact" and column.kind in _EXACT_VALUE_KINDS:
         try:

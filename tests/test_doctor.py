@@ -4,6 +4,7 @@ runs; once it ran, nothing is; what existing indexes already serve is not advise
 its --check; the list's search hint for superusers on a big PostgreSQL table."""
 
 import datetime as dt
+import re
 import sys
 import types
 import typing as t
@@ -17,6 +18,7 @@ from apps import as_user
 from hyper_admin import Admin, ModelAdmin
 from hyper_admin.cli import main as cli_main
 from hyper_admin.doctor import examine, script
+from hyper_admin.fts import fts_script
 from hyper_admin.index_advisor import ExistingIndex, _normalised, _serves
 from hyper_admin.sql import dialect_of
 from hyper_admin.sqlorm_compat import is_postgresql
@@ -91,12 +93,13 @@ def _run(engine, statements: t.Iterable[str]) -> None:
     pg = is_postgresql(engine)
     if pg:
         _trigram_extension(engine)
-    for text in statements:
-        with engine as tx:
-            if pg:
-                tx.execute("SET LOCAL search_path TO " + _search_path(tx) + ", public")
-                text = text.replace(" CONCURRENTLY", "")
-            tx.execute(text)
+    for script_text in statements:
+        for text in script_text.splitlines():  # a script: one statement per line
+            with engine as tx:
+                if pg:
+                    tx.execute("SET LOCAL search_path TO " + _search_path(tx) + ", public")
+                    text = text.replace(" CONCURRENTLY", "")
+                tx.execute(text)
 
 
 def _trigram_extension(engine) -> None:
@@ -144,13 +147,15 @@ def test_what_each_list_needs_is_advised_and_nothing_once_it_ran(site):
         # The author's name, searched through the book's list: an index of the authors' table.
         ("search", f"{create} doc_authors_name_idx ON doc_authors (name);"),
     }
-    if pg:  # the search for part of a word: a trigram index (none on SQLite)
+    if pg:  # the search for part of a word: a trigram index
         expected |= {
             ("search", f"{create} doc_books_title_trgm ON doc_books USING gin "
                        "(lower(title) gin_trgm_ops);"),
             ("search", f"{create} doc_authors_name_trgm ON doc_authors USING gin "
                        "(lower(name) gin_trgm_ops);"),
         }
+    else:  # SQLite: an FTS5 trigram table over the book's own columns, and its triggers
+        expected.add(("search", fts_script("doc_books", "id", ["title"])))
     assert books == expected
     assert all(a.kind != "dates" for a in advice["doc_books"])
     assert "serves the filter on status" in text and "-- doc_books (doc_books):" in text
@@ -199,10 +204,10 @@ def test_the_command_prints_the_script_and_check_fails_while_one_is_missing(site
     assert "doc_books_author_id_published_at" in out and out.startswith("-- hyper-admin doctor")
     assert cli_main(["doctor", "--app", "doctor_site:factory", "--check"]) == 1
     statements = [line for line in capsys.readouterr().out.splitlines()
-                  if line.startswith("CREATE INDEX")]
+                  if line and not line.startswith("--")]
     _run(engine, statements)
     assert cli_main(["doctor", "--app", "doctor_site:app", "--check"]) == 0
-    assert "CREATE INDEX" not in capsys.readouterr().out
+    assert "CREATE " not in capsys.readouterr().out
     with pytest.raises(SystemExit):
         cli_main(["doctor"])  # --app is required
 
@@ -241,3 +246,48 @@ def test_index_keys_are_compared_as_the_database_writes_them():
     assert not _serves([("b", False), ("a", False)], [("a", False)])
     assert _serves([("a", True)], [("a", False)])
     assert ExistingIndex(name="x", keys=("a",), descending=(False,)).method == "btree"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # FTS5 is SQLite's (PostgreSQL: trigram indexes)
+def test_sqlite_searches_through_an_fts5_trigram_table_when_one_exists(site, monkeypatch):
+    app, admin, engine = site
+    from hyper_admin import fts
+
+    monkeypatch.setattr(fts, "FTS_TTL", 0)  # the table is made during the test
+    superuser = as_user(app, DocStaff({"admin"}))
+
+    def found(q):
+        html = superuser.get(f"/admin/doc_books/?q={q}&per_page=100").get_data(as_text=True)
+        return set(re.findall(r'href="/admin/doc_books/(\d+)/"', html))
+
+    before = {q: found(q) for q in ("book 1", "BOOK 2", "ok", "zzz")}
+    assert len(before["book 1"]) == 11 and before["zzz"] == set()
+    _run(engine, [fts_script("doc_books", "id", ["title"])])
+    assert {q: found(q) for q in before} == before  # the same rows, case-insensitively
+    # Served by the FTS table: emptied, it finds nothing for a term of three characters or
+    # more; a shorter term has no trigram and is still a LIKE over the table.
+    with engine as tx:
+        tx.execute("INSERT INTO doc_books_search(doc_books_search) VALUES ('delete-all')")
+    assert found("book 1") == set() and found("ok") == before["ok"]
+    with engine as tx:
+        tx.execute("INSERT INTO doc_books_search(doc_books_search) VALUES ('rebuild')")
+        # Its triggers keep it in step with the table.
+        tx.execute("INSERT INTO doc_books (id, title, status, published_at, author_id) "
+                   "VALUES (99, 'A Wizard of Earthsea', 'live', '2020-02-01 10:00:00', 1)")
+        tx.execute("UPDATE doc_books SET title = 'Mort' WHERE id = 2")
+    assert found("earthsea") == {"99"} and found("Mort") == {"2"}
+    # A quote in the term is a character of it, not FTS5's syntax.
+    assert found('book" OR "x') == set()
+
+
+def test_fts5_declarations_are_read_as_sqlite_keeps_them():
+    from hyper_admin.fts import match_phrase, parse_fts5
+
+    assert parse_fts5("CREATE VIRTUAL TABLE s USING fts5(subject, \"body text\", note UNINDEXED, "
+                      "content='tickets', content_rowid = 'id', tokenize = 'trigram "
+                      "case_sensitive 0')") == (
+        ["subject", "body text"],
+        {"content": "tickets", "content_rowid": "id", "tokenize": "trigram case_sensitive 0"})
+    assert parse_fts5("CREATE VIRTUAL TABLE s USING rtree(id, a, b)") is None
+    assert parse_fts5("CREATE TABLE t (a)") is None
+    assert match_phrase('say "hi"') == '"say ""hi"""'

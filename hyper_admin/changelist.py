@@ -10,6 +10,7 @@ settings, it reads no request; a malformed query string raises ``BadQuery`` (vie
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import typing as t
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from .cells import DisplayColumn, resolve_list_display
 from .changes import version_column
 from .i18n import _
 from .fts import trigram_tables
+from .index_advisor import search_matches_few
 from .introspect import ColumnInfo, ModelInfo
 from .list_filters import FilterColumn, as_list_filter
 from .many_to_many import display_items, filter_columns
@@ -185,8 +187,11 @@ class ChangeList:
              params: ListParams | None = None, **options: t.Any) -> Page:
         """The rows of the requested page (``columns`` of the model, and the joins' labels);
         ``params``: another page of the same list (export's batches, live's newest rows)."""
-        return select_list(engine, dialect, self.spec, params or self.params, list(columns),
-                           self.joins, **options)
+        params = params or self.params
+        if search_matches_few(engine, dialect, self.spec, params):
+            params = dataclasses.replace(params, keys_first=True)
+        return select_list(engine, dialect, self.spec, params, list(columns), self.joins,
+                           **options)
 
     def count(self, engine: t.Any, dialect: t.Any, **options: t.Any) -> Count:
         """How many rows the list matches, as cheaply as it may be known."""

@@ -14,7 +14,7 @@ from .options import ModelAdmin
 from .sql import Dialect
 
 
-class _Nobody:
+class Nobody:
     """Whom the doctor reads the options as, outside any request: no roles, no attributes.
     A ``get_*`` or ``scope`` that needs a real user's attributes gets None for them."""
 
@@ -69,7 +69,7 @@ def examine(admin: t.Any, engine: t.Any, dialect: Dialect) -> list[ModelReport]:
             continue
         report = ModelReport(model_admin)
         try:
-            report.advice = model_advice(model_admin, _Nobody(), engine, dialect)
+            report.advice = model_advice(model_admin, Nobody(), engine, dialect)
         except Exception as exc:  # noqa: BLE001 - one model's options must not stop the rest
             report.problem = f"{type(exc).__name__}: {exc}"
         reports.append(report)

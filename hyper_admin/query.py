@@ -238,6 +238,9 @@ class ListParams:
     #: ``all=1``: every row of the list on one page, when it holds few enough (the list's
     #: view checks ModelAdmin.list_max_show_all; select_all reads them).
     show_all: bool = False
+    #: PostgreSQL: the search matches few rows (index_advisor.search_matches_few): find their
+    #: keys first by the search's indexes, then the page among them.
+    keys_first: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -662,7 +665,7 @@ def where_clause(stmt: Statement, spec: ListSpec, params: ListParams) -> list[st
     if spec.base is not None:
         conditions.append(stmt.external(spec.base))
     if params.q and spec.search:
-        conditions.append(_search_condition(stmt, spec, params.q))
+        conditions.append(search_condition(stmt, spec, params.q, keys_first=params.keys_first))
     for flt in params.filters:
         if getattr(flt.column, "is_custom_filter", False):
             conditions.append(flt.column.where(stmt, flt.values))  # list_filters.FilterColumn
@@ -683,9 +686,12 @@ def _path_filter_condition(stmt: Statement, flt: Filter, dialect: Dialect) -> st
     return related.within(dialect, test)
 
 
-def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
+def search_condition(stmt: Statement, spec: ListSpec, q: str, *, keys_first: bool = False,
+                     wrap: bool = True) -> str:
     """``=text`` exact, ``^text`` starts with (both keep indexes usable), else contains;
-    case-insensitive via lower() on both databases."""
+    case-insensitive via lower() on both databases. ``keys_first`` (PostgreSQL): a contains
+    search known to match few rows gets the keys-first form exact and prefix searches get;
+    ``wrap=False``: never (the probe that decides it)."""
     if q.startswith("=") and len(q) > 1:
         mode, term = "exact", q[1:]
     elif q.startswith("^") and len(q) > 1:
@@ -706,8 +712,8 @@ def _search_condition(stmt: Statement, spec: ListSpec, q: str) -> str:
         return "1 = 0"
     condition = "(" + " OR ".join(parts) + ")"
     info = spec.info
-    if (stmt.dialect.is_postgresql and mode != "contains" and len(parts) > 1
-            and len(info.primary_key) == 1):
+    if (wrap and stmt.dialect.is_postgresql and len(info.primary_key) == 1
+            and ((mode != "contains" and len(parts) > 1) or (mode == "contains" and keys_first))):
         # An exact or prefix search matches few rows, found by a BitmapOr of index scans; but
         # under "ORDER BY ... LIMIT 50" the planner, which cannot estimate the OR well, walks
         # the sort index testing every row instead (1.4 s at 10M rows for one match). Finding

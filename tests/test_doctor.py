@@ -291,3 +291,53 @@ def test_fts5_declarations_are_read_as_sqlite_keeps_them():
     assert parse_fts5("CREATE VIRTUAL TABLE s USING rtree(id, a, b)") is None
     assert parse_fts5("CREATE TABLE t (a)") is None
     assert match_phrase('say "hi"') == '"say ""hi"""'
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # the planner's: PostgreSQL's alone
+def test_a_contains_search_that_matches_few_rows_finds_its_keys_first(site):
+    """Under ORDER BY ... LIMIT the planner walks the sort's index testing every row; a term
+    matching few rows then reads the whole table. With every searched column trigram-indexed,
+    a probe of at most FEW_MATCHES keys decides: few, the keys first; many, as before."""
+    from sqlorm.engine import Transaction
+
+    from hyper_admin.index_advisor import FEW_MATCHES
+
+    app, admin, engine = site
+    with engine as tx:  # many books whose title holds "common", one holding "rare"
+        tx.execute("INSERT INTO doc_books (id, title, status, published_at, author_id) "
+                   "SELECT 100 + n, 'A common title ' || n, 'live', "
+                   "TIMESTAMP '2021-01-01' + n * INTERVAL '1 minute', 1 "
+                   f"FROM generate_series(1, {FEW_MATCHES + 50}) AS n")
+        tx.execute("UPDATE doc_books SET title = 'A rare one' WHERE id = 7")
+    superuser = as_user(app, DocStaff({"admin"}))
+    statements: list[str] = []
+
+    def capture(sender, stmt=None, **kw):
+        statements.append(str(stmt))
+
+    def search(q):
+        statements.clear()
+        html = superuser.get(f"/admin/doc_books/?q={q}&per_page=100").get_data(as_text=True)
+        page = [s for s in statements if "ORDER BY" in s and "FROM doc_books" in s]
+        return set(re.findall(r'href="/admin/doc_books/(\d+)/"', html)), page, list(statements)
+
+    Transaction.before_execute.connect(capture, weak=False)
+    try:
+        plain = {q: search(q) for q in ("rare", "common", "ook 1")}
+        assert not any("LIMIT 1001" in s for _, _, every in plain.values() for s in every)
+        _run(engine, [a.statement for r in examine(admin, engine, dialect_of(engine))
+                      for a in r.advice if a.trigram])
+        from hyper_admin import index_advisor
+
+        index_advisor._cached.clear()  # the indexes were read before they were made
+        for q, (rows, _page, _every) in plain.items():
+            found, page, every = search(q)
+            assert found == rows, q  # the same rows either way
+            assert any(f"LIMIT {FEW_MATCHES + 1}" in s for s in every), q
+            keys_first = any("= ANY(ARRAY(SELECT doc_books.id FROM doc_books" in s for s in page)
+            assert keys_first == (q != "common"), q
+        assert plain["rare"][0] == {"7"} and len(plain["common"][0]) == 100
+        # An exact search needs no probe.
+        assert not any("LIMIT 1001" in s for s in search("%3DA rare one")[2])
+    finally:
+        Transaction.before_execute.disconnect(capture)

@@ -327,6 +327,12 @@ def _neutralise(value: t.Any) -> t.Any:
 def _csv_cell(value: t.Any) -> t.Any:
     """A value as CSV writes it: numbers as they are (a negative total stays a number), any
     other text (strings, enum values, labels) neutralised."""
+    kind = type(value)
+    # What most cells are, first (a million-row export calls this for every cell).
+    if kind is str:
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+    if value is None or kind is int or kind is float or kind is bool:
+        return value
     if isinstance(value, (bool, int, float, decimal.Decimal)):
         return _plain(value)
     plain = _plain(value)
@@ -346,7 +352,10 @@ class ExportField:
 
 
 def _own_value(column: ColumnInfo) -> t.Callable[[dict, t.Any], t.Any]:
-    return lambda values, row: values.get(column.name)
+    """The column's value, coerced from the batch's row (which selects every exported column:
+    export_fields), not from ``values``, which only a many-to-many field needs."""
+    name, coerce = column.name, column.coerce
+    return lambda values, row: coerce(row[name])
 
 
 def _label_key(column: ColumnInfo, taken: set[str]) -> str:
@@ -475,7 +484,8 @@ def export_view(model_admin: ModelAdmin):
                 label.forget()
             for chips in chip_lists:
                 chips.column.prefetch(page.rows)
-            yield [(coerced(info, r), r) for r in page.rows]
+            # Every column coerced: only a many-to-many field needs it (its rows' keys).
+            yield [(coerced(info, r) if chip_lists else None, r) for r in page.rows]
             if not page.next_cursor:
                 return
             batch.after = [page.rows[-1][c.name] for c, _ in batch.sort]

@@ -59,6 +59,8 @@ class AuditAdmin(ModelAdmin):
     search_fields = ["pk", "object_label", "user_label"]
     ordering = ["-id"]
     has_history = False  # the trail does not record itself
+    # An entry is written in its change's transaction: read where it was written, never late.
+    read_from_replica = False
 
     @property
     def nav_group(self) -> t.Any:

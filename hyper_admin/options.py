@@ -159,6 +159,10 @@ class ModelAdmin:
     #: The increasing column that tells new rows (an integer key or a creation timestamp).
     #: Default: the integer primary key.
     live_column: str | None = None
+    #: Whether this model's lists, counts, filter counts, date bars, exports and lookups may
+    #: be read from a read replica when the Admin has some (``read_urls``, docs/replicas.md).
+    #: ``False`` keeps every read of the model on the primary.
+    read_from_replica: bool = True
 
     # -- detail and forms -----------------------------------------------------------------------
     #: Fields shown on the detail page (default: every visible column).

@@ -19,6 +19,9 @@ from .options import ModelAdmin
 from .panels import Dashboard
 from .paths import STATIC_DIR, TEMPLATES_DIR
 
+if t.TYPE_CHECKING:
+    from .replicas import ReplicaSet
+
 #: Built-in defaults; ``HYPER_ADMIN_<NAME>`` in app.config overrides them, and an argument given
 #: to ``Admin(...)`` overrides both.
 DEFAULTS: dict[str, t.Any] = {
@@ -37,10 +40,17 @@ DEFAULTS: dict[str, t.Any] = {
     "live_interval": 5.0,
     "live_max_seconds": 300.0,
     "create_tables": True,
+    "read_urls": (),
+    "replica_max_lag": 30.0,
+    "replica_wait": 0.2,
+    "replica_retry_after": 5.0,
 }
+#: Settings whose configuration key is not ``HYPER_ADMIN_`` + the argument's name.
+_CONFIG_KEYS = {"read_urls": "read_database_urls"}
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
 _FLOAT_SETTINGS = ("statement_timeout", "live_interval", "live_max_seconds")
+_SECONDS_SETTINGS = ("replica_max_lag", "replica_wait", "replica_retry_after")  # 0 is a value
 _BOOL_SETTINGS = ("create_tables",)
 
 
@@ -70,9 +80,15 @@ class AdminState:
     live_interval: float
     live_max_seconds: float
     create_tables: bool
+    read_urls: tuple[t.Any, ...]
+    replica_max_lag: float
+    replica_wait: float
+    replica_retry_after: float
     login_throttle: "pipeline.LoginThrottle" = field(init=False)
     panel_cache: "Cache" = field(init=False)
     audit_admin: ModelAdmin = field(init=False)
+    #: The read replicas (replicas.py); empty when ``read_urls`` names none.
+    replicas: "ReplicaSet" = field(init=False)
 
     def __post_init__(self) -> None:
         self._catalog_read: set[type] = set()
@@ -84,6 +100,7 @@ class AdminState:
 
         self.audit_admin = AuditAdmin(HyperAdminAuditEntry, self.admin)
         self.panel_cache = cache_from_uri(self.cache_uri)
+        self.replicas = _replica_set(self)
 
     @property
     def engine(self):
@@ -201,6 +218,10 @@ class Admin:
         cache_uri: str | None = None,
         locale_selector: t.Callable[[], t.Any] | None = None,
         create_tables: bool | None = None,
+        read_urls: t.Iterable[t.Any] | str | None = None,
+        replica_max_lag: float | None = None,
+        replica_wait: float | None = None,
+        replica_retry_after: float | None = None,
         change_password: t.Callable[[t.Any, str, str], t.Any] | None = None,
         password_min_length: int = 8,
         empty_value_display: str | None = None,
@@ -222,6 +243,10 @@ class Admin:
             "login_storage_uri": login_storage_uri,
             "cache_uri": cache_uri,
             "create_tables": create_tables,
+            "read_urls": read_urls,
+            "replica_max_lag": replica_max_lag,
+            "replica_wait": replica_wait,
+            "replica_retry_after": replica_retry_after,
         }
         self._given = {key: value for key, value in given.items() if value is not None}
         self.roles_loader = roles_loader
@@ -455,8 +480,9 @@ class Admin:
         settings = dict(DEFAULTS)
         config = app.config.get_namespace("HYPER_ADMIN_")
         for key in DEFAULTS:
-            if key in config:
-                settings[key] = config[key]
+            config_key = _CONFIG_KEYS.get(key, key)
+            if config_key in config:
+                settings[key] = config[config_key]
         settings.update(self._given)
         for key in _ROLE_SETTINGS:
             value = settings[key]
@@ -470,6 +496,9 @@ class Admin:
                              if isinstance(value, str) else bool(value))
         for key in _FLOAT_SETTINGS:
             settings[key] = float(settings[key]) if settings[key] else None
+        for key in _SECONDS_SETTINGS:
+            settings[key] = float(settings[key])
+        settings["read_urls"] = _read_urls(settings["read_urls"])
         prefix = "/" + str(settings["url_prefix"]).strip("/")
         settings["url_prefix"] = "" if prefix == "/" else prefix
         return settings
@@ -502,7 +531,7 @@ class Admin:
                             listing, live, lookup, palette, panels, password, revert, rows,
                             saved)
         from .views import pages as page_views
-        from .views import row_menu
+        from .views import common, row_menu
 
         bp = Blueprint(
             name,
@@ -574,6 +603,8 @@ class Admin:
                   methods=page.methods)
         route("/<path:unknown>", errors.not_found, methods=["GET", "POST"])
         pipeline.install(bp)
+        # Read your writes: a write's position on the primary goes into the user's session.
+        bp.after_request(common.record_write)
         errors.install(bp)
         return bp
 
@@ -597,6 +628,41 @@ def _adapt_engines(*targets: t.Any) -> None:
         if target is not None:
             for engine in engines_of(target):
                 allow_bare_sqlite_filename(engine)
+
+
+def _read_urls(value: t.Any) -> tuple[t.Any, ...]:
+    """``read_urls`` as a tuple of URLs and engines: from the environment, one string of
+    comma-separated URLs."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return tuple(value)
+
+
+def _replica_set(state: AdminState) -> "ReplicaSet":
+    """The admin's read replicas: engines made from ``read_urls`` (replicas.replica_engine),
+    each checked to be PostgreSQL (hyper_admin.E042)."""
+    from .problems import fail
+    from .replicas import ReplicaSet, replica_engine
+    from .sqlorm_compat import is_postgresql
+
+    engines = []
+    for target in state.read_urls:
+        try:
+            engine = replica_engine(target)
+        except TypeError as exc:  # neither a URL nor an engine
+            fail("hyper_admin.E042", f"read_urls: {exc}")
+        if not is_postgresql(engine):
+            fail("hyper_admin.E042", "read_urls: a read replica must be a PostgreSQL standby; "
+                 f"{'this URL' if isinstance(target, str) else 'this engine'} is not PostgreSQL")
+        engines.append(engine)
+    primary = state.admin.engine
+    if engines and primary is not None and not is_postgresql(primary):
+        fail("hyper_admin.E042", "read_urls: read replicas need a PostgreSQL primary; the "
+             "admin's engine is not PostgreSQL")
+    return ReplicaSet(engines, max_lag=state.replica_max_lag, wait=state.replica_wait,
+                      retry_after=state.replica_retry_after)
 
 
 def _verify_now(model_admin, engine) -> None:

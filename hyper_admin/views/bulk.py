@@ -28,7 +28,7 @@ from ..writes import IntegrityProblem, delete
 from ..xlsx import xlsx_stream
 from ..changelist import selection_columns
 from . import action_forms
-from .common import (changes_for, engine_and_dialect, list_request, list_url, model_admin_for,
+from .common import (changes_for, engine_and_dialect, list_request, read_engine_and_dialect, list_url, model_admin_for,
                      next_path, object_of, require)
 from .render import Crumb, render_page, stream_page
 from .rows import _done, reach_of
@@ -471,7 +471,7 @@ def export_view(model_admin: ModelAdmin):
     chip_lists = [f.value for f in fields if isinstance(f.value, _ChipTexts)]
     if not keyset_possible(params.sort):
         params.sort = [(c, True) for c in model_admin.info.primary_key]
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     info = model_admin.info
 
     def batches():

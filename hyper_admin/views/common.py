@@ -7,7 +7,7 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, g, request, session, url_for
 from flask_login import current_user
 
 from ..cells import decode_pk, encode_pk, make_object
@@ -16,14 +16,98 @@ from .. import values
 from ..changes import Changes, VersionTokens
 from ..introspect import ColumnInfo
 from ..options import ModelAdmin
-from ..pipeline import admin_url, current_state, safe_next, user_label
+from ..i18n import _
+from ..pipeline import admin_url, current_state, is_superuser, safe_next, user_label
 from ..query import BadQuery
+from ..replicas import Choice, write_position
 from ..sql import Dialect, dialect_of
 
 
 def engine_and_dialect() -> tuple[t.Any, Dialect]:
+    """The primary: what every screen that decides or makes a write reads and writes."""
     engine = current_state().engine
     return engine, dialect_of(engine)
+
+
+# -- read replicas (replicas.py, docs/replicas.md) ------------------------------------------------
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: A write whose commit came after its response started (a streamed bulk action): its
+#: position is asked of the primary by the user's next read, which reads the primary.
+_PENDING = "pending"
+#: Endpoints whose POSTs write nothing in the database.
+_NOT_WRITES = frozenset({"login", "logout"})
+
+
+def _mark_key(state) -> str:
+    """The session key of the user's last write's WAL position on this admin."""
+    return f"_hyper_admin_wrote.{state.name}"
+
+
+def read_engine_and_dialect(model_admin: ModelAdmin | None = None) -> tuple[t.Any, Dialect]:
+    """The engine a read-only screen reads (lists, counts, filter counts, date bars, exports,
+    panels, lookups, the palette): a read replica when the Admin has one that may serve this
+    user now, else the primary. The one place that decides it; screens that decide a write
+    call :func:`engine_and_dialect`. ``model_admin``: the model read, whose
+    ``read_from_replica = False`` keeps it on the primary."""
+    state = current_state()
+    engine = _read_choice(state, model_admin).engine(state.engine)
+    return engine, dialect_of(engine)
+
+
+def _read_choice(state, model_admin: ModelAdmin | None) -> Choice:
+    if (not state.replicas or request.method not in _SAFE_METHODS
+            or (model_admin is not None and not model_admin.read_from_replica)):
+        return Choice()
+    made = g.get("_hyper_admin_read_choice")
+    if made is not None:  # one answer per request: its rows and counts agree
+        return made
+    key = _mark_key(state)
+    mark = session.get(key)
+    if mark == _PENDING:
+        session[key] = write_position(state.engine)
+        made = Choice()
+    else:
+        # Read your writes: until a replica has replayed the user's last write, the
+        # primary serves them (replicas.ReplicaSet.choose waits a little for one).
+        made = state.replicas.choose(state.engine, after=mark)
+        if made.caught_up:
+            session.pop(key, None)
+    g._hyper_admin_read_choice = made
+    return made
+
+
+def replica_notice() -> str | None:
+    """For superusers, when this request skipped a replica for lagging past
+    ``replica_max_lag``: a sentence saying so (the data it holds is that old)."""
+    choice = g.get("_hyper_admin_read_choice")
+    if choice is None or not choice.lagging or not is_superuser(current_user):
+        return None
+    lags = [lag for _replica, lag in choice.lagging if lag is not None]
+    if not lags:
+        return _("The read replica is behind the primary database: this page was read from "
+                 "the primary.")
+    return _("The read replica's data is %(seconds)s s old: this page was read from the "
+             "primary database.", seconds=int(max(lags)))
+
+
+def record_write(response):
+    """After a write through the admin (a POST that succeeded), the primary's WAL position
+    goes into the user's session: their reads stay on the primary until a replica has
+    replayed it (read your writes)."""
+    state = current_state()
+    if (not state.replicas or request.method in _SAFE_METHODS or response.status_code >= 400
+            or (request.endpoint or "").rpartition(".")[2] in _NOT_WRITES):
+        return response
+    key = _mark_key(state)
+    if response.is_streamed:
+        session[key] = _PENDING
+        return response
+    try:
+        session[key] = write_position(state.engine) or _PENDING
+    except Exception:  # noqa: BLE001 - the primary failed after the write: ask it next time
+        session[key] = _PENDING
+    return response
 
 
 def next_path() -> str | None:

@@ -14,7 +14,7 @@ from ..i18n import _, current_locale, format_date
 from ..options import ModelAdmin
 from ..pipeline import admin_url
 from ..query import path_key
-from .common import engine_and_dialect, list_request, list_url
+from .common import list_request, list_url, read_engine_and_dialect
 from .facets import PAGING, _url
 from .render import templates_for
 
@@ -90,7 +90,7 @@ def dates_view(model_admin: ModelAdmin):
     if column is None:
         abort(404)
     selection = selection_of(request.args.get(f"{name}__gte"), request.args.get(f"{name}__lte"))
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", FACET_TIME_LIMIT_MS))
     found = periods_with_rows(engine, dialect, listing.spec, listing.params, column, selection,
                               time_limit_ms=time_limit)

@@ -27,7 +27,7 @@ from ..list_filters import filter_key
 from ..options import ModelAdmin
 from ..pipeline import admin_url
 from ..query import FILTER_OPS, Filter, ListParams, ListSpec
-from .common import engine_and_dialect, labels_of, list_request, model_admin_for, may_view
+from .common import labels_of, read_engine_and_dialect, list_request, model_admin_for, may_view
 from .render import templates_for
 
 PAGING = ("page", "after", "before")
@@ -344,7 +344,7 @@ def facets_view(model_admin: ModelAdmin):
         abort(400, description=_("%(name)s has no counts", name=repr(name)))
     # The full query string still has to be valid: the option URLs are built from it.
     list_request(model_admin, MultiDict([(k, v) for k, v in pairs if k not in PAGING]))
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", FACET_TIME_LIMIT_MS))
     counts = facet_counts(engine, dialect, listing.spec, listing.params, column,
                           cap=FACET_CAP, time_limit_ms=time_limit)

@@ -20,7 +20,7 @@ from ..query import MAX_SORT_FIELDS, table_estimate
 from .dates import dates_url
 from .facets import filter_chips, filter_panel
 from . import show_all
-from .common import engine_and_dialect, list_request, list_url
+from .common import list_request, list_url, read_engine_and_dialect, replica_notice
 from .list_rows import _row_link, row_columns, rows_of
 from .row_menu import has_row_menu
 from ..pipeline import admin_url
@@ -37,7 +37,7 @@ def list_view(model_admin: ModelAdmin):
     user = current_user
     listing = list_request(model_admin, request.args)
     columns, spec, params = listing.columns, listing.spec, listing.params
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     row_link = _row_link(model_admin)
     plain, tokened = row_columns(model_admin, listing, row_link[0] if row_link else None)
     actions = model_admin.get_actions(user)
@@ -76,6 +76,7 @@ def list_view(model_admin: ModelAdmin):
         live=_live_context(model_admin, listing),
         dates_url=dates_url(model_admin) if model_admin.date_hierarchy else None,
         search_hint=_search_hint(model_admin, params, engine, dialect),
+        replica_notice=replica_notice(),
     )
     htmx = current_htmx()
     if htmx.wants_fragment and htmx.target == "list-results":
@@ -218,7 +219,7 @@ def count_view(model_admin: ModelAdmin):
     list shows it (exact, "about", "more than" with a link to count exactly), loaded by the
     list in its own request so that counting never holds the rows up."""
     listing = list_request(model_admin, request.args)
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     total = listing.count(engine, dialect)
     page = SimpleNamespace(total=total.value, total_kind=total.kind)
     query_string = _args_without("after", "before", "page", "count")

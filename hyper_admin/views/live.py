@@ -29,7 +29,7 @@ from ..pipeline import current_state
 from ..query import BadQuery, parse_value
 from ..sql import QueryTimeout, bound_sources, time_limit, to_db
 from ..sqlorm_compat import release_idle_connection
-from .common import engine_and_dialect, list_request
+from .common import list_request, read_engine_and_dialect
 
 #: The most new rows a stream counts (the pill says "1,000+ new rows" past it).
 LIVE_CAP = 1000
@@ -53,7 +53,7 @@ def _live_request(model_admin: ModelAdmin):
     except BadQuery as exc:
         abort(400, description=str(exc))
     listing = list_request(model_admin, args)
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     newer = SQL(f"{column.sql} >", SQL.Param(to_db(column, since, dialect), "live_since"))
     spec = listing.spec
     spec.base = newer if spec.base is None else SQL("(", spec.base, ") AND", newer)
@@ -134,7 +134,7 @@ def newest_value(model_admin: ModelAdmin, listing) -> str:
     from ..query import where_clause
 
     column = model_admin._live_column()
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     stmt = Statement(dialect)
     stmt.sql(f"SELECT max({column.sql}) AS v FROM {listing.spec.info.table_sql}")
     conditions = where_clause(stmt, listing.spec, listing.params)

@@ -14,7 +14,7 @@ from ..i18n import _
 from ..introspect import model_info
 from ..options import ModelAdmin
 from ..query import BadQuery, lookup_rows, parse_value
-from .common import engine_and_dialect, model_admin_for
+from .common import model_admin_for, read_engine_and_dialect
 from .render import templates_for
 
 LOOKUP_LIMIT = 20
@@ -76,7 +76,7 @@ def _lookup_response(model: type, model_admin: ModelAdmin | None, search: list):
             after = parse_value(pk_column, after_text) if pk_column.kind == "int" else after_text
         except BadQuery:
             abort(400, description=_("invalid after"))
-    engine, dialect = engine_and_dialect()
+    engine, dialect = read_engine_and_dialect(model_admin)
     if info.label_column is not None and info.label_column not in search:
         search.append(info.label_column)
     scope = model_admin.scope(current_user) if model_admin is not None else None

@@ -28,7 +28,7 @@ from ..pipeline import admin_url, current_state, is_superuser
 from ..query import RelatedColumn, fetch_rows_by_pk, select_list
 from ..sql import QueryTimeout, limited
 from ..storage import TablesMissing
-from .common import engine_and_dialect, list_request, list_url
+from .common import engine_and_dialect, list_request, list_url, read_engine_and_dialect
 from ..values import action_label
 from .render import Crumb, navigation, page_navigation, render_page, templates_for
 from .saved import palette_views
@@ -135,10 +135,10 @@ def _visited(q: str) -> Group:
             wanted.setdefault(slug, []).append(pk)
     if not wanted:
         return group
-    engine, dialect = engine_and_dialect()
     present = set()
     for slug, pks in wanted.items():
         model_admin = models[slug]
+        engine, dialect = read_engine_and_dialect(model_admin)
         info = model_admin.info
         for row in fetch_rows_by_pk(engine, dialect, info, pks, info.primary_key,
                                     scope=model_admin.scope(current_user)):
@@ -189,7 +189,6 @@ def _rows(q: str) -> list[Group]:
     """Up to ROWS_PER_MODEL rows per searchable model matching ``q``, by the list's search."""
     if len(q) < MIN_ROW_SEARCH:
         return []
-    engine, dialect = engine_and_dialect()
     groups = []
     deadline = time.monotonic() + BUDGET
     searched = 0
@@ -217,6 +216,7 @@ def _rows(q: str) -> list[Group]:
             continue
         searched += 1
         columns = label_columns(model_admin, model_admin.model)
+        engine, dialect = read_engine_and_dialect(model_admin)
         try:
             with limited(min(MODEL_TIME_LIMIT, left)):
                 page = select_list(engine, dialect, spec, listing.params, columns, listing.joins,

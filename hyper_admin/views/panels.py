@@ -25,7 +25,7 @@ from ..markdown import safe_url
 from ..options import ModelAdmin
 from ..panels import Panel, PanelContext, PanelResult
 from ..pipeline import current_state
-from .common import labels_of, list_url, load_row
+from .common import labels_of, list_url, load_row, model_admin_for, read_engine_and_dialect
 from .render import Crumb, render_page, templates_for
 
 ERROR_MESSAGES = {
@@ -117,7 +117,9 @@ def detail_panel_view(model_admin: ModelAdmin, pk: str, panel_id: str):
 def _answer(panel: Panel, *, location: str, url: str, crumbs: list[Crumb], row: t.Any = None,
             row_model: type | None = None):
     state = current_state()
-    ctx = PanelContext(admin=state.admin, engine=state.engine, user=current_user,
+    engine, _dialect = read_engine_and_dialect(
+        model_admin_for(row_model) if row_model is not None else None)
+    ctx = PanelContext(admin=state.admin, engine=engine, user=current_user,
                        now=panels.utcnow(), panel=panel, row=row, row_model=row_model)
     key = panels.cache_key(state.name, location, panel, ctx)
     result = panels.load(panel, ctx, state.panel_cache, key, fresh=request.args.get("fresh") == "1",

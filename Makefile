@@ -7,7 +7,7 @@ ROWS   ?= 2000
 PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" != 0 ] && command -v sudo)
 
-.PHONY: demo test test-fast chromium pgbouncer css messages locale clean
+.PHONY: demo demo-replica test test-fast chromium pgbouncer css messages locale clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ $(HF_STAMP): pyproject.toml
 ## Serve the demo back office at http://127.0.0.1:$(PORT)/admin (ROWS=1000000 for a big one).
 demo: $(STAMP)
 	$(PY) -m hyper_admin.demo --rows $(ROWS) --port $(PORT) $(if $(RESEED),--reseed)
+
+## The demo on a PostgreSQL primary behind PgBouncer and a streaming standby for its reads,
+## all of its own in temporary folders (docs/replicas.md); Ctrl-C stops and removes them.
+demo-replica: $(STAMP) pgbouncer
+	$(PY) -m hyper_admin.demo.replica --rows $(ROWS) --port $(PORT)
 
 ## Every test: unit, integration (SQLite and PostgreSQL) and browser. One worker per CPU
 ## (pytest-xdist), each test file on one worker: its module fixtures are set up once.

@@ -1,4 +1,5 @@
-"""A small cache for the dashboard's panels: text values with a time to live, and a lock per key.
+"""A small cache for the dashboard's panels and the lists' counts (shared_counts.py): text
+values with a time to live, and a lock per key.
 
 Two backends, chosen by URI (the ``cache_uri`` setting):
 
@@ -39,6 +40,10 @@ class Cache:
 
     def get(self, key: str) -> str | None:
         raise NotImplementedError
+
+    def get_many(self, keys: t.Sequence[str]) -> list[str | None]:
+        """The values of ``keys``, in order (None for a missing one)."""
+        return [self.get(key) for key in keys]
 
     def set(self, key: str, value: str, ttl: float) -> None:
         raise NotImplementedError
@@ -144,6 +149,19 @@ class RedisCache(Cache):
             self._failed(exc)
             return None
         return value.decode("utf-8") if value is not None else None
+
+    def get_many(self, keys: t.Sequence[str]) -> list[str | None]:
+        # One round trip (MGET) rather than one per key.
+        if not keys:
+            return []
+        if self._down():
+            return [None] * len(keys)
+        try:
+            values = self.client.mget([self.prefix + key for key in keys])
+        except self._errors as exc:
+            self._failed(exc)
+            return [None] * len(keys)
+        return [v.decode("utf-8") if v is not None else None for v in values]
 
     def set(self, key: str, value: str, ttl: float) -> None:
         if ttl <= 0 or self._down():

@@ -23,13 +23,14 @@ from .index_advisor import search_matches_few
 from .introspect import ColumnInfo, ModelInfo
 from .list_filters import FilterColumn, as_list_filter
 from .many_to_many import display_items, filter_columns
-from .query import (BadQuery, Count, Join, ListParams, ListSpec, Page, PathJoins, RelatedColumn,
-                    count_matching, parse_list_params, parse_sort, path_key, resolve_path,
-                    select_list, with_parents)
+from .query import (COUNT_CAP, BadQuery, Count, Join, ListParams, ListSpec, Page, PathJoins,
+                    RelatedColumn, count_matching, parse_list_params, parse_sort, path_key,
+                    resolve_path, select_list, with_parents)
 from .sql import dialect_of
 
 if t.TYPE_CHECKING:
     from .options import ModelAdmin
+    from .shared_counts import SharedCounts
 
 
 def cursor_key(model_admin: "ModelAdmin", secret_key: str | bytes | None) -> bytes:
@@ -184,18 +185,38 @@ class ChangeList:
         return selection_columns(self.model_admin, self.columns)
 
     def page(self, engine: t.Any, dialect: t.Any, columns: t.Sequence[ColumnInfo],
-             params: ListParams | None = None, **options: t.Any) -> Page:
+             params: ListParams | None = None, *, shared: "SharedCounts | None" = None,
+             **options: t.Any) -> Page:
         """The rows of the requested page (``columns`` of the model, and the joins' labels);
-        ``params``: another page of the same list (export's batches, live's newest rows)."""
+        ``params``: another page of the same list (export's batches, live's newest rows).
+        ``shared``: counts go through the shared counts (shared_counts.py), and a deferred
+        count that another request already made is on the page at once."""
         params = params or self.params
         if search_matches_few(engine, dialect, self.spec, params):
             params = dataclasses.replace(params, keys_first=True)
-        return select_list(engine, dialect, self.spec, params, list(columns), self.joins,
+        if shared is not None:
+            options["counter"] = lambda counted, cap: self.count(
+                engine, dialect, shared=shared, params=counted, cap=cap)
+        page = select_list(engine, dialect, self.spec, params, list(columns), self.joins,
                            **options)
+        cap = options.get("count_cap", COUNT_CAP)
+        if shared is not None and page.total_kind == "deferred" and cap is not None:
+            known = shared.cached_count(engine, dialect, self.spec, params, cap=cap)
+            if known is not None:
+                page.total, page.total_kind = known.value, known.kind
+                page.total_capped = known.kind == "more_than"
+        return page
 
-    def count(self, engine: t.Any, dialect: t.Any, **options: t.Any) -> Count:
-        """How many rows the list matches, as cheaply as it may be known."""
-        return count_matching(engine, dialect, self.spec, self.params, **options)
+    def count(self, engine: t.Any, dialect: t.Any, *, shared: "SharedCounts | None" = None,
+              params: ListParams | None = None, cap: int = COUNT_CAP) -> Count:
+        """How many rows the list matches, as cheaply as it may be known; through
+        ``shared`` when given (the same count for every user of the same scope, for a while)."""
+        params = params or self.params
+        if shared is None:
+            return count_matching(engine, dialect, self.spec, params, cap=cap)
+        return shared.count(engine, dialect, self.spec, params, cap=cap,
+                            compute=lambda: count_matching(engine, dialect, self.spec, params,
+                                                           cap=cap))
 
     def query_string(self, *without: str, **updates: t.Any) -> str:
         """This list's query string (as asked, a query view's parameters included) without

@@ -32,7 +32,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlorm.engine import Session, session_context
 from wtforms import ValidationError
 
-from . import audit, signals
+from . import audit, shared_counts, signals
 from .cells import coerced, encode_pk, make_object
 from .i18n import lazy_gettext as _l
 from .introspect import ColumnInfo
@@ -41,6 +41,7 @@ from .sql import dialect_of
 from .writes import delete, insert, update
 
 if t.TYPE_CHECKING:
+    from .cache import Cache
     from .options import ModelAdmin
 
 log = logging.getLogger("hyper_admin")
@@ -190,6 +191,7 @@ def on_commit(callback: t.Callable[[], t.Any]) -> None:
 
 def _run_pending(session: Session, **_unused: t.Any) -> None:
     audit.clear_notes(if_recorded=True)  # they were this transaction's
+    _written.pop(session, None)
     for callback in _pending.pop(session, []):
         try:
             callback()
@@ -199,11 +201,44 @@ def _run_pending(session: Session, **_unused: t.Any) -> None:
 
 def _drop_pending(session: Session, **_unused: t.Any) -> None:
     _pending.pop(session, None)
+    _written.pop(session, None)
     audit.clear_notes(if_recorded=True)
 
 
 Session.after_commit.connect(_run_pending, weak=False)
 Session.after_rollback.connect(_drop_pending, weak=False)
+
+
+#: Per open transaction, the tables it wrote per count cache: their generations are replaced
+#: once it committed (one bump per table and transaction, however many rows a bulk action
+#: wrote), so that no count kept before the change is served after it (shared_counts.py).
+_written: "weakref.WeakKeyDictionary[Session, dict[int, tuple[Cache, set[str]]]]" = (
+    weakref.WeakKeyDictionary())
+
+
+def tables_written(caches: t.Sequence["Cache"], tables: t.Iterable[str]) -> None:
+    """Rows of ``tables`` are being written: the counts ``caches`` keep of lists reading them
+    are invalidated after the commit (at once outside a transaction), never before it (a
+    count made meanwhile would read the rows as they were, and be kept)."""
+    if not caches:
+        return
+    tables = set(tables)
+    session = session_context.top
+    if session is None or not session.in_transaction:
+        for cache in caches:
+            shared_counts.bump(cache, tables)
+        return
+    pending = _written.get(session)
+    if pending is None:
+        pending = _written[session] = {}
+
+        def bump_all() -> None:
+            for cache, written in pending.values():
+                shared_counts.bump(cache, written)
+
+        on_commit(bump_all)
+    for cache in caches:
+        pending.setdefault(id(cache), (cache, set()))[1].update(tables)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,8 +251,12 @@ class Changes:
     caller's transaction (:meth:`transaction`), each recorded in the audit trail."""
 
     def __init__(self, model_admin: "ModelAdmin", user: t.Any, *, engine: t.Any,
-                 admin_name: str, user_label: str, user_id: str | None):
+                 admin_name: str, user_label: str, user_id: str | None,
+                 count_caches: t.Sequence["Cache"] = ()):
         self.model_admin = model_admin
+        #: Where the lists' shared counts are kept (AdminState.count_caches): a change
+        #: invalidates those of its tables.
+        self.count_caches = tuple(count_caches)
         self.user = user
         self.engine = engine
         self.dialect = dialect_of(engine)
@@ -372,6 +411,7 @@ class Changes:
         for item in related:
             if item.changed:
                 extra.update(item.apply(self, tx, pk))
+                tables_written(self.count_caches, [item.relation.join.info.table])
         return extra
 
     def _saved(self, tx, pk: tuple, action: str, before: dict | None, after: dict,
@@ -393,6 +433,8 @@ class Changes:
         admin passes here."""
         model_admin, pk = self.model_admin, tuple(pk)
         values = after if after is not None else before
+        # The row's table, and the trail's (the Audit list's counts).
+        tables_written(self.count_caches, [self.info.table, audit.TABLE])
         label = model_admin.row_label(self.object(values)) if values else ""
         audit.record(tx, self.dialect, admin_name=self.admin_name, user_id=self.user_id,
                      user_label=self.user_label, model_slug=model_admin.slug, info=self.info,

@@ -108,6 +108,18 @@ def _without_column(params: ListParams, column: ColumnInfo) -> ListParams:
 def year_range(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                column: ColumnInfo) -> tuple[int, int] | None:
     """The years of the oldest and newest value among the list's rows, or None (no rows)."""
+    rows = run(engine, year_range_statement(dialect, spec, params, column))
+    if not rows:
+        return None
+    lo, hi = (getattr(column.coerce(rows[0][key]), "year", None) for key in ("lo", "hi"))
+    if lo is None or hi is None:  # no rows, or text that is no date
+        return None
+    return lo, min(hi, dt.MAXYEAR - 1)
+
+
+def year_range_statement(dialect: Dialect, spec: ListSpec, params: ListParams,
+                         column: ColumnInfo) -> Statement:
+    """The oldest and newest value of ``column`` among the list's rows (``lo``, ``hi``)."""
     params = _without_column(params, column)
     stmt = Statement(dialect)
     ends = []
@@ -124,13 +136,7 @@ def year_range(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         ends.append(f"(SELECT {column.sql} FROM {spec.info.table_sql} WHERE "
                     f"{' AND '.join(conditions)} ORDER BY {column.sql} {direction} LIMIT 1)")
     stmt.sql(f"SELECT {ends[0]} AS lo, {ends[1]} AS hi")
-    rows = run(engine, stmt)
-    if not rows:
-        return None
-    lo, hi = (getattr(column.coerce(rows[0][key]), "year", None) for key in ("lo", "hi"))
-    if lo is None or hi is None:  # no rows, or text that is no date
-        return None
-    return lo, min(hi, dt.MAXYEAR - 1)
+    return stmt
 
 
 def probe_statement(dialect: Dialect, spec: ListSpec, params: ListParams, column: ColumnInfo,

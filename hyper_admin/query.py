@@ -32,6 +32,8 @@ RESERVED = frozenset({"q", "sort", "page", "after", "before", "per_page", "count
 ESTIMATE_ABOVE = 200_000
 #: Seconds a count may take before the list settles for an estimate.
 COUNT_SECONDS = 1.0
+#: Rows a filtered list's count reads at most ("more than 10,000" past it).
+COUNT_CAP = 10_000
 FILTER_OPS = ("gte", "lte", "in", "isnull", "contains")
 MAX_FILTER_VALUES = 1000
 MAX_SEARCH_LENGTH = 200
@@ -862,13 +864,16 @@ def _order_by(sort: list[tuple[ColumnInfo, bool]], *, reverse: bool = False) -> 
 
 def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                 columns: list[ColumnInfo], joins: list[Join], *,
-                count_cap: int | None = 10_000, defer_count: bool = False) -> Page:
+                count_cap: int | None = COUNT_CAP, defer_count: bool = False,
+                counter: t.Callable[[ListParams, int], Count] | None = None) -> Page:
     """Run the page query (and a count capped at ``count_cap``; None: no count) and return rows
     keyed by column name, with joined columns keyed ``<alias>__<column>``.
 
     ``defer_count``: count only what costs nothing (a page holding the whole list, the
     statistics' estimate of a big unfiltered table, ``count=exact`` asked for); otherwise the
-    total is "deferred", for the list to fetch with count_matching in a request of its own."""
+    total is "deferred", for the list to fetch with count_matching in a request of its own.
+    ``counter(params, cap)``: what counts when a count is needed (default count_matching; the
+    list page's goes through the shared counts, shared_counts.py)."""
     keyset = keyset_possible(params.sort) and params.page == 1
     backwards = params.before is not None
     rows = list(run(engine, _page_statement(dialect, spec, params, columns, joins, keyset=keyset)))
@@ -879,7 +884,7 @@ def select_list(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     offset = _page_offset(params, keyset, backwards, more, len(rows))
     links = _page_links(spec, params, rows, keyset=keyset, more=more, offset=offset)
     total = _page_total(engine, dialect, spec, params, len(rows), keyset=keyset, more=more,
-                        count_cap=count_cap, defer_count=defer_count)
+                        count_cap=count_cap, defer_count=defer_count, counter=counter)
     return Page(rows=rows, has_next=links.has_next, has_prev=links.has_prev,
                 next_cursor=links.next_cursor, prev_cursor=links.prev_cursor, keyset=keyset,
                 page=params.page, total=total.value, total_capped=total.kind == "more_than",
@@ -988,7 +993,8 @@ def _page_links(spec: ListSpec, params: ListParams, rows: list, *, keyset: bool,
 
 
 def _page_total(engine, dialect: Dialect, spec: ListSpec, params: ListParams, shown: int, *,
-                keyset: bool, more: bool, count_cap: int | None, defer_count: bool) -> Count:
+                keyset: bool, more: bool, count_cap: int | None, defer_count: bool,
+                counter: t.Callable[[ListParams, int], Count] | None = None) -> Count:
     """The page's total, by select_list's rules (see its docstring)."""
     if count_cap is None:
         return Count(None, "unknown")
@@ -999,6 +1005,8 @@ def _page_total(engine, dialect: Dialect, spec: ListSpec, params: ListParams, sh
         return Count(skipped + shown, "exact")
     if defer_count and not params.exact_count:
         return free_count(engine, dialect, spec, params) or Count(None, "deferred")
+    if counter is not None:
+        return counter(params, count_cap)
     return count_matching(engine, dialect, spec, params, cap=count_cap)
 
 
@@ -1024,10 +1032,13 @@ def _page_offset(params: ListParams, keyset: bool, backwards: bool, more: bool,
 class Count:
     value: int | None
     kind: str  # "exact", "estimate", "more_than", "unknown"
+    #: The count ran out of time and this is what was left (an estimate, "more than"): worth
+    #: showing once, not worth keeping (shared_counts.py keeps no such count).
+    timed_out: bool = False
 
 
 def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,
-                   cap: int = 10_000) -> Count:
+                   cap: int = COUNT_CAP) -> Count:
     """How many rows the list matches, as cheaply as is honest.
 
     Unfiltered: above ESTIMATE_ABOVE rows the database's statistics answer ("about 9.8M");
@@ -1051,12 +1062,14 @@ def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
         if n <= cap:
             return Count(n, "exact")
     except QueryTimeout:
-        pass
+        timed_out = True
+    else:
+        timed_out = False
     if dialect.is_postgresql:
         estimate = _planner_estimate(engine, dialect, spec, params)
         if estimate is not None:
-            return Count(max(estimate, cap + 1), "estimate")
-    return Count(cap, "more_than")
+            return Count(max(estimate, cap + 1), "estimate", timed_out)
+    return Count(cap, "more_than", timed_out)
 
 
 def free_count(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> Count | None:
@@ -1071,7 +1084,15 @@ def free_count(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> 
     return None
 
 
-def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: int | None) -> int:
+def count_statement(dialect: Dialect, spec: ListSpec, params: ListParams,
+                    cap: int | None) -> Statement:
+    """The list's counting statement: every row (``cap`` None) or up to ``cap + 1`` rows."""
+    stmt = Statement(dialect)
+    return _count_statement(stmt, spec, where_clause(stmt, spec, params), cap)
+
+
+def _count_statement(base: Statement, spec: ListSpec, conditions: list[str],
+                     cap: int | None) -> Statement:
     stmt = Statement(base.dialect)
     stmt.params = list(base.params)
     where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
@@ -1080,7 +1101,11 @@ def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: 
     else:
         stmt.sql(f"SELECT count(*) AS n FROM (SELECT 1 FROM {spec.info.table_sql}{where} "
                  f"LIMIT {int(cap) + 1}) AS capped")
-    rows = run(engine, stmt)
+    return stmt
+
+
+def _count(engine, base: Statement, spec: ListSpec, conditions: list[str], cap: int | None) -> int:
+    rows = run(engine, _count_statement(base, spec, conditions, cap))
     return int(rows[0]["n"]) if rows else 0
 
 

@@ -37,6 +37,7 @@ DEFAULTS: dict[str, t.Any] = {
     "audit_roles": frozenset(),
     "login_storage_uri": "memory://",
     "cache_uri": "memory://",
+    "count_cache_seconds": 30.0,
     "live_interval": 5.0,
     "live_max_seconds": 300.0,
     "create_tables": True,
@@ -49,7 +50,7 @@ DEFAULTS: dict[str, t.Any] = {
 _CONFIG_KEYS = {"read_urls": "read_database_urls"}
 _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
-_FLOAT_SETTINGS = ("statement_timeout", "live_interval", "live_max_seconds")
+_FLOAT_SETTINGS = ("statement_timeout", "count_cache_seconds", "live_interval", "live_max_seconds")
 _SECONDS_SETTINGS = ("replica_max_lag", "replica_wait", "replica_retry_after")  # 0 is a value
 _BOOL_SETTINGS = ("create_tables",)
 
@@ -77,6 +78,7 @@ class AdminState:
     audit_roles: frozenset[str]
     login_storage_uri: str
     cache_uri: str
+    count_cache_seconds: float | None
     live_interval: float
     live_max_seconds: float
     create_tables: bool
@@ -161,6 +163,13 @@ class AdminState:
             self.admin.link_models()
         return read
 
+    def count_caches(self) -> list["Cache"]:
+        """The caches holding counts of this application's admins (shared_counts.py): what a
+        write through any of them invalidates (each admin may have a cache of its own)."""
+        states = self.app.extensions.get("hyper_admin", {}).values()
+        caches = {id(s.panel_cache): s.panel_cache for s in states if s.count_cache_seconds}
+        return list(caches.values())
+
     def model_admins(self) -> list[ModelAdmin]:
         """The registered models, then the Audit trail (last in the navigation)."""
         return [*self.admin.registry.values(), self.audit_admin]
@@ -216,6 +225,7 @@ class Admin:
         audit_roles: t.Iterable[str] | None = None,
         login_storage_uri: str | None = None,
         cache_uri: str | None = None,
+        count_cache_seconds: float | None = None,
         locale_selector: t.Callable[[], t.Any] | None = None,
         create_tables: bool | None = None,
         read_urls: t.Iterable[t.Any] | str | None = None,
@@ -242,6 +252,7 @@ class Admin:
             "audit_roles": audit_roles,
             "login_storage_uri": login_storage_uri,
             "cache_uri": cache_uri,
+            "count_cache_seconds": count_cache_seconds,
             "create_tables": create_tables,
             "read_urls": read_urls,
             "replica_max_lag": replica_max_lag,
@@ -462,7 +473,7 @@ class Admin:
         state.ensure_tables()  # the audit trail's, before a change's transaction opens
         get_id = getattr(user, "get_id", None)
         return Changes(self.model_admin(model_or_slug), user, engine=state.engine,
-                       admin_name=state.name,
+                       admin_name=state.name, count_caches=state.count_caches(),
                        user_label=user_label or pipeline.user_label(user),
                        user_id=get_id() if callable(get_id) else None)
 

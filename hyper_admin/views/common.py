@@ -20,6 +20,7 @@ from ..i18n import _
 from ..pipeline import admin_url, current_state, is_superuser, safe_next, user_label
 from ..query import BadQuery
 from ..replicas import Choice, write_position
+from ..shared_counts import SharedCounts
 from ..sql import Dialect, dialect_of
 
 
@@ -195,7 +196,16 @@ def changes_for(model_admin: ModelAdmin) -> Changes:
     """The write service (changes.py) for the signed-in user on this admin."""
     state = current_state()
     return Changes(model_admin, current_user, engine=state.engine, admin_name=state.name,
-                   user_label=user_label(current_user), user_id=current_user.get_id())
+                   user_label=user_label(current_user), user_id=current_user.get_id(),
+                   count_caches=state.count_caches())
+
+
+def shared_counts(model_admin: ModelAdmin) -> SharedCounts:
+    """The model's counts kept in the admin's cache for ``count_cache_seconds``
+    (shared_counts.py): the list's, the filter panel's, the date bar's."""
+    state = current_state()
+    return SharedCounts(state.panel_cache, state.count_cache_seconds, namespace=state.name,
+                        slug=model_admin.slug, wait=(state.statement_timeout or 10.0) + 1.0)
 
 
 def version_tokens() -> VersionTokens:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from flask import abort, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from ..dates import Selection, periods_with_rows, selection_of
+from ..dates import Selection, selection_of
 from ..facets import FACET_TIME_LIMIT_MS
 from ..i18n import _, current_locale, format_date
 from ..options import ModelAdmin
 from ..pipeline import admin_url
 from ..query import path_key
-from .common import list_request, list_url, read_engine_and_dialect
+from .common import list_request, list_url, read_engine_and_dialect, shared_counts
 from .facets import PAGING, _url
 from .render import templates_for
 
@@ -92,8 +92,9 @@ def dates_view(model_admin: ModelAdmin):
     selection = selection_of(request.args.get(f"{name}__gte"), request.args.get(f"{name}__lte"))
     engine, dialect = read_engine_and_dialect(model_admin)
     time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", FACET_TIME_LIMIT_MS))
-    found = periods_with_rows(engine, dialect, listing.spec, listing.params, column, selection,
-                              time_limit_ms=time_limit)
+    found = shared_counts(model_admin).periods_with_rows(
+        engine, dialect, listing.spec, listing.params, column, selection,
+        time_limit_ms=time_limit)
     bar = date_bar(name, pairs, list_url(model_admin), found, selection)
     return render_template(templates_for("partials/date_hierarchy", model_admin.slug),
                            model_admin=model_admin, bar=bar, field_label=column.label)

@@ -20,14 +20,15 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from ..cells import badge_tone, format_value, status_class
-from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, facet_counts, filter_kind
+from ..facets import FACET_CAP, FACET_TIME_LIMIT_MS, NULL, countable, filter_kind
 from ..i18n import _, format_date, format_number, format_or_list
 from ..introspect import ColumnInfo
 from ..list_filters import filter_key
 from ..options import ModelAdmin
 from ..pipeline import admin_url
 from ..query import FILTER_OPS, Filter, ListParams, ListSpec
-from .common import labels_of, read_engine_and_dialect, list_request, model_admin_for, may_view
+from .common import (labels_of, list_request, model_admin_for, may_view,
+                     read_engine_and_dialect, shared_counts)
 from .render import templates_for
 
 PAGING = ("page", "after", "before")
@@ -346,8 +347,9 @@ def facets_view(model_admin: ModelAdmin):
     list_request(model_admin, MultiDict([(k, v) for k, v in pairs if k not in PAGING]))
     engine, dialect = read_engine_and_dialect(model_admin)
     time_limit = int(current_app.config.get("HYPER_ADMIN_FACET_TIME_LIMIT_MS", FACET_TIME_LIMIT_MS))
-    counts = facet_counts(engine, dialect, listing.spec, listing.params, column,
-                          cap=FACET_CAP, time_limit_ms=time_limit)
+    counts = shared_counts(model_admin).facet_counts(
+        engine, dialect, listing.spec, listing.params, column, cap=FACET_CAP,
+        time_limit_ms=time_limit)
     base = url_for(".list", slug=model_admin.slug)
     group = filter_group(model_admin, column, name, pairs, base, today=utc_today())
     return render_template(templates_for("partials/facet_counts", model_admin.slug),

@@ -20,7 +20,8 @@ from ..query import MAX_SORT_FIELDS, table_estimate
 from .dates import dates_url
 from .facets import filter_chips, filter_panel
 from . import show_all
-from .common import list_request, list_url, read_engine_and_dialect, replica_notice
+from .common import (list_request, list_url, read_engine_and_dialect, replica_notice,
+                     shared_counts)
 from .list_rows import _row_link, row_columns, rows_of
 from .row_menu import has_row_menu
 from ..pipeline import admin_url
@@ -130,7 +131,8 @@ def _page_rows(model_admin: ModelAdmin, listing, engine, dialect, plain, tokened
                                                     tokened, every, actions=actions,
                                                     can_delete=can_delete)
     else:
-        page = listing.page(engine, dialect, plain, defer_count=True)
+        page = listing.page(engine, dialect, plain, defer_count=True,
+                            shared=shared_counts(model_admin))
         rows = rows_of(model_admin, listing, page, tokened, actions=actions, can_delete=can_delete)
         rows_html = Markup("\n".join(row.html for row in rows))
     return page, rows, rows_html, _show_all_state(model_admin, listing, page, every, refused)
@@ -220,7 +222,7 @@ def count_view(model_admin: ModelAdmin):
     list in its own request so that counting never holds the rows up."""
     listing = list_request(model_admin, request.args)
     engine, dialect = read_engine_and_dialect(model_admin)
-    total = listing.count(engine, dialect)
+    total = listing.count(engine, dialect, shared=shared_counts(model_admin))
     page = SimpleNamespace(total=total.value, total_kind=total.kind)
     query_string = _args_without("after", "before", "page", "count")
     # The pager's "Show all (N)", now that N is known (out of band: it sits in the pager).

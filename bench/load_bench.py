@@ -81,7 +81,12 @@ def client_cpu() -> float:
 
 
 def run_variant(args, name: str, database_url: str, schema: str, cluster) -> dict:
-    env = demo_env(database_url, schema)
+    extra = {}
+    if args.count_cache_seconds is not None:  # the shared counts (docs/lists.md#shared-counts)
+        extra["HYPER_ADMIN_COUNT_CACHE_SECONDS"] = str(args.count_cache_seconds)
+    if args.cache_uri:
+        extra["HYPER_ADMIN_CACHE_URI"] = args.cache_uri
+    env = demo_env(database_url, schema, **extra)
     if name == "sync":
         server = Gunicorn("hyper_admin.demo.wsgi:app", env, workers=args.workers, name="bench")
         shape = f"{args.workers} sync workers"
@@ -270,6 +275,11 @@ def main(argv=None) -> int:
     parser.add_argument("--down", type=float, default=5.0,
                         help="seconds PostgreSQL stays down (with --restart-pg-at)")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument("--count-cache-seconds", type=float, default=None,
+                        help="HYPER_ADMIN_COUNT_CACHE_SECONDS (0: counts never shared)")
+    parser.add_argument("--cache-uri", default=None,
+                        help="HYPER_ADMIN_CACHE_URI, e.g. redis://127.0.0.1:6379/13 (shared "
+                             "by the workers; default: each worker's own memory)")
     args = parser.parse_args(argv)
 
     problem = redis_problem()

@@ -37,6 +37,10 @@ LOG_EVERY = 60.0
 POLL_EVERY = 0.01
 #: Seconds the status question may take (a replica that hangs is as good as down).
 STATUS_TIME_LIMIT = 2.0
+#: Seconds a replica's status is reused for reads of users with no write to wait for (at most
+#: a tenth of ``max_lag``): that soon it cannot change what is chosen, and asking costs every
+#: read a round trip (a replica-served list was 8-25% slower than the primary's, 0.5-1 ms).
+STATUS_TTL = 0.5
 #: libpq's connect_timeout given to replicas made from URLs that set none: a replica that is
 #: down costs a read this long at most, once per ``retry_after``.
 CONNECT_TIMEOUT = 2
@@ -72,6 +76,9 @@ class Replica:
     down_until: float = 0.0     # time.monotonic() before which it is not asked
     logged_at: float = float("-inf")
     lag: float | None = None    # seconds, as last measured (None: unknown or current)
+    #: (time.monotonic(), the status then) of the last answer judged current: reused for
+    #: STATUS_TTL seconds by reads that wait for no write.
+    fresh: tuple[float, t.Any] | None = None
 
 
 @dataclass
@@ -100,12 +107,14 @@ class ReplicaSet:
 
     def __init__(self, engines: t.Sequence[t.Any], *, max_lag: float = 30.0, wait: float = 0.2,
                  retry_after: float = 5.0, names: t.Sequence[str] | None = None,
-                 clock: t.Callable[[], float] = time.monotonic):
+                 clock: t.Callable[[], float] = time.monotonic, status_ttl: float = STATUS_TTL):
         names = list(names or [])
         self.replicas = [Replica(engine, names[i] if i < len(names) else describe(engine, i))
                          for i, engine in enumerate(engines)]
         self.max_lag, self.wait, self.retry_after = float(max_lag), float(wait), float(retry_after)
         self.clock = clock
+        # Never long beside the lag threshold: a tenth of it at most.
+        self.status_ttl = min(float(status_ttl), self.max_lag / 10)
         self._turn = itertools.count()
         self._lock = threading.Lock()
 
@@ -130,12 +139,19 @@ class ReplicaSet:
         while candidates:
             behind_mark = []
             for replica in candidates:
+                if (mark is None and replica.fresh is not None
+                        and self.clock() - replica.fresh[0] < self.status_ttl):
+                    choice.replica = replica  # current a moment ago: no question this time
+                    return choice
                 status = self._status(replica)
                 if status is None:
+                    replica.fresh = None
                     continue
                 if not self._current_enough(replica, status, primary, primary_at):
+                    replica.fresh = None
                     choice.lagging.append((replica, replica.lag))
                     continue
+                replica.fresh = (self.clock(), status)
                 if mark is not None and (status.replayed is None or status.replayed < mark):
                     behind_mark.append(replica)
                     continue

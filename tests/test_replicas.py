@@ -300,3 +300,34 @@ def test_replica_urls_get_a_short_connect_timeout_unless_they_set_one():
         "postgresql://r/shop?connect_timeout=9"
     engine = replica_engine("postgresql://reader:secret@replica-1:5433/shop")
     assert describe(engine) == "replica-1:5433/shop"  # never the password, in the log
+
+
+def test_a_replicas_status_is_reused_a_moment_for_reads_that_wait_for_no_write(cluster, primary):
+    """Asking the standby where it stands costs each read a round trip: for a user with no write
+    to wait for, an answer younger than status_ttl (at most a tenth of max_lag) is reused."""
+    from sqlorm.engine import Transaction
+
+    from hyper_admin.replicas import ReplicaSet
+
+    now = [100.0]
+    standby = replica_engine(cluster.standby_url)
+    replicas = ReplicaSet([standby], max_lag=30.0, clock=lambda: now[0], status_ttl=0.5)
+    asked: list[str] = []
+
+    def count(sender, stmt=None, **kw):
+        if "pg_last_wal_replay_lsn" in str(stmt):
+            asked.append(str(stmt))
+
+    Transaction.before_execute.connect(count, weak=False)
+    try:
+        assert replicas.choose(primary).replica is not None and len(asked) == 1
+        now[0] += 0.3
+        assert replicas.choose(primary).replica is not None and len(asked) == 1  # reused
+        position = cluster.primary_lsn()
+        assert replicas.choose(primary, after=position) is not None and len(asked) == 2
+        now[0] += 0.6
+        assert replicas.choose(primary).replica is not None and len(asked) == 3  # asked again
+        assert ReplicaSet([standby], max_lag=1.0).status_ttl == 0.1  # a tenth of the lag
+    finally:
+        Transaction.before_execute.disconnect(count)
+        standby.disconnect_all()

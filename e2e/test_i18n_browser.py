@@ -56,7 +56,7 @@ def test_a_french_agent_reads_french_names_and_types_a_comma(french_page, demo):
     add = FRENCH.upgettext("feminine", "Add %(model)s") % {"model": order}
     assert add == "Ajouter une commande"
     assert page.locator("#main").get_by_role("link", name=add).count() == 1
-    page.wait_for_function("!document.querySelector('#list-count .loading')")
+    page.wait_for_function("() => !document.querySelector('#list-count .loading')")
     assert re.fullmatch(rf"[\d\u202f ]+ {orders}", page.locator("#list-count").inner_text().split("·")[0].strip())
     page.locator("#main table tbody tr a").first.click()
     page.wait_for_url(re.compile(r"/admin/orders/\d+/$"))

@@ -41,7 +41,7 @@ def test_lines_are_added_removed_and_saved_without_a_reload(browser, demo):
         assert rows.count() == 3  # two lines and one blank row
         page.evaluate("window.__same_page = true")
         section.locator("[data-inline-add]").click()
-        page.wait_for_function("document.querySelectorAll('[data-inline=order_lines] [data-inline-row]').length === 4")
+        page.wait_for_function("() => document.querySelectorAll('[data-inline=order_lines] [data-inline-row]').length === 4")
         assert page.evaluate("window.__same_page") is True  # no reload
         assert page.locator("#id_order_lines-TOTAL_FORMS").input_value() == "4"
         # The cursor is in the new row; its "Remove" drops it from the page at once.

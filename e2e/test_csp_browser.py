@@ -163,6 +163,7 @@ def walk_live_list_and_inline_edit(page, demo):
     cell.locator("[data-cell-edit], button").first.click()
     select = cell.locator("select")
     select.wait_for()
+    settle(page)  # the editor swapped in and settled: htmx has processed its form
     select.select_option("pending")
     select.press("Enter")  # inline_edit.js saves a select on Enter
     page.wait_for_function(

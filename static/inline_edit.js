@@ -12,6 +12,9 @@
       htmx.ajax("GET", form.dataset.cancelUrl, { source: form, target: form.closest("td"), swap: "innerHTML" });
     } else if (event.key === "Enter" && event.target.tagName === "SELECT") {
       event.preventDefault();
+      // An Enter as soon as the editor arrives may come before htmx has processed its form
+      // (it does so once the swap settles): processing it again is a no-op otherwise.
+      htmx.process(form);
       htmx.trigger(form, "submit");
     }
   });

@@ -94,6 +94,17 @@ def _load_app(spec: str) -> t.Any:
     return target() if callable(target) and not hasattr(target, "extensions") else target
 
 
+def _mounted(command: str, spec: str) -> tuple[t.Any, dict]:
+    """(the app of ``spec``, its Admins by name); the states are empty, and the command says
+    so, when no Admin is mounted on it."""
+    app = _load_app(spec)
+    states = app.extensions.get("hyper_admin", {})
+    if not states:
+        print(f"hyper-admin {command}: no hyper_admin Admin is mounted on that app",
+              file=sys.stderr)
+    return app, states
+
+
 def _migrate(args: list[str]) -> int:
     import argparse
 
@@ -101,10 +112,8 @@ def _migrate(args: list[str]) -> int:
     parser.add_argument("--app", required=True,
                         help="module:attribute of the Flask app, or of a factory returning it")
     options = parser.parse_args(args)
-    app = _load_app(options.app)
-    states = app.extensions.get("hyper_admin", {})
+    app, states = _mounted("migrate", options.app)
     if not states:
-        print("hyper-admin migrate: no hyper_admin Admin is mounted on that app", file=sys.stderr)
         return 2
     from .storage import ensure_tables
 
@@ -130,10 +139,8 @@ def _doctor(args: list[str]) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit with status 1 when an index is missing")
     options = parser.parse_args(args)
-    app = _load_app(options.app)
-    states = app.extensions.get("hyper_admin", {})
+    app, states = _mounted("doctor", options.app)
     if not states:
-        print("hyper-admin doctor: no hyper_admin Admin is mounted on that app", file=sys.stderr)
         return 2
     from .doctor import examine, script
     from .sql import dialect_of

@@ -341,3 +341,12 @@ def test_a_contains_search_that_matches_few_rows_finds_its_keys_first(site):
         assert not any("LIMIT 1001" in s for s in search("%3DA rare one")[2])
     finally:
         Transaction.before_execute.disconnect(capture)
+
+
+def test_the_command_says_when_no_admin_is_mounted(capsys, monkeypatch):
+    module = types.ModuleType("doctor_bare")
+    module.app = Flask("bare")
+    monkeypatch.setitem(sys.modules, "doctor_bare", module)
+    for command in ("doctor", "migrate"):
+        assert cli_main([command, "--app", "doctor_bare:app"]) == 2
+        assert f"hyper-admin {command}: no hyper_admin Admin is mounted" in capsys.readouterr().err

@@ -97,8 +97,8 @@ def apply_search_advice(app, engine) -> list[str]:
         # The admin reads indexes and FTS tables at most every five minutes: at once here.
         from hyper_admin import fts, index_advisor
 
-        index_advisor._cached.clear()
-        fts._cached.clear()
+        index_advisor.forget_indexes()
+        fts.forget_trigram_tables()
         if dialect.is_postgresql:
             with engine as tx:
                 tx.execute("ANALYZE orders")

@@ -98,6 +98,11 @@ _cached: "weakref.WeakKeyDictionary[t.Any, dict[str, tuple[float, dict[str, str]
     weakref.WeakKeyDictionary())
 
 
+def forget_trigram_tables() -> None:
+    """Look in sqlite_master again on the next ask (an FTS5 table was just created)."""
+    _cached.clear()
+
+
 def trigram_tables(engine: t.Any, dialect: Dialect, info: ModelInfo) -> dict[str, str]:
     """read_trigram_tables, reused for FTS_TTL seconds (every list request asks)."""
     if dialect.is_postgresql:

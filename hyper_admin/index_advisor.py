@@ -133,6 +133,11 @@ _cached: "weakref.WeakKeyDictionary[t.Any, dict[str, tuple[float, list[ExistingI
     weakref.WeakKeyDictionary())
 
 
+def forget_indexes() -> None:
+    """Read the catalog again on the next ask (indexes were just created or dropped)."""
+    _cached.clear()
+
+
 def cached_indexes(engine: t.Any, dialect: Dialect, table: str) -> list[ExistingIndex]:
     """read_indexes, reused for INDEXES_TTL seconds per engine and table (the search hint
     asks on every search of a big table)."""

@@ -920,13 +920,9 @@ def _page_statement(dialect: Dialect, spec: ListSpec, params: ListParams,
                     columns: list[ColumnInfo], joins: list[Join], *, keyset: bool) -> Statement:
     """The page's SELECT: the list's filters, past the cursor (keyset) or the pages before
     (OFFSET), one row more than the page holds to learn whether another page follows."""
-    info = spec.info
     stmt = Statement(dialect)
-    stmt.sql("SELECT " + ", ".join(_select_items(info, params.sort, columns, joins))
-             + f" FROM {info.table_sql}")
-    for join in joins:
-        stmt.sql(f"LEFT JOIN {join.target.table_sql} {join.alias} ON {join.on()}")
-    conditions = where_clause(stmt, spec, params)
+    conditions = _from_where(stmt, spec, params, _select_items(spec.info, params.sort, columns, joins),
+                             joins)
     backwards = params.before is not None
     if keyset and (params.after is not None or backwards):
         cursor_values = params.after if params.after is not None else params.before
@@ -937,6 +933,38 @@ def _page_statement(dialect: Dialect, spec: ListSpec, params: ListParams,
     stmt.sql(f"LIMIT {int(params.per_page) + 1}")
     if not keyset and params.page > 1:
         stmt.sql(f"OFFSET {int((params.page - 1) * params.per_page)}")
+    return stmt
+
+
+def _from_where(stmt: Statement, spec: ListSpec, params: ListParams, items: list[str],
+                joins: t.Sequence[Join]) -> list[str]:
+    """``SELECT items FROM`` the list's table and joins; returns the list's conditions (their
+    parameters follow the items' in ``stmt``), for the caller to add to and write."""
+    stmt.sql("SELECT " + ", ".join(items) + f" FROM {spec.info.table_sql}")
+    for join in joins:
+        stmt.sql(f"LEFT JOIN {join.target.table_sql} {join.alias} ON {join.on()}")
+    return where_clause(stmt, spec, params)
+
+
+def window_statement(stmt: Statement, spec: ListSpec, params: ListParams, items: list[str],
+                     joins: t.Sequence[Join], *, after: list[t.Any] | None = None,
+                     through: list[t.Any] | None = None, offset: int | None = None) -> Statement:
+    """The list's rows in its order (a keyset sort: keyset_possible), as ``items``: those
+    past the sort values ``after``, up to and including those of ``through``; ``offset``:
+    only the row that many rows in (a window's last row). ``stmt`` may hold the items'
+    parameters already."""
+    conditions = _from_where(stmt, spec, params, items, joins)
+    if after is not None:
+        conditions.append(_keyset_condition(stmt, params.sort, after, backwards=False))
+    if through is not None:
+        # NOT past it: keyset sorts have no NULLs, so the test is never unknown.
+        conditions.append(
+            "NOT (" + _keyset_condition(stmt, params.sort, through, backwards=False) + ")")
+    if conditions:
+        stmt.sql("WHERE " + " AND ".join(conditions))
+    stmt.sql("ORDER BY " + _order_by(params.sort))
+    if offset is not None:
+        stmt.sql(f"LIMIT 1 OFFSET {int(offset)}")
     return stmt
 
 

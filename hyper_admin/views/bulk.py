@@ -14,12 +14,12 @@ from flask import Response, abort, current_app, request, stream_with_context, ur
 from flask_login import current_user
 from wtforms import ValidationError
 
-from .. import audit, signals
+from .. import audit, copy_export, signals
 from ..action_forms import audit_note
-from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_pk, label_for,
-                     row_token)
+from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_pk, label_columns,
+                     label_for, label_needs_row, row_token)
 from ..i18n import _, format_number, ngettext
-from ..introspect import ColumnInfo
+from ..introspect import ColumnInfo, model_names, quote_identifier
 from ..options import ModelAdmin
 from ..query import (Join, ListParams, RelatedColumn, fetch_rows_by_pk, keyset_possible,
                      select_list, with_parents)
@@ -349,6 +349,8 @@ class ExportField:
     header: str
     key: str
     value: t.Callable[[dict, t.Any], t.Any]
+    #: The cell as SQL writes it (copy_export.cell_sql); None: Python's text only.
+    sql: str | None = None
 
 
 def _own_value(column: ColumnInfo) -> t.Callable[[dict, t.Any], t.Any]:
@@ -374,6 +376,7 @@ class _JoinedLabel:
     column), computed once per target row of a batch."""
 
     def __init__(self, join: Join):
+        self.alias = join.alias
         self.target = join.target
         self.target_admin = model_admin_for(self.target.model)
         self.prefix = join.alias + "__"
@@ -394,6 +397,33 @@ class _JoinedLabel:
     def forget(self) -> None:
         """A new batch: memory stays that of one batch."""
         self.labels.clear()
+
+    def copy_labels(self, engine, dialect) -> copy_export.SqlCell | copy_export.Labels | None:
+        """The same labels for a COPY export: in SQL when no Python makes them, else each
+        key's target row read by its key, once."""
+        if not label_needs_row(self.target_admin, self.target.model):
+            name = (self.target_admin.verbose_name if self.target_admin is not None
+                    else model_names(self.target.model).verbose_name)
+            return copy_export.column_label_sql(self.target, self.alias, str(name),
+                                                dialect.placeholder)
+        key_sql = copy_export.label_key_sql(self.target, self.alias)
+        if key_sql is None:
+            return None
+        key = self.target.primary_key[0]
+        columns = label_columns(self.target_admin, self.target.model)
+
+        def resolve(keys: list[str]) -> dict[str, str | None]:
+            found: dict[str, str | None] = {}
+            for chunk in _chunks(keys, 5000):
+                rows = fetch_rows_by_pk(engine, dialect, self.target,
+                                        [(key.coerce(k),) for k in chunk], columns)
+                for row in rows:
+                    values = coerced(self.target, row)
+                    found[str(values[key.name])] = label_for(self.target_admin,
+                                                             self.target.model, values)
+            return found
+
+        return copy_export.Labels(key_sql, resolve)
 
 
 def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
@@ -416,7 +446,10 @@ def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
     for entry in [*missing, *shown]:
         if isinstance(entry, DisplayColumn):
             if entry.related is not None and entry.join is not None:
-                fields.append(ExportField(entry.label, entry.key, _related_value(entry)))
+                own = t.cast(RelatedColumn, entry.related).column
+                ref = f"{entry.join.alias}.{quote_identifier(own.name)}"
+                fields.append(ExportField(entry.label, entry.key, _related_value(entry),
+                                          copy_export.cell_sql(own, ref)))
                 joins.append(entry.join)
             if entry.function is not None and hasattr(entry.function, "texts"):
                 # A many-to-many field: its labels (a list in JSON, joined by ", " in CSV).
@@ -428,11 +461,12 @@ def export_fields(model_admin: ModelAdmin, shown: list[DisplayColumn],
         else:
             column = entry
         join = joins_of.get(id(column))
+        sql = copy_export.cell_sql(column, column.sql)
         if join is None:
-            fields.append(ExportField(column.label, column.attribute, _own_value(column)))
+            fields.append(ExportField(column.label, column.attribute, _own_value(column), sql))
             continue
         fields.append(ExportField(_("%(field)s (ID)", field=column.label), column.attribute,
-                                  _own_value(column)))
+                                  _own_value(column), sql))
         key = _label_key(column, taken)
         taken.add(key)
         fields.append(ExportField(column.label, key, _JoinedLabel(join)))
@@ -455,6 +489,29 @@ def _related_value(column: DisplayColumn) -> t.Callable[[dict, t.Any], t.Any]:
     own = t.cast(RelatedColumn, column.related).column
     key = f"{t.cast(Join, column.join).alias}__{own.name}"
     return lambda values, row: own.coerce(row[key])
+
+
+def _copy_allowed() -> bool:
+    """``HYPER_ADMIN_EXPORT_COPY``: True by default; False, or its text from the environment."""
+    setting = current_app.config.get("HYPER_ADMIN_EXPORT_COPY", True)
+    if isinstance(setting, str):
+        return setting.strip().lower() not in ("false", "0", "no", "off", "")
+    return bool(setting)
+
+
+def _copy_cells(fields: list[ExportField], engine, dialect
+                ) -> list[str | copy_export.SqlCell | copy_export.Labels] | None:
+    """What COPY selects for each field (copy_export.CopyExport), or None when a field has no
+    SQL form (a float, a many-to-many field, a label whose key a token cannot carry...) or
+    there is one field (Python's csv module quotes a lone empty cell)."""
+    cells: list[str | copy_export.SqlCell | copy_export.Labels] = []
+    for field in fields:
+        cell = (field.value.copy_labels(engine, dialect) if isinstance(field.value, _JoinedLabel)
+                else field.sql)
+        if cell is None:
+            return None
+        cells.append(cell)
+    return cells if len(cells) > 1 else None
 
 
 def export_view(model_admin: ModelAdmin):
@@ -495,6 +552,11 @@ def export_view(model_admin: ModelAdmin):
         writer = csv.writer(buffer)
         writer.writerow([_neutralise(f.header) for f in fields])
         yield buffer.getvalue()
+        cells = (_copy_cells(fields, engine, dialect) if dialect.is_postgresql and not chip_lists
+                 and _copy_allowed() else None)
+        if cells is not None:
+            yield from copy_export.CopyExport(engine, dialect, spec, params, joins, cells)
+            return
         for rows in batches():
             buffer.seek(0)
             buffer.truncate()

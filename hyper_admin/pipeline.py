@@ -252,10 +252,34 @@ def guard(view: t.Callable, *, public: bool = False,
                 # The audit trail's table must exist before a write opens its transaction
                 # (created there, a rolled-back write would roll the table back too).
                 current_state().ensure_tables()
-        return view(**kwargs)
+        return _served(view, kwargs)
 
     guarded._hyper_admin_guarded = True
     return guarded
+
+
+#: What a replica's failure may be, that the primary answers instead (sql.database_problem):
+#: out of reach (stopped, restarting, connection lost) or busy (a query cancelled by a
+#: conflict with recovery). Never a time-out: the primary would run the same slow query.
+_REPLICA_RETRIES = (sql.UNREACHABLE, sql.BUSY)
+
+
+def _served(view: t.Callable, kwargs: dict):
+    """The view's response; when its read replica failed it (after its status said it could
+    serve: it stopped within that moment), once more from the primary, the replica skipped a
+    while and logged (replicas.ReplicaSet.failed)."""
+    try:
+        return view(**kwargs)
+    except Exception as exc:
+        from .replicas import Choice  # the data layer's; the pipeline is above it
+
+        choice = g.get("_hyper_admin_read_choice")
+        if (choice is None or choice.replica is None or request.method not in SAFE_METHODS
+                or sql.database_problem(exc) not in _REPLICA_RETRIES):
+            raise
+        current_state().replicas.failed(choice.replica, exc)
+        g._hyper_admin_read_choice = Choice()
+        return view(**kwargs)
 
 
 class Router:

@@ -202,6 +202,12 @@ class ReplicaSet:
         replica.lag = status.behind
         return False
 
+    def failed(self, replica: Replica, exc: BaseException) -> None:
+        """A read ``replica`` was chosen for failed (it stopped after its status was asked):
+        skipped for ``retry_after`` seconds, its status asked again then, logged."""
+        replica.fresh = None
+        self._skip(replica, f"failed a read ({type(exc).__name__}: {_first_line(exc)})")
+
     def _skip(self, replica: Replica, why: str) -> None:
         now = self.clock()
         replica.down_until = now + self.retry_after

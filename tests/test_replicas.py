@@ -244,6 +244,27 @@ def test_a_stopped_replica_is_skipped_with_a_log_line(site, cluster, caplog):
     assert on_standby > 0 and on_primary == 0
 
 
+def test_a_replica_that_stops_after_its_status_was_asked_leaves_the_read_to_the_primary(
+        site, cluster, caplog):
+    """Its status said it could serve (reused a moment: status_ttl), then it stopped: the read
+    that failed on it is made again on the primary (one 200, never a 503), and the replica is
+    skipped a while with one log line."""
+    s = site(replica_retry_after=60.0)
+    client = s.client("support")
+    page, (_on_primary, on_standby) = s.served(lambda: client.get("/admin/orders/"))
+    assert page.status_code == 200 and on_standby > 0
+    s.state.replicas.status_ttl = 3600.0  # the status just asked is reused by the next read
+    cluster.stop_standby()
+    with caplog.at_level(logging.WARNING, logger="hyper_admin.replicas"):
+        for url in ("/admin/orders/", "/admin/orders/facets?field=status"):
+            page, (on_primary, _unknown) = s.served(lambda: client.get(url), standby=False)
+            assert page.status_code == 200 and on_primary > 0, url
+    lines = [r.getMessage() for r in caplog.records if r.name == "hyper_admin.replicas"]
+    assert len(lines) == 1 and "failed a read" in lines[0], lines
+    replica = s.state.replicas.replicas[0]
+    assert replica.fresh is None and replica.down_until > time.monotonic() + 30
+
+
 def test_a_model_that_opts_out_reads_the_primary(site):
     s = site()
 

@@ -129,3 +129,56 @@ def test_decimals_show_the_declared_number_of_places(sql_type, raw, shown):
     html = td_renderer(column, 40)({"v": raw}, URL)
     assert html == f'<td class="n">{shown}</td>'
     assert html == general(column, raw)
+
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo, seeded small on SQLite: its tickets have inline editors and tags."""
+    from hyper_admin.demo.app import create_app as create_demo
+    from hyper_admin.demo.models import StaffUser
+
+    app = create_demo(str(tmp_path / "demo.db"), rows=40)
+    engine = app.extensions["hyper_admin_demo"]["engine"]
+    with engine:
+        people = {u.username: u for u in StaffUser.find_all().all()}
+    yield app, app.extensions["hyper_admin_demo"]["admin"], engine, people
+    engine.disconnect_all()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the markup, whatever the database
+def test_inline_editors_and_callables_take_the_fast_path_with_the_general_markup(demo, backend):
+    """The tickets' list has inline editors (status, priority: a button where the user may
+    change the row, plain text where not) and a many-to-many column (a callable): rendered
+    straight from the row, exactly as the general path renders them."""
+    from flask_login import login_user
+
+    from hyper_admin.views.list_rows import row_columns
+
+    app, admin, _engine, people = demo
+    seen_buttons = set()
+    for username in ("support", "viewer", "admin"):
+        with app.test_request_context("/admin/tickets/"):
+            login_user(people[username])
+            app.preprocess_request()
+            model_admin = admin.registry["tickets"]
+            listing = list_request(model_admin, {})
+            from hyper_admin.views.common import engine_and_dialect
+
+            engine, dialect = engine_and_dialect()
+            plain, tokened = row_columns(model_admin, listing)
+            page = select_list(engine, dialect, listing.spec, listing.params, plain, listing.joins)
+            for column in listing.columns:
+                prefetch = getattr(column.function, "prefetch", None)
+                if prefetch is not None:
+                    prefetch(page.rows)
+            formatter = _RowFormatter(model_admin, listing.columns, page.rows[0],
+                                      selectable=True, tokened=tokened)
+            assert formatter.editable and formatter.fast is not None
+            for row in page.rows:
+                fast, slow = formatter.row(row), formatter._general_row(row)
+                assert str(fast.html) == str(slow.html), username
+                assert (fast.pk, fast.url) == (slow.pk, slow.url)
+            seen_buttons.add((username, "/cell/status" in str(fast.html)))
+            assert "badge" in str(fast.html)  # the tags' chips
+            g.pop("_hyper_admin_roles", None)
+    assert seen_buttons == {("support", True), ("viewer", False), ("admin", True)}

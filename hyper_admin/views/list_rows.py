@@ -144,9 +144,15 @@ class _RowFormatter:
                        if target_admin is not None and may_view(target.model) else None)
                 present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
                 self.fk[id(column)] = (join.alias + "__", target, target_admin, url, present)
+        #: Whether a row needs its model object: a callable's argument, or the object the
+        #: change permission of an inline editor is asked with (made once per row).
+        self.needs_object = bool(self.editable) or any(c.function is not None for c in columns)
+        self._obj: t.Any = None
+        self._pk: tuple = ()
+        self._may_change = False
         # Every column rendered straight from the row, or None: the general path for all.
         self.fast: list[t.Callable[[t.Any, str], str]] | None = None
-        if not self.editable and sample is not None:
+        if sample is not None:
             fast = [self._fast_renderer(column, keys) for column in columns]
             if all(f is not None for f in fast):
                 self.fast = fast  # type: ignore[assignment]
@@ -159,15 +165,54 @@ class _RowFormatter:
         return template.replace(self._PK, url_pk(pk))
 
     def _fast_renderer(self, column: DisplayColumn, keys: set[str]):
-        if column.function is not None or column.related is not None or column.column is None:
+        if column.function is not None:
+            return self._function_renderer(column)
+        if column.related is not None or column.column is None:
             return None
         if column.column.name not in keys or column.column.attribute in self.model_admin.formatters:
             return None
         if column.is_fk:
             return None if column.link else self._fk_renderer(column)
-        return td_renderer(column.column, self.max_chars, link=column.link,
-                           badges=self.model_admin.badges.get(column.column.attribute),
-                           empty=self.model_admin.empty_text(column.column))
+        plain = td_renderer(column.column, self.max_chars, link=column.link,
+                            badges=self.model_admin.badges.get(column.column.attribute),
+                            empty=self.model_admin.empty_text(column.column))
+        if id(column) in self.editable:
+            return self._editable_renderer(column, plain)
+        return plain
+
+    def _function_renderer(self, column: DisplayColumn):
+        """A callable's cell (many-to-many chips included), given the row's object: what
+        _cells makes of it."""
+        function, link = column.function, column.link
+        empty = self.model_admin.empty_text()
+
+        def render(row: t.Any, url: str) -> str:
+            result = function(self._obj)
+            cell = (Cell(html=result) if isinstance(result, Markup)
+                    else format_value(None, result, max_chars=self.max_chars, empty=empty))
+            if link:
+                cell.url, cell.kind = url, cell.kind + " rowlink"
+            return render_cell(cell)
+        return render
+
+    def _editable_renderer(self, column: DisplayColumn, plain: t.Callable[[t.Any, str], str]):
+        """An inline-editable column: its plain cell where the user may not change the row,
+        else its value as a button opening the editor (_cells' markup)."""
+        own = column.column
+        template, link = self.editable[id(column)], column.link
+        badges = self.model_admin.badges.get(own.attribute)
+        empty = self.model_admin.empty_text(own)
+
+        def render(row: t.Any, url: str) -> str:
+            if not self._may_change:
+                return plain(row, url)
+            cell = format_value(own, own.coerce(row[own.name]), max_chars=self.max_chars,
+                                badges=badges, empty=empty)
+            if link:
+                cell.url, cell.kind = url, cell.kind + " rowlink"
+            cell.edit_url = self.url_of(template, self._pk)
+            return render_cell(cell)
+        return render
 
     def _fk_renderer(self, column: DisplayColumn):
         prefix, target, target_admin, url_template, present = self.fk[id(column)]
@@ -265,6 +310,12 @@ class _RowFormatter:
         segment = encoded if encoded.isdigit() else pk_segment(encoded)
         url = self.detail_parts[0] + (segment if self.link_key is None else self._link_key(row)) \
             + self.detail_parts[1]
+        if self.needs_object:
+            values = {c.name: c.coerce(row[c.name]) for c in self.own}
+            self._obj = make_object(self.model_admin.model, self.info, values)
+            self._pk = tuple(values[c.name] for c in self.info.primary_key)
+            self._may_change = bool(self.editable) and self.model_admin.has_permission(
+                "change", current_user, self._obj)
         check = row_checkbox(encoded, row_token(row, self.tokened), self.select_label) \
             if self.selectable else ""
         tds = "".join([render(row, url) for render in self.fast])

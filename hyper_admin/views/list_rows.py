@@ -203,15 +203,32 @@ class _RowFormatter:
         badges = self.model_admin.badges.get(own.attribute)
         empty = self.model_admin.empty_text(own)
 
+        # A value's cell, split around its editor's URL: the same for every row that holds
+        # the value (a status, a priority), but for the key in that URL. (Split at the
+        # attribute: a value's own text is escaped, so it cannot hold one.)
+        memo: dict[t.Any, tuple[str, str]] = {}
+        marker = f'hx-get="{esc(template)}"'
+
         def render(row: t.Any, url: str) -> str:
             if not self._may_change:
                 return plain(row, url)
-            cell = format_value(own, own.coerce(row[own.name]), max_chars=self.max_chars,
-                                badges=badges, empty=empty)
-            if link:
-                cell.url, cell.kind = url, cell.kind + " rowlink"
-            cell.edit_url = self.url_of(template, self._pk)
-            return render_cell(cell)
+            raw = row[own.name]
+            parts = None if link else memo.get(raw)
+            if parts is None:
+                cell = format_value(own, own.coerce(raw), max_chars=self.max_chars,
+                                    badges=badges, empty=empty)
+                if link:
+                    cell.url, cell.kind = url, cell.kind + " rowlink"
+                cell.edit_url = template
+                before, _marker, after = render_cell(cell).partition(marker)
+                parts = (before, after)
+                if not link and len(memo) < 100:
+                    try:
+                        memo[raw] = parts
+                    except TypeError:  # an unhashable value: rendered every time
+                        pass
+            edit_url = esc(self.url_of(template, self._pk))
+            return f'{parts[0]}hx-get="{edit_url}"{parts[1]}'
         return render
 
     def _fk_renderer(self, column: DisplayColumn):

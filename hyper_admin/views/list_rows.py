@@ -121,29 +121,8 @@ class _RowFormatter:
         self.max_chars = model_admin.list_max_chars
         pk = self.info.primary_key
         self.int_pk = pk[0] if len(pk) == 1 and pk[0].kind == "int" else None
-        # list_editable: which displayed columns get an inline editor (per row: if the user
-        # may change that row). Fields the form does not offer this user are left out.
-        self.editable: dict[int, str] = {}
-        if model_admin.list_editable:
-            from .inline import editable_columns
-            allowed = editable_columns(model_admin)
-            in_form = {c.attribute for c in form_columns(model_admin, current_user, None)[0]}
-            for column in columns:
-                if (column.column is not None and column.related is None and column.function is None
-                        and column.column.attribute in allowed and column.column.attribute in in_form
-                        and column.column.name in keys):
-                    self.editable[id(column)] = admin_url(
-                        ".cell", slug=model_admin.slug, pk=self._PK, field=column.column.attribute)
-        self.fk: dict[int, tuple] = {}
-        for column in columns:
-            if column.is_fk:
-                join = column.join
-                target = join.target
-                target_admin = model_admin_for(target.model)
-                url = (admin_url(".detail", slug=target_admin.slug, pk=self._PK)
-                       if target_admin is not None and may_view(target.model) else None)
-                present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
-                self.fk[id(column)] = (join.alias + "__", target, target_admin, url, present)
+        self.editable = self._editable_columns(columns, keys)
+        self.fk = self._foreign_keys(columns, keys)
         #: Whether a row needs its model object: a callable's argument, or the object the
         #: change permission of an inline editor is asked with (made once per row).
         self.needs_object = bool(self.editable) or any(c.function is not None for c in columns)
@@ -156,6 +135,40 @@ class _RowFormatter:
             fast = [self._fast_renderer(column, keys) for column in columns]
             if all(f is not None for f in fast):
                 self.fast = fast  # type: ignore[assignment]
+
+    def _editable_columns(self, columns: list[DisplayColumn], keys: set[str]) -> dict[int, str]:
+        """list_editable: which displayed columns get an inline editor (per row: if the user
+        may change that row), with their editor's URL. Fields the form does not offer this
+        user are left out."""
+        model_admin = self.model_admin
+        editable: dict[int, str] = {}
+        if not model_admin.list_editable:
+            return editable
+        from .inline import editable_columns
+        allowed = editable_columns(model_admin)
+        in_form = {c.attribute for c in form_columns(model_admin, current_user, None)[0]}
+        for column in columns:
+            if (column.column is not None and column.related is None and column.function is None
+                    and column.column.attribute in allowed and column.column.attribute in in_form
+                    and column.column.name in keys):
+                editable[id(column)] = admin_url(
+                    ".cell", slug=model_admin.slug, pk=self._PK, field=column.column.attribute)
+        return editable
+
+    def _foreign_keys(self, columns: list[DisplayColumn], keys: set[str]) -> dict[int, tuple]:
+        """Per foreign-key column: (its join's prefix, the target, its ModelAdmin, the URL
+        template of its rows' pages or None, the target's columns the row holds)."""
+        found: dict[int, tuple] = {}
+        for column in columns:
+            if column.is_fk:
+                join = column.join
+                target = join.target
+                target_admin = model_admin_for(target.model)
+                url = (admin_url(".detail", slug=target_admin.slug, pk=self._PK)
+                       if target_admin is not None and may_view(target.model) else None)
+                present = [c for c in target.columns if f"{join.alias}__{c.name}" in keys]
+                found[id(column)] = (join.alias + "__", target, target_admin, url, present)
+        return found
 
     def _link_key(self, row: t.Any) -> str:
         value = self.link_key.coerce(row[self.link_key.name])

@@ -25,9 +25,9 @@ import secrets
 import typing as t
 from dataclasses import dataclass
 
-from .introspect import ColumnInfo, ModelInfo, _declared_scale, quote_identifier
+from .introspect import ColumnInfo, ModelInfo, declared_scale, quote_identifier
 from .query import Join, ListParams, ListSpec, window_statement
-from .sql import Dialect, Statement, _deadline, time_limit
+from .sql import Dialect, Statement, deadline, time_limit
 
 #: Rows per window (one boundary query and one COPY, a transaction).
 WINDOW = 50_000
@@ -81,7 +81,7 @@ def cell_sql(column: ColumnInfo, ref: str) -> str | None:
     if kind in ("int", "decimal", "enum") and base in _INT_BASES:
         return ref
     if kind == "decimal" and base == "numeric":
-        scale = _declared_scale(found.declared)
+        scale = declared_scale(found.declared)
         # str(Decimal) turns to exponents below 1e-6 (0E-7): PostgreSQL never does.
         return ref if scale is not None and scale <= 6 else None
     if kind == "bool" and base == "boolean":
@@ -187,7 +187,7 @@ class CopyExport:
                 ) -> tuple[list[t.Any] | None, list[bytes]]:
         """The window past ``after``: its last row's sort values (None: the last window) and
         its rows, in one transaction."""
-        with self.engine as tx, _deadline(tx, self.dialect, limit):
+        with self.engine as tx, deadline(tx, self.dialect, limit):
             through = self._last_of_window(tx, after)
             return through, self._copy(tx, after, through)
 

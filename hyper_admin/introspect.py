@@ -102,7 +102,8 @@ _SCALE = re.compile(r"^\s*(?:numeric|decimal)\s*\(\s*\d+\s*,\s*(\d+)\s*\)\s*$", 
 
 
 @functools.lru_cache(maxsize=256)
-def _declared_scale(sql_type: str | None) -> int | None:
+def declared_scale(sql_type: str | None) -> int | None:
+    """The scale a declared type says (``NUMERIC(12, 2)``: 2), None when it says none."""
     match = _SCALE.match(sql_type) if sql_type else None
     return int(match.group(1)) if match else None
 
@@ -190,7 +191,7 @@ class ColumnInfo:
     def decimal_places(self) -> int | None:
         """The scale of a ``NUMERIC(p, s)`` / ``DECIMAL(p, s)`` column (money: 2), None when the
         declared type does not say. SQLite hands such values back as floats (10081.9)."""
-        return _declared_scale(self.sql_type) if self.kind in ("decimal", "float") else None
+        return declared_scale(self.sql_type) if self.kind in ("decimal", "float") else None
 
     @property
     def is_foreign_key(self) -> bool:

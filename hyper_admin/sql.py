@@ -305,7 +305,9 @@ def driver_errors() -> tuple[type[BaseException], ...]:
 
 
 @contextlib.contextmanager
-def _deadline(tx, dialect: Dialect, seconds: float | None):
+def deadline(tx, dialect: Dialect, seconds: float | None):
+    """The statements of transaction ``tx`` run at most ``seconds`` each (None: no limit):
+    PostgreSQL's ``SET LOCAL statement_timeout``, SQLite's progress handler."""
     if not seconds:
         yield
         return
@@ -328,7 +330,7 @@ def run(engine, stmt: Statement) -> list[t.Any]:
     """Execute a SELECT on ``engine`` within the current time limit; return all rows
     (dict-like). Raises QueryTimeout when the database cancelled it for running too long."""
     try:
-        with engine as tx, _deadline(tx, stmt.dialect, time_limit.get()):
+        with engine as tx, deadline(tx, stmt.dialect, time_limit.get()):
             cursor = tx.cursor(stmt.compiled())
             try:
                 return cursor.fetchall()

@@ -37,6 +37,7 @@ from .cells import coerced, encode_pk, make_object
 from .i18n import lazy_gettext as _l
 from .introspect import ColumnInfo
 from .query import fetch_rows_by_pk
+from .replicas import write_position
 from .sql import dialect_of
 from .writes import delete, insert, update
 
@@ -216,25 +217,30 @@ _written: "weakref.WeakKeyDictionary[Session, dict[int, tuple[Cache, set[str]]]]
     weakref.WeakKeyDictionary())
 
 
-def tables_written(caches: t.Sequence["Cache"], tables: t.Iterable[str]) -> None:
+def tables_written(caches: t.Sequence["Cache"], tables: t.Iterable[str],
+                   position: t.Callable[[], str | None] | None = None) -> None:
     """Rows of ``tables`` are being written: the counts ``caches`` keep of lists reading them
     are invalidated after the commit (at once outside a transaction), never before it (a
-    count made meanwhile would read the rows as they were, and be kept)."""
+    count made meanwhile would read the rows as they were, and be kept). ``position``: the
+    primary's WAL position after the commit, asked when the admin reads replicas (the new
+    generations carry it: shared_counts.bump)."""
     if not caches:
         return
     tables = set(tables)
     session = session_context.top
     if session is None or not session.in_transaction:
+        at = position() if position is not None else None
         for cache in caches:
-            shared_counts.bump(cache, tables)
+            shared_counts.bump(cache, tables, at)
         return
     pending = _written.get(session)
     if pending is None:
         pending = _written[session] = {}
 
         def bump_all() -> None:
+            at = position() if position is not None else None
             for cache, written in pending.values():
-                shared_counts.bump(cache, written)
+                shared_counts.bump(cache, written, at)
 
         on_commit(bump_all)
     for cache in caches:
@@ -252,11 +258,14 @@ class Changes:
 
     def __init__(self, model_admin: "ModelAdmin", user: t.Any, *, engine: t.Any,
                  admin_name: str, user_label: str, user_id: str | None,
-                 count_caches: t.Sequence["Cache"] = ()):
+                 count_caches: t.Sequence["Cache"] = (), replicated: bool = False):
         self.model_admin = model_admin
         #: Where the lists' shared counts are kept (AdminState.count_caches): a change
         #: invalidates those of its tables.
         self.count_caches = tuple(count_caches)
+        #: With read replicas, the WAL position after a commit goes with the invalidation
+        #: (a replica's count is kept only once it replayed it: shared_counts.py).
+        self.position = (lambda: write_position(engine)) if replicated else None
         self.user = user
         self.engine = engine
         self.dialect = dialect_of(engine)
@@ -411,7 +420,7 @@ class Changes:
         for item in related:
             if item.changed:
                 extra.update(item.apply(self, tx, pk))
-                tables_written(self.count_caches, [item.relation.join.info.table])
+                tables_written(self.count_caches, [item.relation.join.info.table], self.position)
         return extra
 
     def _saved(self, tx, pk: tuple, action: str, before: dict | None, after: dict,
@@ -434,7 +443,7 @@ class Changes:
         model_admin, pk = self.model_admin, tuple(pk)
         values = after if after is not None else before
         # The row's table, and the trail's (the Audit list's counts).
-        tables_written(self.count_caches, [self.info.table, audit.TABLE])
+        tables_written(self.count_caches, [self.info.table, audit.TABLE], self.position)
         label = model_admin.row_label(self.object(values)) if values else ""
         audit.record(tx, self.dialect, admin_name=self.admin_name, user_id=self.user_id,
                      user_label=self.user_label, model_slug=model_admin.slug, info=self.info,

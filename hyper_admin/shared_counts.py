@@ -46,7 +46,8 @@ from .dates import MAX_YEARS, Selection, year_range_statement
 from .facets import FacetCounts, facet_statement
 from .introspect import ColumnInfo
 from .query import COUNT_CAP, Count, ListParams, ListSpec, count_matching, count_statement
-from .sql import Dialect, Statement
+from .replicas import lsn_value
+from .sql import Dialect, Statement, dialect_of, run
 
 log = logging.getLogger("hyper_admin.shared_counts")
 
@@ -71,12 +72,15 @@ class SharedCounts:
     may take (the statement time limit), what a request waits for another's."""
 
     def __init__(self, cache: Cache | None, ttl: float | None, *, namespace: str, slug: str,
-                 wait: float = 10.0):
+                 wait: float = 10.0, replica: bool = False):
         self.cache = cache
         self.ttl = float(ttl or 0)
         self.namespace = namespace
         self.slug = slug
         self.wait = float(wait)
+        #: The counts are read from a read replica: one is kept only when the replica had
+        #: replayed the last write of the tables it read (_replayed).
+        self.replica = replica
 
     @property
     def enabled(self) -> bool:
@@ -92,8 +96,9 @@ class SharedCounts:
                 return count_matching(engine, dialect, spec, params, cap=cap)
         if not self.enabled:
             return compute()
-        key = self._count_key(engine, dialect, spec, params, cap)
-        return self._shared(key, compute, _encode_count, _decode_count, self.wait)
+        key, tokens = self._count_key(engine, dialect, spec, params, cap)
+        return self._shared(key, compute, _encode_count, _decode_count, self.wait,
+                            self._kept_after(engine, tokens))
 
     def cached_count(self, engine, dialect: Dialect, spec: ListSpec, params: ListParams, *,
                      cap: int = COUNT_CAP) -> Count | None:
@@ -101,7 +106,7 @@ class SharedCounts:
         counted): the list page shows it at once instead of asking for it."""
         if not self.enabled:
             return None
-        found = _decode_count(self._read(self._count_key(engine, dialect, spec, params, cap)))
+        found = _decode_count(self._read(self._count_key(engine, dialect, spec, params, cap)[0]))
         return None if found is _MISS else t.cast(Count, found)
 
     def facet_counts(self, engine, dialect: Dialect, spec: ListSpec, params: ListParams,
@@ -118,10 +123,10 @@ class SharedCounts:
         stmt = facet_statement(dialect, spec, params, column, cap=cap)
         # Which value each branch stands for is not in the SQL of a relation path or a custom
         # filter (their branches are numbered): the values are part of the question.
-        key = self._key("facets", engine, stmt, {"field": column.attribute, "cap": cap,
-                                                  "branches": branches})
+        key, tokens = self._key("facets", engine, stmt, {"field": column.attribute, "cap": cap,
+                                                          "branches": branches})
         return self._shared(key, compute, _encode_facets, _decode_facets,
-                            time_limit_ms / 1000 + WAIT_MARGIN)
+                            time_limit_ms / 1000 + WAIT_MARGIN, self._kept_after(engine, tokens))
 
     def periods_with_rows(self, engine, dialect: Dialect, spec: ListSpec, params: ListParams,
                           column: ColumnInfo, selection: Selection, *,
@@ -135,30 +140,45 @@ class SharedCounts:
             return compute()
         # The probes depend on the years found; their conditions are the year range's.
         stmt = year_range_statement(dialect, spec, params, column)
-        key = self._key("dates", engine, stmt, {
+        key, tokens = self._key("dates", engine, stmt, {
             "field": column.attribute, "kind": column.kind, "max_years": MAX_YEARS,
             "selection": [selection.year, selection.month, selection.day]})
         return self._shared(key, compute, _encode_periods, _decode_periods,
-                            time_limit_ms / 1000 + WAIT_MARGIN)
+                            time_limit_ms / 1000 + WAIT_MARGIN, self._kept_after(engine, tokens))
 
     # -- keys --------------------------------------------------------------------------------
 
     def _count_key(self, engine, dialect: Dialect, spec: ListSpec, params: ListParams,
-                   cap: int) -> str:
+                   cap: int) -> tuple[str, list[str]]:
         stmt = count_statement(dialect, spec, params, cap)
         return self._key("count", engine, stmt, {"cap": cap, "exact": params.exact_count})
 
-    def _key(self, what: str, engine, stmt: Statement, extra: dict[str, t.Any]) -> str:
+    def _key(self, what: str, engine, stmt: Statement, extra: dict[str, t.Any]
+             ) -> tuple[str, list[str]]:
         """The entry's key: the question (statement, parameters, ``extra``), the database and
-        the generations of the tables the statement reads."""
+        the generations of the tables the statement reads; and those generations."""
         compiled = stmt.compiled()
         text, params = compiled.stmt, list(compiled.params or ())
         tables = sorted(tables_read(text))
+        tokens = generations(t.cast(Cache, self.cache), tables)
         question = [what, self.namespace, self.slug, _database_of(engine), stmt.dialect.name,
-                    text, params, extra, tables, generations(t.cast(Cache, self.cache), tables)]
+                    text, params, extra, tables, tokens]
         digest = hashlib.sha256(json.dumps(question, default=_typed, sort_keys=True,
                                            separators=(",", ":")).encode()).hexdigest()[:40]
-        return f"count:{KEY_VERSION}:{self.namespace}:{self.slug}:{what}:{digest}"
+        return f"count:{KEY_VERSION}:{self.namespace}:{self.slug}:{what}:{digest}", tokens
+
+    def _kept_after(self, engine, tokens: list[str]) -> t.Callable[[], bool]:
+        """Whether a value just counted may be kept: always on the primary; on a replica only
+        when it had replayed the last write of every table read (the positions the tokens
+        carry, bump). A count a lagging replica made after a write would otherwise be kept
+        under the write's generation, and served for the TTL after the replica caught up."""
+        if not self.replica:
+            return lambda: True
+        written = [lsn_value(token.partition("@")[2]) for token in tokens]
+        last = max((position for position in written if position is not None), default=None)
+        if last is None:
+            return lambda: True
+        return lambda: _replayed(engine, last)
 
     # -- the cache ---------------------------------------------------------------------------
 
@@ -171,10 +191,10 @@ class SharedCounts:
 
     def _shared(self, key: str, compute: t.Callable[[], t.Any],
                 encode: t.Callable[[t.Any], str | None], decode: t.Callable[[str | None], t.Any],
-                wait: float) -> t.Any:
+                wait: float, keep: t.Callable[[], bool]) -> t.Any:
         """The entry at ``key``, else ``compute()`` by one request at a time (the others wait
         for it, up to ``wait`` seconds, then read it or compute themselves), kept when
-        ``encode`` says it may be."""
+        ``encode`` and ``keep`` say it may be."""
         found = decode(self._read(key))
         if found is not _MISS:
             return found
@@ -184,7 +204,7 @@ class SharedCounts:
                 return found
             value = compute()
             payload = encode(value)
-            if payload is not None:
+            if payload is not None and keep():
                 try:
                     t.cast(Cache, self.cache).set(key, payload, self.ttl)
                 except Exception as exc:  # noqa: BLE001 - a failing cache is an empty one
@@ -219,11 +239,25 @@ def generations(cache: Cache, tables: t.Sequence[str]) -> list[str]:
     return t.cast(list[str], tokens)
 
 
-def bump(cache: Cache, tables: t.Iterable[str]) -> None:
+def bump(cache: Cache, tables: t.Iterable[str], position: str | None = None) -> None:
     """Rows of ``tables`` were written (and committed): every count kept for a statement that
-    reads one of them is not read again."""
+    reads one of them is not read again. ``position``: the primary's WAL position after the
+    commit (replicas.write_position), carried by the new tokens (``<random>@<position>``) for
+    counts read from replicas (SharedCounts._kept_after)."""
+    suffix = f"@{position}" if position else ""
     for table in sorted({table.lower() for table in tables}):
-        _set(cache, generation_key(table), secrets.token_hex(8))
+        _set(cache, generation_key(table), secrets.token_hex(8) + suffix)
+
+
+def _replayed(engine, position: int) -> bool:
+    """Whether the standby behind ``engine`` has replayed the WAL up to ``position``."""
+    try:
+        rows = run(engine, Statement(dialect_of(engine),
+                                     "SELECT pg_last_wal_replay_lsn()::text AS replayed"))
+    except Exception:  # noqa: BLE001 - unknown: nothing is kept
+        return False
+    replayed = lsn_value(rows[0]["replayed"]) if rows else None
+    return replayed is not None and replayed >= position
 
 
 def _get_many(cache: Cache, keys: list[str]) -> list[str | None]:

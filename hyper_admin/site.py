@@ -474,6 +474,7 @@ class Admin:
         get_id = getattr(user, "get_id", None)
         return Changes(self.model_admin(model_or_slug), user, engine=state.engine,
                        admin_name=state.name, count_caches=state.count_caches(),
+                       replicated=bool(state.replicas),
                        user_label=user_label or pipeline.user_label(user),
                        user_id=get_id() if callable(get_id) else None)
 

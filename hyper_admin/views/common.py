@@ -197,7 +197,7 @@ def changes_for(model_admin: ModelAdmin) -> Changes:
     state = current_state()
     return Changes(model_admin, current_user, engine=state.engine, admin_name=state.name,
                    user_label=user_label(current_user), user_id=current_user.get_id(),
-                   count_caches=state.count_caches())
+                   count_caches=state.count_caches(), replicated=bool(state.replicas))
 
 
 def shared_counts(model_admin: ModelAdmin) -> SharedCounts:
@@ -205,7 +205,8 @@ def shared_counts(model_admin: ModelAdmin) -> SharedCounts:
     (shared_counts.py): the list's, the filter panel's, the date bar's."""
     state = current_state()
     return SharedCounts(state.panel_cache, state.count_cache_seconds, namespace=state.name,
-                        slug=model_admin.slug, wait=(state.statement_timeout or 10.0) + 1.0)
+                        slug=model_admin.slug, wait=(state.statement_timeout or 10.0) + 1.0,
+                        replica=_read_choice(state, model_admin).replica is not None)
 
 
 def version_tokens() -> VersionTokens:

@@ -121,10 +121,12 @@ def export_throughput(ha, pg_schema: str, app) -> tuple[float, float, int]:
     (``HYPER_ADMIN_EXPORT_COPY = False``); the two bodies must be the same bytes."""
     import psycopg
 
+    state = app.extensions["hyper_admin"]["hyper_admin"]
+
     def timed_export(copy: bool) -> tuple[float, str, int, int]:
         """Seconds, SHA-256, bytes and rows of the export, read as it streams (ten million
         rows never sit in memory)."""
-        app.config["HYPER_ADMIN_EXPORT_COPY"] = copy
+        state.export_copy = copy
         started = time.perf_counter()
         response = ha.get("/admin/orders/export?format=csv")
         assert response.status_code == 200, response.status_code
@@ -144,7 +146,7 @@ def export_throughput(ha, pg_schema: str, app) -> tuple[float, float, int]:
     else:
         python = None
         python_text = f"Python path: not run above {PYTHON_EXPORT_ROWS:,} rows"
-    app.config["HYPER_ADMIN_EXPORT_COPY"] = True
+    state.export_copy = True
     with psycopg.connect(PG_URL, autocommit=True, options=f"-c search_path={pg_schema}") as conn:
         # The export's own columns (its header says them): the label as the accounts' name.
         columns = ("o.id, o.reference, o.account_id, a.name, o.status, o.total, o.currency, "

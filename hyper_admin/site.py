@@ -41,6 +41,7 @@ DEFAULTS: dict[str, t.Any] = {
     "live_interval": 5.0,
     "live_max_seconds": 300.0,
     "create_tables": True,
+    "export_copy": True,
     "read_urls": (),
     "replica_max_lag": 30.0,
     "replica_wait": 0.2,
@@ -52,7 +53,7 @@ _ROLE_SETTINGS = ("access_roles", "superuser_roles", "audit_roles")
 _INT_SETTINGS = ("per_page", "max_per_page", "login_max_failures", "login_failure_window")
 _FLOAT_SETTINGS = ("statement_timeout", "count_cache_seconds", "live_interval", "live_max_seconds")
 _SECONDS_SETTINGS = ("replica_max_lag", "replica_wait", "replica_retry_after")  # 0 is a value
-_BOOL_SETTINGS = ("create_tables",)
+_BOOL_SETTINGS = ("create_tables", "export_copy")
 
 
 @dataclass
@@ -82,6 +83,8 @@ class AdminState:
     live_interval: float
     live_max_seconds: float
     create_tables: bool
+    #: On PostgreSQL, CSV exports PostgreSQL can write are written by it (copy_export.py).
+    export_copy: bool
     read_urls: tuple[t.Any, ...]
     replica_max_lag: float
     replica_wait: float
@@ -228,6 +231,7 @@ class Admin:
         count_cache_seconds: float | None = None,
         locale_selector: t.Callable[[], t.Any] | None = None,
         create_tables: bool | None = None,
+        export_copy: bool | None = None,
         read_urls: t.Iterable[t.Any] | str | None = None,
         replica_max_lag: float | None = None,
         replica_wait: float | None = None,
@@ -254,6 +258,7 @@ class Admin:
             "cache_uri": cache_uri,
             "count_cache_seconds": count_cache_seconds,
             "create_tables": create_tables,
+            "export_copy": export_copy,
             "read_urls": read_urls,
             "replica_max_lag": replica_max_lag,
             "replica_wait": replica_wait,

@@ -128,7 +128,7 @@ def test_labels_are_formula_neutralised_in_csv_and_kept_in_json(site):
 def test_one_statement_per_batch_never_one_per_row(site, monkeypatch):
     app, people, engine = site
     # The Python path's batches (PostgreSQL would write this CSV itself: test_export_copy.py).
-    app.config["HYPER_ADMIN_EXPORT_COPY"] = False
+    app.extensions["hyper_admin"]["hyper_admin"].export_copy = False
     client = as_user(app, people["admin"])
     total = fetch(engine, "SELECT count(*) AS n FROM tickets")[0]["n"]
     statements = []

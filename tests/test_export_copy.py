@@ -142,9 +142,9 @@ class ThingAdmin(ModelAdmin):
 USERS = {"root": Staff("root", {"admin"}), "agent": Staff("agent", {"agent"})}
 
 
-def create_app(engine) -> Flask:
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="copy-export", TESTING=True)
+def create_app(engine, config: dict | None = None, name: str = "test_export_copy") -> Flask:
+    app = Flask(name)
+    app.config.update(SECRET_KEY="copy-export", TESTING=True, **(config or {}))
     manager = LoginManager(app)
     manager.user_loader(USERS.get)
     admin = Admin(app, engine=engine, authenticate=lambda u, p: None, access_roles={"agent"})
@@ -176,7 +176,8 @@ def copies(monkeypatch):
 
 
 def export(app, url: str, user: str = "root", *, copy: bool = True) -> bytes:
-    app.config["HYPER_ADMIN_EXPORT_COPY"] = copy
+    for state in app.extensions["hyper_admin"].values():
+        state.export_copy = copy
     response = AdminClient(app).login_as(USERS[user]).client.get(url)
     assert response.status_code == 200, response.status_code
     return response.get_data()
@@ -268,12 +269,18 @@ def test_cells_without_an_exact_sql_form_keep_the_python_path(site, copies):
     assert not copies  # JSON and XLSX are always Python's
 
 
-@pytest.mark.parametrize("setting", [False, "false", "off", "0"])
-def test_copy_can_be_turned_off(site, copies, setting):
-    app, _engine = site
-    export(app, "/admin/cx_things/export?format=csv", copy=setting)
+@pytest.mark.parametrize("setting", [False, "false", "off", "0", "no"])
+def test_copy_can_be_turned_off(engine, copies, setting):
+    """``Admin(export_copy=False)``, or ``HYPER_ADMIN_EXPORT_COPY`` in the configuration (text
+    from the environment)."""
+    seed(engine)
+    app = create_app(engine, {"HYPER_ADMIN_EXPORT_COPY": setting})
+    response = AdminClient(app).login_as(USERS["root"]).client.get(
+        "/admin/cx_things/export?format=csv")
+    assert response.status_code == 200 and response.get_data().startswith(b"ID,")
     assert not copies
-    export(app, "/admin/cx_things/export?format=csv", copy="true")
+    app = create_app(engine, {"HYPER_ADMIN_EXPORT_COPY": "true"}, name="again")
+    AdminClient(app).login_as(USERS["root"]).client.get("/admin/cx_things/export?format=csv").get_data()
     assert copies
 
 

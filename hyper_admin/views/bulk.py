@@ -21,6 +21,7 @@ from ..cells import (TOKEN_SEPARATOR, DisplayColumn, coerced, decode_pk, encode_
 from ..i18n import _, format_number, ngettext
 from ..introspect import ColumnInfo, model_names, quote_identifier
 from ..options import ModelAdmin
+from ..pipeline import current_state
 from ..query import (Join, ListParams, RelatedColumn, fetch_rows_by_pk, keyset_possible,
                      select_list, with_parents)
 from ..sql import range_literal
@@ -491,14 +492,6 @@ def _related_value(column: DisplayColumn) -> t.Callable[[dict, t.Any], t.Any]:
     return lambda values, row: own.coerce(row[key])
 
 
-def _copy_allowed() -> bool:
-    """``HYPER_ADMIN_EXPORT_COPY``: True by default; False, or its text from the environment."""
-    setting = current_app.config.get("HYPER_ADMIN_EXPORT_COPY", True)
-    if isinstance(setting, str):
-        return setting.strip().lower() not in ("false", "0", "no", "off", "")
-    return bool(setting)
-
-
 def _copy_cells(fields: list[ExportField], engine, dialect
                 ) -> list[str | copy_export.SqlCell | copy_export.Labels] | None:
     """What COPY selects for each field (copy_export.CopyExport), or None when a field has no
@@ -553,7 +546,7 @@ def export_view(model_admin: ModelAdmin):
         writer.writerow([_neutralise(f.header) for f in fields])
         yield buffer.getvalue()
         cells = (_copy_cells(fields, engine, dialect) if dialect.is_postgresql and not chip_lists
-                 and _copy_allowed() else None)
+                 and current_state().export_copy else None)
         if cells is not None:
             yield from copy_export.CopyExport(engine, dialect, spec, params, joins, cells)
             return

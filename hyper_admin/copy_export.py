@@ -87,10 +87,16 @@ def cell_sql(column: ColumnInfo, ref: str) -> str | None:
     if kind == "bool" and base == "boolean":
         return f"CASE WHEN {ref} THEN 'True' WHEN NOT {ref} THEN 'False' END"
     if kind == "date" and base == "date":
-        return f"to_char({ref}, 'YYYY-MM-DD')"
+        return _finite(ref, f"to_char({ref}, 'YYYY-MM-DD')")
     if kind == "datetime" and base in ("timestamp without time zone", "timestamp with time zone"):
-        return _timestamp(ref, base.endswith("with time zone"))
+        return _finite(ref, _timestamp(ref, base.endswith("with time zone")))
     return None
+
+
+def _finite(ref: str, text: str) -> str:
+    """``text`` for a finite date or time; ``infinity`` as PostgreSQL writes it (no Python
+    date holds it: the Python path cannot read such a row at all)."""
+    return f"CASE WHEN isfinite({ref}) THEN {text} ELSE {ref}::text END"
 
 
 def label_key_sql(target: ModelInfo, alias: str) -> str | None:

@@ -293,3 +293,19 @@ def test_a_label_cell_is_what_the_csv_module_writes(backend, text, expected):
     written = io.StringIO()
     csv.writer(written).writerow([bulk._csv_cell(text), "x"])
     assert written.getvalue().encode() == expected + b",x\r\n"
+
+
+def test_infinite_dates_are_written_as_postgresql_writes_them(site, copies):
+    """No Python date holds ``infinity`` (the Python path cannot read such a row); the COPY
+    export writes it as PostgreSQL does, and the other cells as before."""
+    app, engine = site
+    with engine as tx:
+        tx.execute("INSERT INTO cx_things (id, name, day, at, at_zone) "
+                   "VALUES (999, 'forever', 'infinity', 'infinity', '-infinity')")
+    rows = list(csv.reader(io.StringIO(
+        export(app, "/admin/cx_things/export?format=csv&sort=-id").decode())))
+    assert copies
+    row = dict(zip(rows[0], rows[1]))
+    assert (row["ID"], row["Name"], row["Day"], row["At"], row["At zone"]) == (
+        "999", "forever", "infinity", "infinity", "-infinity")
+    assert dict(zip(rows[0], rows[2]))["ID"] == "120"

@@ -400,13 +400,15 @@ class _JoinedLabel:
         self.labels.clear()
 
     def copy_labels(self, engine, dialect) -> copy_export.SqlCell | copy_export.Labels | None:
-        """The same labels for a COPY export: in SQL when no Python makes them, else each
-        key's target row read by its key, once."""
+        """The same labels for a COPY export: in SQL when no Python makes them and SQL can
+        write them, else each key's target row read by its key, once."""
         if not label_needs_row(self.target_admin, self.target.model):
             name = (self.target_admin.verbose_name if self.target_admin is not None
                     else model_names(self.target.model).verbose_name)
-            return copy_export.column_label_sql(self.target, self.alias, str(name),
-                                                dialect.placeholder)
+            in_sql = copy_export.column_label_sql(self.target, self.alias, str(name),
+                                                  dialect.placeholder)
+            if in_sql is not None:
+                return in_sql
         key_sql = copy_export.label_key_sql(self.target, self.alias)
         if key_sql is None:
             return None

@@ -25,6 +25,7 @@ from the models' introspected columns go into the statements."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 import typing as t
@@ -425,9 +426,7 @@ def _planner_expects_many(engine: t.Any, dialect: Dialect, spec: ListSpec,
     stmt.sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {spec.info.table_sql} WHERE {condition}")
     plan = run(engine, stmt)[0]
     plan = plan[next(iter(plan.keys()))]
-    if isinstance(plan, str):
-        import json
-
+    if isinstance(plan, str):  # a driver that hands JSON over as its text
         plan = json.loads(plan)
     expected = plan[0]["Plan"]["Plan Rows"]
     return expected >= max(MANY_SHARE * total, FEW_MATCHES * 10)

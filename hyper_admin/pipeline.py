@@ -24,6 +24,7 @@ from . import audit, checks, i18n, sql
 from .context import current_state, is_signed_in  # noqa: F401 - the pipeline's API
 from .htmx import client_redirect, current_htmx
 from .paths import STATIC_DIR
+from .replicas import Choice
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Bytes of query string an admin URL may have (414 beyond). A list page repeats its query
@@ -271,8 +272,6 @@ def _served(view: t.Callable, kwargs: dict):
     try:
         return view(**kwargs)
     except Exception as exc:
-        from .replicas import Choice  # the data layer's; the pipeline is above it
-
         choice = g.get("_hyper_admin_read_choice")
         if (choice is None or choice.replica is None or request.method not in SAFE_METHODS
                 or sql.database_problem(exc) not in _REPLICA_RETRIES):

@@ -1094,7 +1094,7 @@ def count_matching(engine, dialect: Dialect, spec: ListSpec, params: ListParams,
     else:
         timed_out = False
     if dialect.is_postgresql:
-        estimate = _planner_estimate(engine, dialect, spec, params)
+        estimate = planner_estimate(engine, dialect, spec, params)
         if estimate is not None:
             return Count(max(estimate, cap + 1), "estimate", timed_out)
     return Count(cap, "more_than", timed_out)
@@ -1181,7 +1181,9 @@ def _read_table_estimate(engine, dialect: Dialect, info: ModelInfo) -> int | Non
     return int(rows[0]["n"])
 
 
-def _planner_estimate(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> int | None:
+def planner_estimate(engine, dialect: Dialect, spec: ListSpec, params: ListParams) -> int | None:
+    """How many rows the planner expects the list to match (a plan, no row read; PostgreSQL);
+    None when it cannot say."""
     stmt = Statement(dialect)
     stmt.sql(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {spec.info.table_sql}")
     conditions = where_clause(stmt, spec, params)

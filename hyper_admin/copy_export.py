@@ -33,10 +33,11 @@ from .sql import Dialect, Statement, deadline, time_limit
 WINDOW = 50_000
 #: Labels kept between windows: beyond it the cache starts again (memory stays bounded).
 MAX_LABELS = 200_000
-#: What Python's CSV export prefixes with a quote (views/bulk.py FORMULA_PREFIXES), as the
-#: code points ascii() gives: an integer test costs a third of comparing texts.
-_FORMULA_FIRST = "(61, 43, 45, 64, 9, 13)"
-_FORMULA_TEXTS = ("=", "+", "-", "@", "\t", "\r")
+#: A CSV cell starting with one of these is read as a formula by spreadsheets: both export
+#: paths prefix it with a quote (views/bulk.py, :func:`neutralised_text`, :func:`neutralised`).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The same as the code points ascii() gives: an integer test costs a third of comparing texts.
+_FORMULA_FIRST = "(" + ", ".join(str(ord(c)) for c in FORMULA_PREFIXES) + ")"
 
 _TEXT_BASES = frozenset({"text", "character varying", "citext", "name", "uuid"})
 _INT_BASES = frozenset({"smallint", "integer", "bigint"})
@@ -46,6 +47,11 @@ _KEY_BASES = _INT_BASES | {"uuid"}
 def _base(found: t.Any) -> str:
     """The base type's name without its modifiers (``numeric(12,2)``: ``numeric``)."""
     return re.sub(r"\(.*?\)", "", found.base).strip()
+
+
+def neutralised_text(text: str) -> str:
+    """A text as a CSV export writes it: a formula's first character gets a quote."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def neutralised(text_sql: str) -> str:
@@ -130,7 +136,7 @@ def column_label_sql(target: ModelInfo, alias: str, name: str, placeholder: str)
     fallback = f"{placeholder} || {key_sql}"
     prefix = f"{name} #"
     # The fallback starts with the name: neutralised here, as the whole label would be.
-    params = ("'" + prefix if prefix.startswith(_FORMULA_TEXTS) else prefix,)
+    params = (neutralised_text(prefix),)
     if column is None:
         return SqlCell(f"CASE WHEN {key_sql} IS NOT NULL THEN {fallback} END", params)
     found = column.database_type
@@ -156,8 +162,7 @@ def csv_field(text: str | None) -> bytes:
     """One cell as Python's csv module writes it (QUOTE_MINIMAL), neutralised."""
     if text is None:
         return b""
-    if text.startswith(_FORMULA_TEXTS):
-        text = "'" + text
+    text = neutralised_text(text)
     if any(c in text for c in ',"\r\n'):
         text = '"' + text.replace('"', '""') + '"'
     return text.encode()

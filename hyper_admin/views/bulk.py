@@ -37,7 +37,6 @@ from .rows import _done, reach_of
 MAX_SELECTION = 10_000
 #: Rows per statement of an export: what a streamed export holds in memory at once.
 EXPORT_BATCH = 1000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _selected_pks(model_admin: ModelAdmin) -> tuple[list[tuple], dict[tuple, str]]:
@@ -320,9 +319,7 @@ def _chunks(items: list, size: int = 1000) -> list[list]:
 def _neutralise(value: t.Any) -> t.Any:
     """CSV formula injection: a cell starting with = + - @ is read as a formula by
     spreadsheets; prefix it with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    return copy_export.neutralised_text(value) if isinstance(value, str) else value
 
 
 def _csv_cell(value: t.Any) -> t.Any:
@@ -331,7 +328,7 @@ def _csv_cell(value: t.Any) -> t.Any:
     kind = type(value)
     # What most cells are, first (a million-row export calls this for every cell).
     if kind is str:
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return "'" + value if value.startswith(copy_export.FORMULA_PREFIXES) else value
     if value is None or kind is int or kind is float or kind is bool:
         return value
     if isinstance(value, (bool, int, float, decimal.Decimal)):

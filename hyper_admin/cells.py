@@ -58,6 +58,11 @@ class Cell:
     flag: bool | None = None     # a boolean's value (its text is "Yes"/"No" in the user's language)
     tone: str | None = None      # a badge's colour (choices, booleans): one of BADGE_TONES
 
+    def link_row(self, url: str) -> "Cell":
+        """The cell links the row's own page (``url``), even where its value links elsewhere."""
+        self.url, self.kind = url, self.kind + " rowlink"
+        return self
+
     @property
     def badge(self) -> Markup:
         """The cell's value as its badge (choices and booleans), for templates."""
@@ -561,9 +566,8 @@ def td_renderer(column: ColumnInfo, max_chars: int | None, link: bool = False,
 
     def general(raw: t.Any, url: str) -> str:
         cell = format_value(column, coerce(raw), max_chars=max_chars, badges=badges, empty=empty)
-        if link:  # the row's own page, even for a value that is itself a URL
-            cell.url = url
-            cell.kind = cell.kind + " rowlink"
+        if link:
+            cell.link_row(url)
         return render_cell(cell)
 
     kind = column.kind

@@ -69,8 +69,7 @@ def display_cell(model_admin: ModelAdmin, column: ColumnInfo, values: dict, pk: 
                             badges=model_admin.badges.get(column.attribute),
                             empty=model_admin.empty_text(column))
     if column.attribute in model_admin.get_list_display_links(current_user) and not cell.url:
-        cell.url = detail_url(model_admin, pk)
-        cell.kind = cell.kind + " rowlink"
+        cell.link_row(detail_url(model_admin, pk))
     return cell
 
 

@@ -204,7 +204,7 @@ class _RowFormatter:
             cell = (Cell(html=result) if isinstance(result, Markup)
                     else format_value(None, result, max_chars=self.max_chars, empty=empty))
             if link:
-                cell.url, cell.kind = url, cell.kind + " rowlink"
+                cell.link_row(url)
             return render_cell(cell)
         return render
 
@@ -231,7 +231,7 @@ class _RowFormatter:
                 cell = format_value(own, own.coerce(raw), max_chars=self.max_chars,
                                     badges=badges, empty=empty)
                 if link:
-                    cell.url, cell.kind = url, cell.kind + " rowlink"
+                    cell.link_row(url)
                 cell.edit_url = template
                 before, _marker, after = render_cell(cell).partition(marker)
                 parts = (before, after)
@@ -399,9 +399,8 @@ class _RowFormatter:
                     cell = format_value(column.column, value, max_chars=self.max_chars,
                                         badges=self.model_admin.badges.get(column.column.attribute),
                                         empty=self.model_admin.empty_text(column.column))
-            if column.link:  # the row's own page, even where the value links elsewhere
-                cell.url = url
-                cell.kind = cell.kind + " rowlink"
+            if column.link:
+                cell.link_row(url)
             if may_change and id(column) in self.editable:
                 cell.edit_url = self.url_of(self.editable[id(column)], pk)
             cells.append(cell)

@@ -29,12 +29,17 @@ def pg_unavailable() -> str | None:
     return _pg_problem[0]
 
 
-def require_pg() -> None:
-    problem = pg_unavailable()
+def skip_or_fail(problem: str | None, what: str) -> None:
+    """Skip the test for ``problem`` (a missing server or tool), or fail it when CI is set:
+    there ``what`` must run."""
     if problem:
         if IN_CI:
-            pytest.fail(problem + " (CI is set: PostgreSQL tests must run)")
+            pytest.fail(f"{problem} (CI is set: {what} must run)")
         pytest.skip(problem)
+
+
+def require_pg() -> None:
+    skip_or_fail(pg_unavailable(), "PostgreSQL tests")
 
 
 #: Dead rows in a catalog table past which a run starts by compacting it (see below).

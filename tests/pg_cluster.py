@@ -23,19 +23,14 @@ import contextlib
 import importlib.util
 import time
 
-import pytest
-
 from hyper_admin.demo.cluster import ReplicatedCluster, Server, cluster_problem
-from pg import IN_CI
+from pg import skip_or_fail
+
 
 def require_pg_cluster() -> None:
     """Skip (fail when CI is set) where a primary and a standby cannot be built."""
-    problem = cluster_problem() or (None if importlib.util.find_spec("psycopg")
-                                    else "psycopg is not installed")
-    if problem:
-        if IN_CI:
-            pytest.fail(problem + " (CI is set: the replica tests must run)")
-        pytest.skip(problem)
+    skip_or_fail(cluster_problem() or (None if importlib.util.find_spec("psycopg")
+                                       else "psycopg is not installed"), "the replica tests")
 
 
 @contextlib.contextmanager

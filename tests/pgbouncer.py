@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-import pytest
-
 from hyper_admin.demo.cluster import Bouncer, pgbouncer_problem, running_pgbouncer
-from pg import IN_CI, PG_URL, require_pg
+from pg import PG_URL, require_pg, skip_or_fail
 
 __all__ = ["Bouncer", "running_pgbouncer", "require_pgbouncer", "fresh_database"]
 
@@ -22,11 +20,7 @@ __all__ = ["Bouncer", "running_pgbouncer", "require_pgbouncer", "fresh_database"
 def require_pgbouncer() -> None:
     """Skip (fail when CI is set) where PgBouncer or PostgreSQL is missing."""
     require_pg()
-    problem = pgbouncer_problem()
-    if problem:
-        if IN_CI:
-            pytest.fail(problem + " (CI is set: the PgBouncer tests must run)")
-        pytest.skip(problem)
+    skip_or_fail(pgbouncer_problem(), "the PgBouncer tests")
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the repository root: hyper_admin
 sys.path.insert(0, HERE)
 
-from list_bench import CACHE_DIR, PG_URL, signed_in_client  # noqa: E402
+from list_bench import CACHE_DIR, PG_URL, drop_schema, signed_in_client  # noqa: E402
 
 ROWS = int(os.environ.get("ROWS", "100000"))
 DEFAULT_ROUNDS = 30
@@ -158,12 +158,7 @@ def run(kind: str, rounds: int, cache_uri: str) -> int:
         if app is not None:
             app.extensions["hyper_admin_demo"]["engine"].disconnect_all()
         if pg_schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as admin_conn:
-                admin_conn.execute("SET lock_timeout = '30s'")
-                admin_conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-            print(f"[{kind}] dropped schema {pg_schema}")
+            drop_schema(kind, pg_schema)
 
 
 def main(argv=None) -> int:

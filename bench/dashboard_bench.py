@@ -41,7 +41,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from list_bench import CACHE_DIR, PG_URL, ROWS, driver_connection, signed_in_client  # noqa: E402
+from list_bench import (CACHE_DIR, PG_URL, ROWS, driver_connection, drop_schema,  # noqa: E402
+                        signed_in_client)
 
 DEFAULT_ROUNDS = 10
 TARGETS = {"cold_all": 1.3, "warm_all": 1.5, "warm_first": 1.5}
@@ -183,12 +184,7 @@ def run(kind: str, rounds: int) -> int:
         if app is not None:
             app.extensions["hyper_admin_demo"]["engine"].disconnect_all()
         if pg_schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as admin_conn:
-                admin_conn.execute("SET lock_timeout = '30s'")
-                admin_conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-            print(f"[{kind}] dropped schema {pg_schema}")
+            drop_schema(kind, pg_schema)
 
 
 def main(argv=None) -> int:

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the repository root: hyper_admin
 sys.path.insert(0, HERE)  # flask_admin_app
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "reliability"))  # harness
 
 ROWS = int(os.environ.get("ROWS", "1000000"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -139,6 +140,14 @@ def b0_app(kind: str, target: str, pg_schema: str | None):
 
     app.extensions["b0_conn"] = conn
     return app
+
+
+def drop_schema(kind: str, pg_schema: str) -> None:
+    """Drop a bench's PostgreSQL schema (tests/reliability/harness.py's, as load_bench's)."""
+    from harness import drop_schema as drop
+
+    drop(pg_schema, PG_URL)
+    print(f"[{kind}] dropped schema {pg_schema}")
 
 
 def signed_in_client(app):
@@ -412,12 +421,7 @@ def run(kind: str, rounds: int, do_explain: bool, profile_n: int) -> int:
         if ha_app is not None:
             ha_app.extensions["hyper_admin_demo"]["engine"].disconnect_all()
         if pg_schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute("SET lock_timeout = '30s'")
-                conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-            print(f"[{kind}] dropped schema {pg_schema}")
+            drop_schema(kind, pg_schema)
 
 
 def main(argv=None) -> int:

@@ -39,8 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from list_bench import (CACHE_DIR, PG_URL, ROWS, Case, b0_app, measure, median_ms,  # noqa: E402
-                        signed_in_client)
+from list_bench import (CACHE_DIR, PG_URL, ROWS, Case, b0_app, drop_schema, measure,  # noqa: E402
+                        median_ms, signed_in_client)
 
 SEARCHES = [
     ("contains_orders", "/admin/orders/?q=0004217"),
@@ -238,11 +238,7 @@ def run(kind: str, rounds: int, only_export: bool = False) -> int:
         if app is not None:
             app.extensions["hyper_admin_demo"]["engine"].disconnect_all()
         if pg_schema:
-            import psycopg
-
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{pg_schema}" CASCADE')
-            print(f"[{kind}] dropped schema {pg_schema}")
+            drop_schema(kind, pg_schema)
         elif kind == "sqlite" and os.path.exists(url):
             os.remove(url)
 

@@ -112,9 +112,11 @@ def seed_demo(database_url: str, schema: str, rows: int, log=None) -> None:
 
 
 def drop_schema(schema: str, base: str = PG_URL) -> None:
+    """Drop ``schema`` and what it holds, waiting up to 30 s for the locks a run left."""
     import psycopg
 
     with psycopg.connect(base, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("SET lock_timeout = '30s'")
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
